@@ -1,0 +1,38 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cb.h"
+
+size_t cb_page_size = 4096;
+
+__attribute__((constructor)) static void cb_page_size_init(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	if (ps > 0)
+		cb_page_size = (size_t)ps;
+}
+
+/* PFNs in pagemap, kpageflags/kpagecount and tracepoints all need CAP_SYS_ADMIN-level rights; a
+ * process without it gets zeros or EPERM, which must turn into a skip, never a figure. */
+bool cb_is_privileged(void)
+{
+	char line[256];
+	bool priv = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return geteuid() == 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "CapEff:", 7) == 0) {
+			unsigned long long caps = strtoull(line + 7, NULL, 16);
+
+			priv = caps & (1ull << 21); /* CAP_SYS_ADMIN */
+			break;
+		}
+	}
+	fclose(f);
+	return priv;
+}

@@ -1,0 +1,23 @@
+/* Common definitions shared by lib/ and bench/. */
+#ifndef CB_H
+#define CB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CB_SCHEMA_VERSION 1
+
+#ifndef CB_VERSION
+#define CB_VERSION "unknown"
+#endif
+
+#define CB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Base page size, read once at start-up (4 KiB on x86_64, 4/16/64 KiB on arm64). */
+extern size_t cb_page_size;
+
+/* True when the process may read PFNs, kpageflags and tracepoints. */
+bool cb_is_privileged(void);
+
+#endif

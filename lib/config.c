@@ -1,0 +1,272 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "scenario.h"
+
+#define CB_THP_DIR "/sys/kernel/mm/transparent_hugepage"
+#define CB_LINE_MAX 1024
+#define CB_ARGS_MAX 32
+
+static char *cb_trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static bool cb_word_in(const char *w, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(w, *list) == 0)
+			return true;
+	return false;
+}
+
+/* thp_enabled / thp_defrag / mthp_<size>: a THP sysfs file and the words it accepts. */
+static int cb_config_setting(struct cb_config *cfg, const char *key, const char *val, int line, char *why,
+			     size_t whylen)
+{
+	static const char *const thp_enabled[] = { "always", "madvise", "never", NULL };
+	static const char *const thp_defrag[] = { "always", "defer", "defer+madvise", "madvise", "never", NULL };
+	static const char *const mthp_enabled[] = { "always", "inherit", "madvise", "never", NULL };
+	struct cb_config_setting *s;
+	const char *const *words;
+	char path[256];
+
+	if (strcmp(key, "thp_enabled") == 0) {
+		words = thp_enabled;
+		snprintf(path, sizeof(path), CB_THP_DIR "/enabled");
+	} else if (strcmp(key, "thp_defrag") == 0) {
+		words = thp_defrag;
+		snprintf(path, sizeof(path), CB_THP_DIR "/defrag");
+	} else if (strncmp(key, "mthp_", 5) == 0) {
+		size_t bytes;
+
+		if (cb_size_parse(key + 5, &bytes) || bytes % 1024) {
+			snprintf(why, whylen, "bad mTHP size in '%s' (want e.g. mthp_64K)", key);
+			return -1;
+		}
+		words = mthp_enabled;
+		snprintf(path, sizeof(path), CB_THP_DIR "/hugepages-%zukB/enabled", bytes / 1024);
+	} else {
+		snprintf(why, whylen, "unknown key '%s'", key);
+		return -1;
+	}
+	if (!cb_word_in(val, words)) {
+		int off = snprintf(why, whylen, "%s: bad value '%s' (want", key, val);
+
+		for (; *words && off < (int)whylen; words++)
+			off += snprintf(why + off, whylen - off, " %s", *words);
+		if (off < (int)whylen)
+			snprintf(why + off, whylen - off, ")");
+		return -1;
+	}
+	for (int i = 0; i < cfg->nsettings; i++)
+		if (strcmp(cfg->settings[i].key, key) == 0) {
+			snprintf(why, whylen, "%s set twice (first at line %d)", key, cfg->settings[i].line);
+			return -1;
+		}
+	if (cfg->nsettings == CB_CONFIG_SETTINGS_MAX) {
+		snprintf(why, whylen, "too many settings");
+		return -1;
+	}
+	s = &cfg->settings[cfg->nsettings++];
+	snprintf(s->key, sizeof(s->key), "%s", key);
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	snprintf(s->value, sizeof(s->value), "%s", val);
+	s->line = line;
+	return 0;
+}
+
+static int cb_config_default(struct cb_config *cfg, const char *key, const char *val, int line, char *why,
+			     size_t whylen)
+{
+	static const struct {
+		const char *key;
+		unsigned flag;
+	} keys[] = {
+		{ "size", CB_OPT_SIZE }, { "repeat", CB_OPT_REPEAT }, { "warmup", CB_OPT_WARMUP },
+		{ "cpu", CB_OPT_CPU }, { "backing", CB_OPT_BACKING },
+	};
+	char opt[48];
+	char *argv[2] = { opt, (char *)val };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(key, keys[i].key) != 0)
+			continue;
+		snprintf(opt, sizeof(opt), "--%s", key);
+		if (cb_opts_parse(2, argv, &cfg->defaults, keys[i].flag, why, whylen) < 0)
+			return -1;
+		return 0;
+	}
+	return cb_config_setting(cfg, key, val, line, why, whylen);
+}
+
+/* Splits a run line into words; options are validated against the scenario afterwards. */
+static int cb_config_run(struct cb_config *cfg, char *val, int line, char *why, size_t whylen)
+{
+	char *argv[CB_ARGS_MAX], *save = NULL;
+	struct cb_config_run *run, *runs;
+	const struct cb_scenario *s;
+	int argc = 0, used;
+
+	for (char *w = strtok_r(val, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (argc == CB_ARGS_MAX) {
+			snprintf(why, whylen, "too many words in run line");
+			return -1;
+		}
+		argv[argc++] = w;
+	}
+	if (!argc) {
+		snprintf(why, whylen, "run needs a scenario");
+		return -1;
+	}
+	s = cb_scenario_find(argv[0]);
+	if (!s) {
+		snprintf(why, whylen, "unknown scenario '%s' (see cowbench list)", argv[0]);
+		return -1;
+	}
+	runs = realloc(cfg->runs, sizeof(*runs) * (size_t)(cfg->nruns + 1));
+	if (!runs) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	cfg->runs = runs;
+	run = &runs[cfg->nruns];
+	memset(run, 0, sizeof(*run));
+	snprintf(run->scenario, sizeof(run->scenario), "%s", s->name);
+	run->line = line;
+	run->opts.set = 0;
+	used = cb_opts_parse(argc - 1, argv + 1, &run->opts, CB_OPT_RUN, why, whylen);
+	if (used < 0)
+		return -1;
+	if (used != argc - 1) {
+		snprintf(why, whylen, "unexpected '%s' in run line", argv[1 + used]);
+		return -1;
+	}
+	cfg->nruns++;
+	return 0;
+}
+
+/* Run lines keep only what they set; the suite defaults fill the rest once all keys are read,
+ * so a key's position in the file does not matter. */
+static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, size_t errlen)
+{
+	for (int i = 0; i < cfg->nruns; i++) {
+		struct cb_config_run *run = &cfg->runs[i];
+		struct cb_opts o = cfg->defaults;
+		const struct cb_scenario *s = cb_scenario_find(run->scenario);
+
+		if (run->opts.set & CB_OPT_BACKING)
+			memcpy(o.backing, run->opts.backing, sizeof(o.backing));
+		if (run->opts.set & CB_OPT_SIZE)
+			o.size = run->opts.size;
+		if (run->opts.set & CB_OPT_REPEAT)
+			o.repeat = run->opts.repeat;
+		if (run->opts.set & CB_OPT_WARMUP)
+			o.warmup = run->opts.warmup;
+		if (run->opts.set & CB_OPT_CPU)
+			o.cpu = run->opts.cpu;
+		o.set = run->opts.set;
+		run->opts = o;
+		if (!cb_scenario_has_backing(s, o.backing)) {
+			snprintf(err, errlen, "%s:%d: %s has no backing '%s' (it has: %s)", name, run->line,
+				 s->name, o.backing, s->backings);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cb_config_parse_text(const char *name, const char *text, struct cb_config *cfg, char *err, size_t errlen)
+{
+	char why[384];
+	int lineno = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cb_opts_defaults(&cfg->defaults);
+	while (*text) {
+		char buf[CB_LINE_MAX], *line, *eq, *key, *val;
+		size_t len = strcspn(text, "\n");
+
+		lineno++;
+		if (len >= sizeof(buf)) {
+			snprintf(err, errlen, "%s:%d: line too long", name, lineno);
+			goto fail;
+		}
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+		text += len + (text[len] == '\n');
+		buf[strcspn(buf, "#")] = '\0';
+		line = cb_trim(buf);
+		if (!*line)
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%d: expected 'key = value', got '%s'", name, lineno, line);
+			goto fail;
+		}
+		*eq = '\0';
+		key = cb_trim(line);
+		val = cb_trim(eq + 1);
+		if (!*key || !*val) {
+			snprintf(err, errlen, "%s:%d: %s", name, lineno, *key ? "missing value" : "missing key");
+			goto fail;
+		}
+		if (strcmp(key, "run") == 0 ? cb_config_run(cfg, val, lineno, why, sizeof(why))
+					    : cb_config_default(cfg, key, val, lineno, why, sizeof(why))) {
+			snprintf(err, errlen, "%s:%d: %s", name, lineno, why);
+			goto fail;
+		}
+	}
+	if (!cfg->nruns) {
+		snprintf(err, errlen, "%s: no run lines", name);
+		goto fail;
+	}
+	if (cb_config_finish(cfg, name, err, errlen))
+		goto fail;
+	return 0;
+fail:
+	cb_config_free(cfg);
+	return -1;
+}
+
+int cb_config_parse_file(const char *path, struct cb_config *cfg, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f = fopen(path, "re");
+	ssize_t n;
+	int ret;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	if (n < 0) {
+		/* An empty file reads as EOF: report it as what it is. */
+		free(text);
+		return cb_config_parse_text(path, "", cfg, err, errlen);
+	}
+	ret = cb_config_parse_text(path, text, cfg, err, errlen);
+	free(text);
+	return ret;
+}
+
+void cb_config_free(struct cb_config *cfg)
+{
+	free(cfg->runs);
+	cfg->runs = NULL;
+	cfg->nruns = 0;
+}

@@ -1,0 +1,37 @@
+/* Suite configs: plain `key = value` and `run = SCENARIO [options]` lines, `#` comments.
+ * Parsed, never sourced; every error names file:line. */
+#ifndef CB_CONFIG_H
+#define CB_CONFIG_H
+
+#include "opts.h"
+
+#define CB_CONFIG_SETTINGS_MAX 32
+
+struct cb_config_run {
+	char scenario[64];
+	struct cb_opts opts;        /* suite defaults overridden by the line's options */
+	int line;
+};
+
+/* A kernel setting the suite applies for its duration and restores afterwards. */
+struct cb_config_setting {
+	char key[48];
+	char path[256];
+	char value[32];
+	int line;
+};
+
+struct cb_config {
+	struct cb_opts defaults;
+	struct cb_config_run *runs;
+	int nruns;
+	struct cb_config_setting settings[CB_CONFIG_SETTINGS_MAX];
+	int nsettings;
+};
+
+/* Returns 0, or -1 with "file:line: reason" in err (-errno text for an unreadable file). */
+int cb_config_parse_file(const char *path, struct cb_config *cfg, char *err, size_t errlen);
+int cb_config_parse_text(const char *name, const char *text, struct cb_config *cfg, char *err, size_t errlen);
+void cb_config_free(struct cb_config *cfg);
+
+#endif

@@ -1,0 +1,408 @@
+/* cowbench command line: list, run, suite, env, restore, overhead. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cb.h"
+#include "config.h"
+#include "env.h"
+#include "opts.h"
+#include "overhead.h"
+#include "record.h"
+#include "runner.h"
+#include "scenario.h"
+#include "settings.h"
+#include "timer.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_main[] =
+	"usage: cowbench COMMAND [options]\n"
+	"\n"
+	"Measures anonymous-memory faults, fork and copy-on-write: for every COW write fault, whether\n"
+	"the kernel copied or reused the page, with fault latency, TLB flushes and perf counters.\n"
+	"\n"
+	"commands:\n"
+	"  list                          scenarios and their backings\n"
+	"  run SCENARIO [options]        run one scenario: records (JSON Lines) to stdout or --out FILE,\n"
+	"                                a summary to stderr\n"
+	"  suite CONFIG [--out DIR]      run a config (default DIR: results/<kernel release>/<run id>)\n"
+	"  env                           print the environment record (env.json)\n"
+	"  restore                       put back kernel settings left changed by a run that was killed\n"
+	"  overhead [--size S] [--repeat N]\n"
+	"                                cost of the timer, the counters and the classification\n"
+	"\n"
+	"run options:\n"
+	"  --backing NAME   memory backing (default base; see list)\n"
+	"  --size S         region size, e.g. 64M, 1G (default 64M)\n"
+	"  --repeat N       repetitions, each a timing pass and a counting pass (default 5)\n"
+	"  --warmup N       untimed passes first (default 1)\n"
+	"  --cpu N|auto     CPU to pin to (default: the first allowed CPU)\n"
+	"  --out FILE       write records to FILE instead of stdout\n"
+	"\n"
+	"Every command takes --help. Exit status: 0 ok (skips included), 1 a fail or error, 2 usage.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "cowbench: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see cowbench --help)\n");
+	return EXIT_USAGE;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+/* A journal left by a killed run is replayed before anything is measured: its settings would
+ * otherwise distort this run. */
+static void recover_stale_settings(void)
+{
+	int restored, ret;
+
+	if (!cb_is_privileged())
+		return;
+	ret = cb_settings_recover(&restored);
+	if (ret == -EBUSY)
+		fprintf(stderr, "cowbench: warning: another cowbench run holds %s; its settings are in effect\n",
+			cb_settings_journal_path());
+	else if (ret)
+		fprintf(stderr, "cowbench: restore from %s: %s\n", cb_settings_journal_path(), strerror(-ret));
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	const struct cb_scenario **all;
+	size_t n = cb_scenario_all(&all);
+
+	if (wants_help(argc, argv)) {
+		printf("usage: cowbench list\nLists every scenario: id, backings, what one op is.\n");
+		return 0;
+	}
+	if (argc > 0)
+		return usage_error("list: unexpected argument '%s'", argv[0]);
+	for (size_t i = 0; i < n; i++) {
+		printf("%-18s backings: %s\n", all[i]->name, all[i]->backings);
+		printf("  %s\n  op: %s\n  invalid if: %s\n", all[i]->description, all[i]->op, all[i]->invalid_if);
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const struct cb_scenario *s;
+	struct cb_summary_row row;
+	struct cb_opts o;
+	char err[256];
+	FILE *out = stdout;
+	int used, status;
+
+	if (wants_help(argc, argv)) {
+		printf("usage: cowbench run SCENARIO [--backing B] [--size S] [--repeat N] [--warmup N] [--cpu N]"
+		       " [--out FILE]\n(see cowbench --help and cowbench list)\n");
+		return 0;
+	}
+	if (argc < 1 || argv[0][0] == '-')
+		return usage_error("run: which scenario?%s", "");
+	s = cb_scenario_find(argv[0]);
+	if (!s)
+		return usage_error("run: unknown scenario '%s'", argv[0]);
+	cb_opts_defaults(&o);
+	used = cb_opts_parse(argc - 1, argv + 1, &o, CB_OPT_RUN | CB_OPT_OUT, err, sizeof(err));
+	if (used < 0)
+		return usage_error("run: %s", err);
+	if (used != argc - 1)
+		return usage_error("run: unexpected argument '%s'", argv[1 + used]);
+	if (!cb_scenario_has_backing(s, o.backing)) {
+		snprintf(err, sizeof(err), "%s has no backing '%s' (it has: %s)", s->name, o.backing, s->backings);
+		return usage_error("run: %s", err);
+	}
+	if (o.out[0] && !(out = fopen(o.out, "we"))) {
+		fprintf(stderr, "cowbench: %s: %s\n", o.out, strerror(errno));
+		return 1;
+	}
+	recover_stale_settings();
+	status = cb_instance_run(s, &o, NULL, out, &row);
+	if (out != stdout)
+		fclose(out);
+	cb_summary_header(stderr);
+	cb_summary_print(stderr, &row);
+	return status == CB_OK || status == CB_SKIP ? 0 : 1;
+}
+
+static int write_env(const char *path, const char *run_id, const struct cb_config *cfg, const char *cfg_path)
+{
+	json_object *env = cb_env_collect(), *settings = json_object_new_object();
+	int ret;
+
+	if (!env)
+		return -ENOMEM;
+	json_object_object_add(env, "run_id", run_id ? json_object_new_string(run_id) : NULL);
+	json_object_object_add(env, "config", cfg_path ? json_object_new_string(cfg_path) : NULL);
+	for (int i = 0; cfg && i < cfg->nsettings; i++)
+		json_object_object_add(settings, cfg->settings[i].path, json_object_new_string(cfg->settings[i].value));
+	json_object_object_add(env, "settings_applied", settings);
+	ret = json_object_to_file_ext(path, env, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
+	json_object_put(env);
+	return ret;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void make_run_id(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, len, "%Y%m%d-%H%M%S", &tm);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	size_t n;
+	FILE *in = fopen(from, "re"), *out;
+	int ret = 0;
+
+	if (!in)
+		return -errno;
+	out = fopen(to, "we");
+	if (!out) {
+		ret = -errno;
+		goto close_in;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			ret = -EIO;
+	if (fclose(out))
+		ret = -errno;
+close_in:
+	fclose(in);
+	return ret;
+}
+
+static int cmd_suite(int argc, char **argv)
+{
+	char err[512], run_id[64], dir[512], path[600];
+	struct cb_config cfg;
+	struct cb_opts o;
+	struct cb_summary_row *rows = NULL;
+	FILE *out = NULL, *summary = NULL;
+	int used, ret, worst = CB_OK;
+
+	if (wants_help(argc, argv)) {
+		printf("usage: cowbench suite CONFIG [--out DIR]\n"
+		       "Runs every `run =` line of CONFIG. Writes DIR/env.json, DIR/results.jsonl (one record per\n"
+		       "instance and repetition), DIR/summary.txt and a copy of the config. DIR defaults to\n"
+		       "results/<kernel release>/<run id>.\n");
+		return 0;
+	}
+	if (argc < 1 || argv[0][0] == '-')
+		return usage_error("suite: which config file?%s", "");
+	cb_opts_defaults(&o);
+	used = cb_opts_parse(argc - 1, argv + 1, &o, CB_OPT_OUT, err, sizeof(err));
+	if (used < 0)
+		return usage_error("suite: %s", err);
+	if (used != argc - 1)
+		return usage_error("suite: unexpected argument '%s'", argv[1 + used]);
+	if (cb_config_parse_file(argv[0], &cfg, err, sizeof(err))) {
+		fprintf(stderr, "cowbench: %s\n", err);
+		return EXIT_USAGE;
+	}
+	make_run_id(run_id, sizeof(run_id));
+	if (o.out[0]) {
+		snprintf(dir, sizeof(dir), "%s", o.out);
+	} else {
+		struct utsname u;
+
+		uname(&u);
+		snprintf(dir, sizeof(dir), "results/%s/%s", u.release, run_id);
+	}
+	ret = mkdir_p(dir);
+	if (ret) {
+		fprintf(stderr, "cowbench: mkdir %s: %s\n", dir, strerror(-ret));
+		worst = CB_ERROR;
+		goto free_config;
+	}
+	recover_stale_settings();
+	for (int i = 0; i < cfg.nsettings; i++) {
+		ret = cb_settings_set(cfg.settings[i].path, cfg.settings[i].value);
+		if (ret) {
+			fprintf(stderr, "cowbench: %s:%d: %s = %s: %s\n", argv[0], cfg.settings[i].line,
+				cfg.settings[i].path, cfg.settings[i].value,
+				ret == -ENOENT ? "not offered by this kernel" : strerror(-ret));
+			worst = CB_ERROR;
+			goto restore_settings;
+		}
+	}
+	/* After the settings: env.json must describe the state the scenarios ran in. */
+	snprintf(path, sizeof(path), "%s/env.json", dir);
+	ret = write_env(path, run_id, &cfg, argv[0]);
+	if (ret)
+		fprintf(stderr, "cowbench: %s: %s\n", path, strerror(-ret));
+	snprintf(path, sizeof(path), "%s/config.conf", dir);
+	copy_file(argv[0], path);
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	out = fopen(path, "we");
+	rows = calloc((size_t)cfg.nruns, sizeof(*rows));
+	if (!out || !rows) {
+		fprintf(stderr, "cowbench: %s: %s\n", path, strerror(errno));
+		worst = CB_ERROR;
+		goto close_out;
+	}
+	fprintf(stderr, "cowbench: suite %s: %d instance(s) -> %s\n", argv[0], cfg.nruns, dir);
+	cb_summary_header(stderr);
+	for (int i = 0; i < cfg.nruns; i++) {
+		const struct cb_scenario *s = cb_scenario_find(cfg.runs[i].scenario);
+		int st = cb_instance_run(s, &cfg.runs[i].opts, run_id, out, &rows[i]);
+
+		cb_summary_print(stderr, &rows[i]);
+		if (st == CB_FAIL || (st == CB_ERROR && worst != CB_FAIL))
+			worst = st;
+	}
+	snprintf(path, sizeof(path), "%s/summary.txt", dir);
+	summary = fopen(path, "we");
+	if (summary) {
+		cb_summary_header(summary);
+		for (int i = 0; i < cfg.nruns; i++)
+			cb_summary_print(summary, &rows[i]);
+		fclose(summary);
+	}
+	fprintf(stderr, "cowbench: results in %s (results.jsonl, env.json, summary.txt)\n", dir);
+close_out:
+	if (out)
+		fclose(out);
+	free(rows);
+restore_settings:
+	ret = cb_settings_restore();
+	if (ret) {
+		fprintf(stderr, "cowbench: restoring settings: %s (journal kept: run cowbench restore)\n",
+			strerror(-ret));
+		worst = CB_ERROR;
+	}
+free_config:
+	cb_config_free(&cfg);
+	return worst == CB_OK || worst == CB_SKIP ? 0 : 1;
+}
+
+static int cmd_env(int argc, char **argv)
+{
+	json_object *env;
+
+	if (wants_help(argc, argv)) {
+		printf("usage: cowbench env\nPrints the environment record (the env.json of a suite run).\n");
+		return 0;
+	}
+	if (argc > 0)
+		return usage_error("env: unexpected argument '%s'", argv[0]);
+	env = cb_env_collect();
+	if (!env)
+		return 1;
+	printf("%s\n", json_object_to_json_string_ext(env, JSON_C_TO_STRING_PRETTY));
+	json_object_put(env);
+	return 0;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+	int restored, ret;
+
+	if (wants_help(argc, argv)) {
+		printf("usage: cowbench restore\nReplays the settings journal (%s) left by a run that was killed,\n"
+		       "putting every kernel setting it changed back to its earlier value.\n",
+		       cb_settings_journal_path());
+		return 0;
+	}
+	if (argc > 0)
+		return usage_error("restore: unexpected argument '%s'", argv[0]);
+	ret = cb_settings_recover(&restored);
+	if (ret == -EBUSY) {
+		fprintf(stderr, "cowbench: a running cowbench holds %s; it restores its own settings when it ends\n",
+			cb_settings_journal_path());
+		return 1;
+	}
+	if (ret) {
+		fprintf(stderr, "cowbench: restore from %s: %s\n", cb_settings_journal_path(), strerror(-ret));
+		return 1;
+	}
+	fprintf(stderr, "cowbench: %s\n", restored ? "settings restored" : "nothing to restore");
+	return 0;
+}
+
+static int cmd_overhead(int argc, char **argv)
+{
+	struct cb_opts o;
+	char err[256];
+	int used;
+
+	if (wants_help(argc, argv)) {
+		printf("usage: cowbench overhead [--size S] [--repeat N] [--cpu N]\n"
+		       "Compares a first-touch fault loop untimed, timed per op, and counted (counters +\n"
+		       "classification), and the classification's cost per page.\n");
+		return 0;
+	}
+	cb_opts_defaults(&o);
+	o.size = 64ull << 20;
+	o.repeat = 7;
+	used = cb_opts_parse(argc, argv, &o, CB_OPT_SIZE | CB_OPT_REPEAT | CB_OPT_CPU, err, sizeof(err));
+	if (used < 0)
+		return usage_error("overhead: %s", err);
+	if (used != argc)
+		return usage_error("overhead: unexpected argument '%s'", argv[used]);
+	return cb_overhead_report(&o, stdout) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "list", cmd_list },	{ "run", cmd_run },	    { "suite", cmd_suite },
+		{ "env", cmd_env },	{ "restore", cmd_restore }, { "overhead", cmd_overhead },
+	};
+
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("cowbench %s\n", CB_VERSION);
+		return 0;
+	}
+	cb_timer_init();
+	for (size_t i = 0; i < CB_ARRAY_SIZE(cmds); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 2, argv + 2);
+	return usage_error("unknown command '%s'", argv[1]);
+}

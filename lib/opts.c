@@ -1,0 +1,179 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cb.h"
+#include "opts.h"
+
+void cb_opts_defaults(struct cb_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->backing, sizeof(o->backing), "base");
+	o->size = 64ull << 20;
+	o->repeat = 5;
+	o->warmup = 1;
+	o->cpu = -1;
+}
+
+int cb_size_parse(const char *s, size_t *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	switch (*end) {
+	case 'k': case 'K': mult = 1ull << 10; end++; break;
+	case 'm': case 'M': mult = 1ull << 20; end++; break;
+	case 'g': case 'G': mult = 1ull << 30; end++; break;
+	case 't': case 'T': mult = 1ull << 40; end++; break;
+	default: break;
+	}
+	if (mult > 1 && (strcasecmp(end, "iB") == 0 || strcasecmp(end, "B") == 0))
+		end += strlen(end);
+	if (*end)
+		return -EINVAL;
+	if (v > (1ull << 40) / mult)
+		return -ERANGE;
+	v *= mult;
+	if (v == 0 || v % cb_page_size)
+		return -EINVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+void cb_size_format(size_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (u < 3 && bytes >= 1024 && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%zu", bytes);
+	else
+		snprintf(buf, len, "%zu%c", bytes, units[u]);
+}
+
+int cb_int_parse(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned flag;
+} cb_opt_names[] = {
+	{ "backing", CB_OPT_BACKING }, { "size", CB_OPT_SIZE }, { "repeat", CB_OPT_REPEAT },
+	{ "warmup", CB_OPT_WARMUP },   { "cpu", CB_OPT_CPU },   { "out", CB_OPT_OUT },
+};
+
+static int cb_opt_apply(struct cb_opts *o, unsigned flag, const char *name, const char *val, char *err,
+			size_t errlen)
+{
+	long v;
+	int ret;
+
+	switch (flag) {
+	case CB_OPT_BACKING:
+		if (!*val || strlen(val) >= sizeof(o->backing))
+			goto bad;
+		snprintf(o->backing, sizeof(o->backing), "%s", val);
+		break;
+	case CB_OPT_SIZE:
+		ret = cb_size_parse(val, &o->size);
+		if (ret) {
+			snprintf(err, errlen, "--size %s: %s (want e.g. 64M, 1G: a whole number of %zu-byte pages)",
+				 val, ret == -ERANGE ? "too large" : "not a size", cb_page_size);
+			return -1;
+		}
+		break;
+	case CB_OPT_REPEAT:
+		if (cb_int_parse(val, 1, 100000, &v))
+			goto bad;
+		o->repeat = (int)v;
+		break;
+	case CB_OPT_WARMUP:
+		if (cb_int_parse(val, 0, 1000, &v))
+			goto bad;
+		o->warmup = (int)v;
+		break;
+	case CB_OPT_CPU:
+		if (strcmp(val, "auto") == 0) {
+			o->cpu = -1;
+			break;
+		}
+		if (cb_int_parse(val, 0, 4095, &v))
+			goto bad;
+		o->cpu = (int)v;
+		break;
+	case CB_OPT_OUT:
+		if (!*val || strlen(val) >= sizeof(o->out))
+			goto bad;
+		snprintf(o->out, sizeof(o->out), "%s", val);
+		break;
+	}
+	o->set |= flag;
+	return 0;
+bad:
+	snprintf(err, errlen, "--%s %s: bad value%s", name, val,
+		 flag == CB_OPT_REPEAT ? " (want 1 ... 100000)" :
+		 flag == CB_OPT_WARMUP ? " (want 0 ... 1000)" :
+		 flag == CB_OPT_CPU ? " (want a CPU number or auto)" : "");
+	return -1;
+}
+
+int cb_opts_parse(int argc, char **argv, struct cb_opts *o, unsigned allowed, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i], *val, *eq;
+		char name[32];
+		unsigned flag = 0;
+
+		if (strncmp(arg, "--", 2) != 0 || !arg[2])
+			break;
+		eq = strchr(arg, '=');
+		snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg) - 2), arg + 2);
+		for (size_t k = 0; k < CB_ARRAY_SIZE(cb_opt_names); k++)
+			if (strcmp(name, cb_opt_names[k].name) == 0)
+				flag = cb_opt_names[k].flag;
+		if (!(flag & allowed)) {
+			snprintf(err, errlen, "unknown option --%s", name);
+			return -1;
+		}
+		if (eq) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			snprintf(err, errlen, "--%s needs a value", name);
+			return -1;
+		}
+		if (cb_opt_apply(o, flag, name, val, err, errlen))
+			return -1;
+	}
+	return i;
+}

@@ -1,0 +1,38 @@
+/* Options shared by the command line and config `run =` lines. */
+#ifndef CB_OPTS_H
+#define CB_OPTS_H
+
+#include <stddef.h>
+
+#define CB_OPT_BACKING (1u << 0)
+#define CB_OPT_SIZE (1u << 1)
+#define CB_OPT_REPEAT (1u << 2)
+#define CB_OPT_WARMUP (1u << 3)
+#define CB_OPT_CPU (1u << 4)
+#define CB_OPT_OUT (1u << 5)
+#define CB_OPT_RUN (CB_OPT_BACKING | CB_OPT_SIZE | CB_OPT_REPEAT | CB_OPT_WARMUP | CB_OPT_CPU)
+
+struct cb_opts {
+	char backing[32];
+	size_t size;                /* bytes, a multiple of the page size */
+	int repeat;                 /* >= 1 */
+	int warmup;                 /* untimed passes before the first repetition, >= 0 */
+	int cpu;                    /* -1: the first CPU the process may run on */
+	char out[512];
+	unsigned set;               /* CB_OPT_* given explicitly */
+};
+
+void cb_opts_defaults(struct cb_opts *o);
+/* "64M", "4K", "1G", "1T" (binary units, case-insensitive, optional "iB"/"B"), or bytes. Must be
+ * a whole number of pages. Returns 0 or -EINVAL / -ERANGE. */
+int cb_size_parse(const char *s, size_t *out);
+void cb_size_format(size_t bytes, char *buf, size_t len);
+int cb_int_parse(const char *s, long min, long max, long *out);
+/*
+ * Parses "--name value" / "--name=value" options in argv[0..argc) that `allowed` permits. Stops
+ * at the first non-option. Returns the index of the first non-option, or -1 with a one-line
+ * reason in err (unknown option, missing or bad value).
+ */
+int cb_opts_parse(int argc, char **argv, struct cb_opts *o, unsigned allowed, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,134 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cb.h"
+#include "pagemap.h"
+
+#define CB_PM_BATCH 4096
+
+void cb_pagemap_decode(uint64_t raw, struct cb_pm_entry *e)
+{
+	e->present = raw & CB_PM_PRESENT;
+	e->swapped = raw & CB_PM_SWAPPED;
+	e->exclusive = raw & CB_PM_EXCLUSIVE;
+	e->file = raw & CB_PM_FILE;
+	e->soft_dirty = raw & CB_PM_SOFT_DIRTY;
+	/* For swapped entries the low bits are type/offset, not a PFN. */
+	e->pfn = e->present ? raw & CB_PM_PFN_MASK : 0;
+}
+
+int cb_pagemap_open(void)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int cb_pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -EIO;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+int cb_pagemap_read(int fd, const void *addr, size_t pages, uint64_t *raw)
+{
+	off_t off = (off_t)((uintptr_t)addr / cb_page_size) * 8;
+
+	for (size_t i = 0; i < pages; i += CB_PM_BATCH) {
+		size_t n = pages - i < CB_PM_BATCH ? pages - i : CB_PM_BATCH;
+		int ret = cb_pread_full(fd, raw + i, n * 8, off + (off_t)i * 8);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int cb_kpage_read(const char *file, const uint64_t *pfns, size_t n, uint64_t *out)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < n;) {
+		size_t run = 1;
+
+		if (!pfns[i]) {
+			out[i++] = 0;
+			continue;
+		}
+		while (i + run < n && run < CB_PM_BATCH && pfns[i + run] == pfns[i] + run)
+			run++;
+		ret = cb_pread_full(fd, out + i, run * 8, (off_t)pfns[i] * 8);
+		if (ret)
+			goto close_fd;
+		i += run;
+	}
+close_fd:
+	close(fd);
+	return ret;
+}
+
+void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32_t *faults, size_t n,
+		     struct cb_cow_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		struct cb_pm_entry b, a;
+
+		cb_pagemap_decode(before[i], &b);
+		cb_pagemap_decode(after[i], &a);
+		if (!a.present)
+			out->lost++;
+		else if (!b.present)
+			out->fresh++;
+		else if (!faults[i])
+			out->nofault++;
+		else if (a.pfn == b.pfn)
+			out->reuse++;
+		else
+			out->copy++;
+	}
+}
+
+static int cb_order_of(uint64_t pages)
+{
+	int k = 0;
+
+	while (k + 1 < CB_FOLIO_ORDERS && (1ull << (k + 1)) <= pages)
+		k++;
+	return k;
+}
+
+void cb_folio_runs(const uint64_t *pfns, const uint64_t *kflags, size_t n,
+		   uint64_t pages_by_order[CB_FOLIO_ORDERS])
+{
+	memset(pages_by_order, 0, sizeof(uint64_t) * CB_FOLIO_ORDERS);
+	for (size_t i = 0; i < n;) {
+		size_t run = 1;
+
+		if (pfns[i] && (kflags[i] & ((1ull << CB_KPF_COMPOUND_HEAD) | (1ull << CB_KPF_COMPOUND_TAIL)))) {
+			while (i + run < n && pfns[i + run] == pfns[i] + run &&
+			       (kflags[i + run] & (1ull << CB_KPF_COMPOUND_TAIL)))
+				run++;
+		}
+		pages_by_order[cb_order_of(run)] += run;
+		i += run;
+	}
+}

@@ -1,0 +1,63 @@
+/* Page state from /proc/self/pagemap, /proc/kpageflags and /proc/kpagecount, and the COW
+ * classifier built on them. */
+#ifndef CB_PAGEMAP_H
+#define CB_PAGEMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CB_PM_PFN_MASK ((1ull << 55) - 1)
+#define CB_PM_SOFT_DIRTY (1ull << 55)
+#define CB_PM_EXCLUSIVE (1ull << 56)
+#define CB_PM_FILE (1ull << 61)
+#define CB_PM_SWAPPED (1ull << 62)
+#define CB_PM_PRESENT (1ull << 63)
+
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) */
+#define CB_KPF_LRU 5
+#define CB_KPF_ANON 12
+#define CB_KPF_SWAPCACHE 13
+#define CB_KPF_SWAPBACKED 14
+#define CB_KPF_COMPOUND_HEAD 15
+#define CB_KPF_COMPOUND_TAIL 16
+#define CB_KPF_THP 22
+#define CB_KPF_ZERO_PAGE 24
+
+struct cb_pm_entry {
+	uint64_t pfn;               /* 0 when present but the reader lacks CAP_SYS_ADMIN */
+	bool present, swapped, exclusive, file, soft_dirty;
+};
+
+void cb_pagemap_decode(uint64_t raw, struct cb_pm_entry *e);
+
+/* Opens /proc/self/pagemap. Open it in the process to inspect, after fork: an fd opened before
+ * fork keeps reading the parent's page tables. Returns fd or -errno. */
+int cb_pagemap_open(void);
+/* Raw entries for pages [addr, addr + pages * page size), in batches. Returns 0 or -errno. */
+int cb_pagemap_read(int fd, const void *addr, size_t pages, uint64_t *raw);
+/* 8-byte words of /proc/kpageflags or /proc/kpagecount for each pfn (0 for pfn 0), batching runs
+ * of consecutive pfns into one read. Returns 0 or -errno. */
+int cb_kpage_read(const char *file, const uint64_t *pfns, size_t n, uint64_t *out);
+
+struct cb_cow_counts {
+	uint64_t copy;      /* faulted, new PFN */
+	uint64_t reuse;     /* faulted, same PFN */
+	uint64_t nofault;   /* no fault: already writable */
+	uint64_t fresh;     /* not present before: a first touch, not a COW */
+	uint64_t lost;      /* not present after the write: cannot be classified */
+};
+
+/* Classifies each page from its pagemap entries before and after the write loop and the
+ * number of faults taken while writing it. */
+void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32_t *faults, size_t n,
+		     struct cb_cow_counts *out);
+
+/* Folio sizes seen in a virtually contiguous range: pages_by_size[k] counts pages whose folio
+ * run inside the range (a compound head followed by tails at consecutive PFNs, or a lone page)
+ * has 2^k pages. A tail without its head in the range starts a run of its own. */
+#define CB_FOLIO_ORDERS 20
+void cb_folio_runs(const uint64_t *pfns, const uint64_t *kflags, size_t n,
+		   uint64_t pages_by_order[CB_FOLIO_ORDERS]);
+
+#endif

@@ -1,0 +1,68 @@
+/* perf_event_open counters: software events, tracepoints (tlb_flush split by reason), hardware
+ * events by libpfm4 name. No perf binary. */
+#ifndef CB_PERF_H
+#define CB_PERF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CB_COUNTERS_MAX 24
+#define CB_COUNTER_NAME 48
+#define CB_COUNTER_WHY 96
+
+/*
+ * Record names of the standard set, in this order:
+ *   software:   page-faults minor-faults major-faults context-switches cpu-migrations
+ *   tracepoint: exceptions:page_fault_user kmem:mm_page_alloc tlb:tlb_flush
+ *               tlb:tlb_flush/task_switch /remote_shootdown /local_shootdown
+ *               /local_mm_shootdown /remote_send_ipi /remote_wrong_cpu
+ *               (one filtered counter per reason 0..5 of the tracepoint's format, so the
+ *               per-reason counters add up to tlb:tlb_flush)
+ *   hardware:   cycles instructions dTLB-load-misses   (libpfm4 names)
+ */
+struct cb_counter {
+	char name[CB_COUNTER_NAME];
+	bool supported;
+	char why[CB_COUNTER_WHY];   /* errno text or reason when !supported */
+	uint64_t value;             /* scaled by time_enabled / time_running when multiplexed */
+	uint64_t time_enabled, time_running;
+	int fd;                     /* -1 when !supported */
+	/* Raw group read at enable: time_enabled/running keep counting across
+	 * PERF_EVENT_IOC_RESET, so a read reports deltas from these. */
+	uint64_t base_value, base_enabled, base_running;
+};
+
+struct cb_counters {
+	int n;
+	struct cb_counter c[CB_COUNTERS_MAX];
+	int group_fd[2];            /* leaders: software+tracepoint group, hardware group; -1 if none */
+};
+
+/*
+ * Opens the standard set for task pid (0 = caller) on cpu (-1 = any), disabled. With inherit,
+ * children forked after the open are counted too. A counter that cannot open is marked
+ * unsupported with the reason and never reads as 0; tracepoints are never opened with
+ * exclude_kernel (that silently counts 0). Returns 0, or -errno if nothing at all could open.
+ * The struct holds no pointers: it may be copied into shared memory after cb_counters_read().
+ */
+int cb_counters_open(struct cb_counters *cs, pid_t pid, int cpu, bool inherit);
+int cb_counters_enable(struct cb_counters *cs);   /* resets to 0, then enables */
+int cb_counters_disable(struct cb_counters *cs);
+int cb_counters_read(struct cb_counters *cs);     /* fills value/time_* of supported counters */
+void cb_counters_close(struct cb_counters *cs);
+/* NULL when the name is not in the set. */
+const struct cb_counter *cb_counters_find(const struct cb_counters *cs, const char *name);
+
+/* A lone software page-fault counter for the calling thread, enabled, for per-page fault counts
+ * in the counting pass. Returns fd or -errno. */
+int cb_faultctr_open(void);
+/* Current count, or UINT64_MAX on error. */
+uint64_t cb_faultctr_read(int fd);
+
+/* Tracepoint id from tracefs ("tlb:tlb_flush"), or -errno. Mounts tracefs in a private mount
+ * namespace when it is not mounted, so the machine's mounts are never changed. The first call
+ * must come before the process starts threads (unshare(CLONE_NEWNS) fails with EINVAL then). */
+int cb_tracepoint_id(const char *sys_event);
+
+#endif

@@ -1,0 +1,232 @@
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cb.h"
+#include "record.h"
+#include "timer.h"
+
+static const char *const cb_tlb_reasons[] = {
+	"task_switch", "remote_shootdown", "local_shootdown", "local_mm_shootdown", "remote_send_ipi",
+};
+
+const char *cb_status_name(int status)
+{
+	static const char *const names[] = { "ok", "skip", "fail", "error" };
+
+	return status >= 0 && status <= CB_ERROR ? names[status] : "error";
+}
+
+static void cb_put(json_object *o, const char *k, json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static json_object *cb_u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+static json_object *cb_latency(const struct cb_hist *h)
+{
+	json_object *o = json_object_new_object();
+	static const struct {
+		const char *k;
+		double pct;
+	} pcts[] = { { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.9 } };
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(pcts); i++)
+		cb_put(o, pcts[i].k, cb_u64(cb_hist_percentile(h, pcts[i].pct)));
+	cb_put(o, "min", cb_u64(h->min));
+	cb_put(o, "max", cb_u64(h->max));
+	cb_put(o, "mean", json_object_new_double(cb_hist_mean(h)));
+	return o;
+}
+
+/* Non-empty buckets as [low, high, count]: enough to merge runs and draw CDFs later. */
+static json_object *cb_latency_hist(const struct cb_hist *h)
+{
+	json_object *a = json_object_new_array();
+
+	for (int i = 0; i < CB_HIST_BUCKETS; i++) {
+		json_object *b;
+
+		if (!h->buckets[i])
+			continue;
+		b = json_object_new_array();
+		json_object_array_add(b, cb_u64(cb_hist_bucket_low(i)));
+		json_object_array_add(b, cb_u64(cb_hist_bucket_high(i)));
+		json_object_array_add(b, cb_u64(h->buckets[i]));
+		json_object_array_add(a, b);
+	}
+	return a;
+}
+
+static json_object *cb_unsupported(const char *why)
+{
+	json_object *o = json_object_new_object();
+
+	cb_put(o, "unsupported", json_object_new_string(why));
+	return o;
+}
+
+static const struct cb_counter *cb_ctr(const struct cb_pass_result *c, const char *name)
+{
+	const struct cb_counter *k = cb_counters_find(&c->counters, name);
+
+	return k && k->supported ? k : NULL;
+}
+
+static json_object *cb_per(const struct cb_counter *k, uint64_t denom)
+{
+	return k && denom ? json_object_new_double((double)k->value / (double)denom) : NULL;
+}
+
+static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
+{
+	json_object *o, *counters = json_object_new_object(), *times = json_object_new_object();
+	const struct cb_counter *allocs = cb_ctr(c, "kmem:mm_page_alloc"), *tlb = cb_ctr(c, "tlb:tlb_flush");
+	uint64_t faults = c->faults_total;
+	char key[64];
+
+	o = json_object_new_object();
+	cb_put(o, "copy", cb_u64(c->cow.copy));
+	cb_put(o, "reuse", cb_u64(c->cow.reuse));
+	cb_put(o, "nofault", cb_u64(c->cow.nofault));
+	cb_put(o, "first_touch", cb_u64(c->cow.fresh));
+	cb_put(o, "unmapped_after", cb_u64(c->cow.lost));
+	cb_put(r, "cow", o);
+
+	o = json_object_new_object();
+	cb_put(o, "total", cb_u64(faults));
+	cb_put(o, "per_page", json_object_new_double(c->pages ? (double)faults / (double)c->pages : 0));
+	{
+		json_object *by = json_object_new_object();
+		static const char *const k[] = { "0", "1", "2", "3+" };
+
+		for (int i = 0; i < 4; i++)
+			cb_put(by, k[i], cb_u64(c->pages_by_faults[i]));
+		cb_put(o, "pages_by_count", by);
+	}
+	cb_put(r, "faults", o);
+	cb_put(r, "page_allocs_per_page", cb_per(allocs, c->pages));
+
+	if (tlb) {
+		json_object *by = json_object_new_object();
+
+		o = json_object_new_object();
+		cb_put(o, "total", cb_u64(tlb->value));
+		cb_put(o, "per_fault", cb_per(tlb, faults));
+		for (size_t i = 0; i < CB_ARRAY_SIZE(cb_tlb_reasons); i++) {
+			const struct cb_counter *k;
+
+			snprintf(key, sizeof(key), "tlb:tlb_flush/%s", cb_tlb_reasons[i]);
+			k = cb_ctr(c, key);
+			cb_put(by, cb_tlb_reasons[i], k ? cb_u64(k->value) : NULL);
+		}
+		cb_put(o, "by_reason", by);
+		cb_put(r, "tlb_flush", o);
+	} else {
+		const struct cb_counter *k = cb_counters_find(&c->counters, "tlb:tlb_flush");
+
+		cb_put(r, "tlb_flush", cb_unsupported(k ? k->why : "not measured"));
+	}
+
+	for (int i = 0; i < c->counters.n; i++) {
+		const struct cb_counter *k = &c->counters.c[i];
+		json_object *t;
+
+		if (!k->supported) {
+			cb_put(counters, k->name, cb_unsupported(k->why));
+			continue;
+		}
+		cb_put(counters, k->name, cb_u64(k->value));
+		t = json_object_new_array();
+		json_object_array_add(t, cb_u64(k->time_enabled));
+		json_object_array_add(t, cb_u64(k->time_running));
+		cb_put(times, k->name, t);
+	}
+	cb_put(r, "counters", counters);
+	cb_put(r, "counter_time_enabled_running", times);
+
+	o = json_object_new_object();
+	for (int i = 0; i < c->vmstat_delta.n; i++)
+		cb_put(o, c->vmstat_delta.e[i].name, json_object_new_int64(c->vmstat_delta.e[i].v));
+	cb_put(r, "vmstat_delta", o);
+
+	o = json_object_new_object();
+	for (int k = 0; k < CB_FOLIO_ORDERS; k++) {
+		char sz[32];
+
+		if (!c->folio_pages_by_order[k])
+			continue;
+		cb_size_format(cb_page_size << k, sz, sizeof(sz));
+		cb_put(o, sz, cb_u64(c->folio_pages_by_order[k]));
+	}
+	cb_put(r, "folio_pages_by_size", o);
+
+	o = json_object_new_object();
+	for (int i = 0; i < c->nextra; i++)
+		cb_put(o, c->extra[i].name, json_object_new_double(c->extra[i].value));
+	cb_put(r, "extra", o);
+}
+
+json_object *cb_record_build(const struct cb_record_in *in)
+{
+	json_object *r = json_object_new_object();
+	char sz[32];
+
+	cb_size_format(in->opts->size, sz, sizeof(sz));
+	cb_put(r, "schema", json_object_new_int(CB_SCHEMA_VERSION));
+	cb_put(r, "run_id", in->run_id ? json_object_new_string(in->run_id) : NULL);
+	cb_put(r, "scenario", json_object_new_string(in->scn->name));
+	cb_put(r, "backing", json_object_new_string(in->opts->backing));
+	cb_put(r, "size", cb_u64(in->opts->size));
+	cb_put(r, "size_h", json_object_new_string(sz));
+	cb_put(r, "pages", cb_u64(in->opts->size / cb_page_size));
+	cb_put(r, "page_size", cb_u64(cb_page_size));
+	cb_put(r, "rep", json_object_new_int(in->rep));
+	cb_put(r, "repeat", json_object_new_int(in->opts->repeat));
+	cb_put(r, "cpu", json_object_new_int(in->cpu));
+	cb_put(r, "status", json_object_new_string(cb_status_name(in->status)));
+	cb_put(r, "reason", in->reason && *in->reason ? json_object_new_string(in->reason) : NULL);
+	cb_put(r, "op", json_object_new_string(in->scn->op));
+	if (in->status != CB_OK)
+		return r;
+	cb_put(r, "ops", cb_u64(in->timing->pages));
+	cb_put(r, "ns_per_page", json_object_new_double((double)in->timing->loop_ns / (double)in->timing->pages));
+	cb_put(r, "latency_ns", cb_latency(&in->timing->hist));
+	cb_put(r, "latency_hist", cb_latency_hist(&in->timing->hist));
+	cb_put(r, "timer_overhead_ns", json_object_new_double(cb_timer.overhead_ns));
+	cb_record_counting(r, in->counting);
+	return r;
+}
+
+int cb_record_write(FILE *out, json_object *rec)
+{
+	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+
+	if (fprintf(out, "%s\n", s) < 0 || fflush(out))
+		return -errno;
+	return 0;
+}
+
+double cb_record_num(json_object *rec, const char *path)
+{
+	char key[128];
+	const char *p = path;
+	json_object *o = rec;
+
+	while (o && *p) {
+		size_t len = strcspn(p, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)len, p);
+		if (!json_object_object_get_ex(o, key, &o))
+			return NAN;
+		p += len + (p[len] == '.');
+	}
+	if (!o || !(json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double)))
+		return NAN;
+	return json_object_get_double(o);
+}

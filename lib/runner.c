@@ -1,0 +1,226 @@
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cb.h"
+#include "record.h"
+#include "runner.h"
+
+static int cb_cpus_pick(int want, int *cpu, int *other)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	*cpu = -1;
+	*other = -1;
+	if (want >= 0) {
+		if (want >= CPU_SETSIZE || !CPU_ISSET(want, &set))
+			return -EINVAL;
+		*cpu = want;
+	}
+	for (int i = 0; i < CPU_SETSIZE; i++) {
+		if (!CPU_ISSET(i, &set))
+			continue;
+		if (*cpu < 0)
+			*cpu = i;
+		else if (i != *cpu && *other < 0)
+			*other = i;
+	}
+	return *cpu < 0 ? -EINVAL : 0;
+}
+
+static int cb_pass_run(const struct cb_scenario *s, struct cb_ctx *ctx, enum cb_pass_kind kind)
+{
+	struct cb_pass_result *res = ctx->res;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	cb_hist_init(&res->hist);
+	/* Touch the shared result pages now so the timed loop never faults on them. */
+	res->status = CB_OK;
+	ctx->pass = kind;
+	ctx->expect_mapcount = 0;
+	ctx->child = 0;
+	if (cb_cpu_pin(ctx, ctx->cpu))
+		return res->status;
+	ret = s->run(ctx);
+	if (ret < 0 && res->status == CB_OK) {
+		res->status = CB_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "%s", strerror(-ret));
+	}
+	if (res->status == CB_OK && !res->measured) {
+		res->status = CB_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "scenario did not run its measured loop");
+	}
+	return res->status;
+}
+
+static double cb_ratio(const struct cb_pass_result *c, const char *name, uint64_t denom)
+{
+	const struct cb_counter *k = cb_counters_find(&c->counters, name);
+
+	return k && k->supported && denom ? (double)k->value / (double)denom : NAN;
+}
+
+static void cb_row_finish(struct cb_summary_row *row, double *nspp, double *p50, double *p99)
+{
+	if (row->n) {
+		cb_stats_compute(nspp, (size_t)row->n, &row->ns_per_page);
+		row->p50 = cb_stats_percentile(p50, (size_t)row->n, 50);
+		row->p99 = cb_stats_percentile(p99, (size_t)row->n, 50);
+	}
+}
+
+int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const char *run_id, FILE *out,
+		    struct cb_summary_row *row)
+{
+	struct cb_pass_result *shared, *timing, *counting;
+	struct cb_ctx ctx = { .scn = s, .backing = o->backing, .size = o->size, .pages = o->size / cb_page_size };
+	double *nspp = NULL, *p50 = NULL, *p99 = NULL;
+	struct cb_record_in rin = { .run_id = run_id, .scn = s, .opts = o };
+	cpu_set_t saved_affinity;
+	int status = CB_OK, ret;
+	char reason[256] = "";
+
+	memset(row, 0, sizeof(*row));
+	snprintf(row->scenario, sizeof(row->scenario), "%s", s->name);
+	snprintf(row->backing, sizeof(row->backing), "%s", o->backing);
+	cb_size_format(o->size, row->size_h, sizeof(row->size_h));
+	row->faults_per_page = row->allocs_per_page = row->tlb_per_fault = NAN;
+
+	ret = cb_cpus_pick(o->cpu, &ctx.cpu, &ctx.other_cpu);
+	rin.cpu = ctx.cpu;
+	if (ret) {
+		status = CB_SKIP;
+		snprintf(reason, sizeof(reason), "CPU %d is not available to this process", o->cpu);
+	} else if ((s->needs & CB_NEED_PRIV) && !cb_is_privileged()) {
+		status = CB_SKIP;
+		snprintf(reason, sizeof(reason),
+			 "needs root (CAP_SYS_ADMIN) for pagemap PFNs, /proc/kpage* and tracepoints");
+	} else if ((s->needs & CB_NEED_TWO_CPUS) && ctx.other_cpu < 0) {
+		status = CB_SKIP;
+		snprintf(reason, sizeof(reason), "needs two CPUs this process may run on");
+	} else if (!cb_scenario_has_backing(s, o->backing)) {
+		status = CB_SKIP;
+		snprintf(reason, sizeof(reason), "backing '%s' not supported (has: %s)", o->backing, s->backings);
+	}
+	if (status != CB_OK)
+		goto emit_verdict;
+
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	timing = malloc(sizeof(*timing));
+	counting = malloc(sizeof(*counting));
+	nspp = calloc((size_t)o->repeat, sizeof(double));
+	p50 = calloc((size_t)o->repeat, sizeof(double));
+	p99 = calloc((size_t)o->repeat, sizeof(double));
+	if (shared == MAP_FAILED || !timing || !counting || !nspp || !p50 || !p99) {
+		status = CB_ERROR;
+		snprintf(reason, sizeof(reason), "out of memory for results");
+		goto free_results;
+	}
+	ctx.res = shared;
+	sched_getaffinity(0, sizeof(saved_affinity), &saved_affinity);
+
+	for (int w = 0; w < o->warmup && status == CB_OK; w++)
+		status = cb_pass_run(s, &ctx, CB_PASS_WARMUP);
+	for (int rep = 1; rep <= o->repeat && status == CB_OK; rep++) {
+		status = cb_pass_run(s, &ctx, CB_PASS_TIMING);
+		memcpy(timing, shared, sizeof(*timing));
+		if (status == CB_OK)
+			status = cb_pass_run(s, &ctx, CB_PASS_COUNTING);
+		memcpy(counting, shared, sizeof(*counting));
+		if (status != CB_OK)
+			break;
+		rin.rep = rep;
+		rin.status = CB_OK;
+		rin.reason = NULL;
+		rin.timing = timing;
+		rin.counting = counting;
+		{
+			json_object *rec = cb_record_build(&rin);
+
+			cb_record_write(out, rec);
+			json_object_put(rec);
+		}
+		nspp[row->n] = (double)timing->loop_ns / (double)timing->pages;
+		p50[row->n] = (double)cb_hist_percentile(&timing->hist, 50);
+		p99[row->n] = (double)cb_hist_percentile(&timing->hist, 99);
+		if (row->n && (row->copy != counting->cow.copy || row->reuse != counting->cow.reuse ||
+			       row->nofault != counting->cow.nofault))
+			row->cow_varied = true;
+		row->n++;
+		row->copy = counting->cow.copy;
+		row->reuse = counting->cow.reuse;
+		row->nofault = counting->cow.nofault;
+		row->first_touch = counting->cow.fresh;
+		row->faults_per_page = counting->pages ? (double)counting->faults_total / counting->pages : NAN;
+		row->allocs_per_page = cb_ratio(counting, "kmem:mm_page_alloc", counting->pages);
+		row->tlb_per_fault = cb_ratio(counting, "tlb:tlb_flush", counting->faults_total);
+	}
+	if (status != CB_OK)
+		snprintf(reason, sizeof(reason), "%s", shared->reason);
+	sched_setaffinity(0, sizeof(saved_affinity), &saved_affinity);
+	cb_row_finish(row, nspp, p50, p99);
+free_results:
+	if (shared != MAP_FAILED)
+		munmap(shared, sizeof(*shared));
+	free(timing);
+	free(counting);
+	free(nspp);
+	free(p50);
+	free(p99);
+emit_verdict:
+	row->status = status;
+	snprintf(row->reason, sizeof(row->reason), "%s", reason);
+	if (status != CB_OK) {
+		json_object *rec;
+
+		rin.rep = row->n + 1;
+		rin.status = status;
+		rin.reason = reason;
+		rec = cb_record_build(&rin);
+		cb_record_write(out, rec);
+		json_object_put(rec);
+	}
+	return status;
+}
+
+void cb_summary_header(FILE *f)
+{
+	fprintf(f, "%-18s %-7s %5s %-5s %2s %17s %7s %7s %6s %6s %6s %6s %6s %6s\n", "scenario", "backing",
+		"size", "st", "n", "ns/page med ± sd", "p50 ns", "p99 ns", "copy", "reuse", "nofalt", "flt/pg",
+		"alc/pg", "tlb/fl");
+}
+
+static void cb_fmt_ratio(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2f", v);
+}
+
+void cb_summary_print(FILE *f, const struct cb_summary_row *r)
+{
+	char nspp[32], fpp[16], app[16], tpf[16];
+
+	if (r->status != CB_OK && !r->n) {
+		fprintf(f, "%-18s %-7s %5s %-5s  %s\n", r->scenario, r->backing, r->size_h, cb_status_name(r->status),
+			r->reason);
+		return;
+	}
+	snprintf(nspp, sizeof(nspp), "%.0f ± %.0f", r->ns_per_page.median, r->ns_per_page.stddev);
+	cb_fmt_ratio(fpp, sizeof(fpp), r->faults_per_page);
+	cb_fmt_ratio(app, sizeof(app), r->allocs_per_page);
+	cb_fmt_ratio(tpf, sizeof(tpf), r->tlb_per_fault);
+	fprintf(f, "%-18s %-7s %5s %-5s %2d %17s %7.0f %7.0f %6llu %6llu %6llu %6s %6s %6s%s\n", r->scenario,
+		r->backing, r->size_h, cb_status_name(r->status), r->n, nspp, r->p50, r->p99,
+		(unsigned long long)r->copy, (unsigned long long)r->reuse, (unsigned long long)r->nofault, fpp, app,
+		tpf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
+	if (r->status != CB_OK)
+		fprintf(f, "  %s after %d repetition(s): %s\n", cb_status_name(r->status), r->n, r->reason);
+}

@@ -1,0 +1,134 @@
+/* The scenario registry and the API a bench/ file uses. A scenario is one file in bench/ named
+ * like its id; it fills a struct cb_scenario and registers it with CB_SCENARIO(). */
+#ifndef CB_SCENARIO_H
+#define CB_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hist.h"
+#include "pagemap.h"
+#include "perf.h"
+#include "vmstat.h"
+
+struct cb_ctx;
+
+/* What a scenario needs from the machine; unmet needs make the instance `skip` with the reason. */
+#define CB_NEED_PRIV (1u << 0)       /* PFNs, kpageflags, tracepoints: root / CAP_SYS_ADMIN */
+#define CB_NEED_TWO_CPUS (1u << 1)
+
+struct cb_scenario {
+	const char *name;           /* equals the file name in bench/ */
+	const char *description;
+	const char *op;             /* what one op is */
+	const char *invalid_if;     /* what makes a result invalid (and turns it into skip/fail) */
+	const char *backings;       /* space-separated backings it supports */
+	unsigned needs;             /* CB_NEED_* */
+	int (*run)(struct cb_ctx *ctx); /* one pass: returns 0 or -errno (after cb_ctx_error) */
+};
+
+void cb_scenario_register(const struct cb_scenario *s);
+const struct cb_scenario *cb_scenario_find(const char *name);
+/* Registered scenarios sorted by name; returns the count. */
+size_t cb_scenario_all(const struct cb_scenario ***out);
+bool cb_scenario_has_backing(const struct cb_scenario *s, const char *backing);
+
+#define CB_SCENARIO(var)                                                                   \
+	__attribute__((constructor)) static void cb_scenario_reg_##var(void)               \
+	{                                                                                  \
+		cb_scenario_register(&var);                                                \
+	}
+
+enum cb_pass_kind { CB_PASS_WARMUP, CB_PASS_TIMING, CB_PASS_COUNTING };
+enum cb_status { CB_OK = 0, CB_SKIP, CB_FAIL, CB_ERROR };
+
+#define CB_EXTRA_MAX 8
+
+/* One pass's results. Lives in MAP_SHARED memory so a forked child can fill it. */
+struct cb_pass_result {
+	int status;                 /* enum cb_status */
+	char reason[256];
+	bool measured;              /* the write loop ran */
+	uint64_t pages;
+	uint64_t loop_ns;           /* wall time of the measured loop */
+	struct cb_hist hist;        /* per-op latency, timing pass only */
+	/* counting pass */
+	struct cb_cow_counts cow;
+	uint64_t faults_total;
+	uint64_t pages_by_faults[4]; /* pages that took 0, 1, 2, 3+ faults */
+	uint64_t folio_pages_by_order[CB_FOLIO_ORDERS]; /* before the write loop */
+	struct cb_counters counters;
+	struct cb_vmstat vmstat_delta;
+	int nextra;
+	struct {
+		char name[32];
+		double value;
+	} extra[CB_EXTRA_MAX];
+};
+
+/* What a scenario sees of the instance it runs in. */
+struct cb_ctx {
+	const struct cb_scenario *scn;
+	const char *backing;
+	size_t size;                /* bytes */
+	size_t pages;
+	int cpu;                    /* the CPU everything is pinned to */
+	int other_cpu;              /* another allowed CPU, or -1 */
+	enum cb_pass_kind pass;
+	/* Mapcount every page must have right before the measured writes (0: not present yet);
+	 * otherwise the pages were not shared as the scenario intended and the pass is `skip`. */
+	int expect_mapcount;
+	struct cb_pass_result *res; /* shared with forked children */
+	/* private to lib: child synchronisation */
+	int sync_down[2], sync_up[2];
+	pid_t child;
+};
+
+/* The region a scenario works on, set up for ctx->backing. */
+struct cb_region {
+	char *addr;
+	size_t len, pages;
+};
+
+/* Records a failed call ("mmap", -errno) once as the pass's error and returns err. */
+int cb_ctx_error(struct cb_ctx *ctx, const char *call, int err);
+/* Marks the pass skip/fail with a reason; returns 0 so a scenario can return it directly. */
+int cb_ctx_skip(struct cb_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cb_ctx_fail(struct cb_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds a scenario-specific figure to the record (counting pass). */
+void cb_ctx_extra(struct cb_ctx *ctx, const char *name, double value);
+
+int cb_region_map(struct cb_ctx *ctx, struct cb_region *r);
+void cb_region_unmap(struct cb_region *r);
+/* Writes every byte of every page (non-zero pattern; first word = tag ^ page index), untimed. */
+int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
+/* Checks every page's first word is tag ^ index and its last word is the fill pattern (or 0
+ * when zero_fill: the page was never filled). A mismatch is `fail` naming who saw it. */
+int cb_region_verify(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, bool zero_fill, const char *who);
+
+/*
+ * The measured op: one write of (tag ^ index) to the first word of every page, in order.
+ * Timing pass: per-op latency into the histogram and the loop's wall time. Counting pass:
+ * perf counters around the loop, pagemap before/after, per-page fault counts, COW
+ * classification, vmstat deltas. Runs in the calling process (call it in the child where
+ * the child writes). Returns 0 or -errno; may set skip (pages not shared as expected).
+ */
+int cb_measure_writes(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
+
+/* Pins the calling task to cpu. */
+int cb_cpu_pin(struct cb_ctx *ctx, int cpu);
+
+/* fork() with a sync channel: returns 0 in the child, the pid in the parent, -errno on error. */
+pid_t cb_child_fork(struct cb_ctx *ctx);
+/* In the child: ends it, reporting ret (0 or -errno) to cb_child_wait. Never returns. */
+void cb_child_exit(struct cb_ctx *ctx, int ret) __attribute__((noreturn));
+/* In the child: blocks until the parent calls cb_child_release (or dies). */
+int cb_child_hold(struct cb_ctx *ctx);
+/* In the parent: lets a held child go on. */
+int cb_child_release(struct cb_ctx *ctx);
+/* In the parent: reaps the child; returns its ret, or -ECHILD-style errors. */
+int cb_child_wait(struct cb_ctx *ctx);
+
+#endif

@@ -1,0 +1,253 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "settings.h"
+#include "sysfs.h"
+
+#define CB_SAVED_MAX 64
+#define CB_PATH_MAX 256
+#define CB_VALUE_MAX 128
+
+/* Kept in plain arrays so the signal handler can restore with open/write/close only. */
+static struct {
+	char path[CB_PATH_MAX];
+	char value[CB_VALUE_MAX];
+} saved[CB_SAVED_MAX];
+static volatile sig_atomic_t nsaved;
+static pid_t owner_pid;
+static int journal_fd = -1;
+static char journal_path[CB_PATH_MAX];
+
+const char *cb_settings_journal_path(void)
+{
+	const char *env = getenv("COWBENCH_JOURNAL");
+
+	if (!journal_path[0])
+		snprintf(journal_path, sizeof(journal_path), "%s",
+			 env && *env ? env : "/run/cowbench/journal");
+	return journal_path;
+}
+
+static void cb_settings_write_back(void)
+{
+	for (int i = nsaved - 1; i >= 0; i--) {
+		int fd = open(saved[i].path, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		if (write(fd, saved[i].value, strlen(saved[i].value)) < 0) {
+			/* Nothing more a restorer can do; the journal stays for `cowbench restore`. */
+		}
+		close(fd);
+	}
+}
+
+static void cb_settings_on_signal(int sig)
+{
+	/* Forked scenario children inherit the handler but own nothing. */
+	if (getpid() == owner_pid && nsaved > 0) {
+		cb_settings_write_back();
+		unlink(journal_path);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void cb_settings_at_exit(void)
+{
+	if (getpid() == owner_pid)
+		cb_settings_restore();
+}
+
+static void cb_settings_install_handlers(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL };
+	struct sigaction sa = { .sa_handler = cb_settings_on_signal };
+
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	atexit(cb_settings_at_exit);
+}
+
+static int cb_mkdir_parent(const char *path)
+{
+	char dir[CB_PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int cb_journal_open_locked(int flags)
+{
+	int fd, ret;
+
+	ret = cb_mkdir_parent(cb_settings_journal_path());
+	if (ret)
+		return ret;
+	fd = open(journal_path, O_RDWR | O_CLOEXEC | flags, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int cb_journal_append(const char *path, const char *value)
+{
+	char line[CB_PATH_MAX + CB_VALUE_MAX + 4];
+	int len = snprintf(line, sizeof(line), "%s\t%s\n", path, value);
+
+	if (write(journal_fd, line, (size_t)len) != len)
+		return errno ? -errno : -EIO;
+	return fsync(journal_fd) ? -errno : 0;
+}
+
+static int cb_settings_current(const char *path, char *out, size_t len)
+{
+	char raw[512];
+	int ret = cb_sysfs_read(path, raw, sizeof(raw));
+
+	if (ret < 0)
+		return ret;
+	/* "always [madvise] never" files are written back with the selected word. */
+	if (strchr(raw, '['))
+		return cb_sysfs_selected(raw, out, len) < 0 ? -EINVAL : 0;
+	if (strlen(raw) >= len)
+		return -ERANGE;
+	memcpy(out, raw, strlen(raw) + 1);
+	return 0;
+}
+
+int cb_settings_set(const char *path, const char *value)
+{
+	char old[CB_VALUE_MAX];
+	bool known = false;
+	int ret;
+
+	if (strlen(path) >= CB_PATH_MAX || strlen(value) >= CB_VALUE_MAX)
+		return -ENAMETOOLONG;
+	for (int i = 0; i < nsaved; i++)
+		known |= strcmp(saved[i].path, path) == 0;
+	if (!known) {
+		if (nsaved == CB_SAVED_MAX)
+			return -ENOSPC;
+		ret = cb_settings_current(path, old, sizeof(old));
+		if (ret)
+			return ret;
+		if (journal_fd < 0) {
+			int restored;
+
+			ret = cb_settings_recover(&restored);
+			if (ret)
+				return ret;
+			journal_fd = cb_journal_open_locked(O_CREAT | O_TRUNC);
+			if (journal_fd < 0)
+				return journal_fd;
+			owner_pid = getpid();
+			cb_settings_install_handlers();
+		}
+		ret = cb_journal_append(path, old);
+		if (ret)
+			return ret;
+		snprintf(saved[nsaved].path, CB_PATH_MAX, "%s", path);
+		snprintf(saved[nsaved].value, CB_VALUE_MAX, "%s", old);
+		nsaved++;
+	}
+	return cb_sysfs_write(path, value);
+}
+
+int cb_settings_restore(void)
+{
+	int ret = 0;
+
+	for (int i = nsaved - 1; i >= 0; i--) {
+		int r = cb_sysfs_write(saved[i].path, saved[i].value);
+
+		if (r && !ret)
+			ret = r;
+	}
+	if (journal_fd >= 0) {
+		/* A failed write keeps the journal, so `cowbench restore` can try again. */
+		if (!ret)
+			unlink(journal_path);
+		close(journal_fd);
+		journal_fd = -1;
+	}
+	nsaved = 0;
+	return ret;
+}
+
+int cb_settings_recover(int *restored)
+{
+	char line[CB_PATH_MAX + CB_VALUE_MAX + 4];
+	struct { char path[CB_PATH_MAX]; char value[CB_VALUE_MAX]; } *entries = NULL;
+	int n = 0, ret = 0, fd;
+	FILE *f;
+
+	*restored = 0;
+	if (access(cb_settings_journal_path(), F_OK))
+		return 0;
+	fd = cb_journal_open_locked(0);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	f = fdopen(dup(fd), "r");
+	if (!f) {
+		ret = -errno;
+		goto close_fd;
+	}
+	entries = calloc(CB_SAVED_MAX, sizeof(*entries));
+	if (!entries) {
+		ret = -ENOMEM;
+		goto close_file;
+	}
+	while (n < CB_SAVED_MAX && fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t');
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!tab)
+			continue;
+		*tab = '\0';
+		if (strlen(line) >= CB_PATH_MAX || strlen(tab + 1) >= CB_VALUE_MAX)
+			continue;
+		memcpy(entries[n].path, line, strlen(line) + 1);
+		memcpy(entries[n].value, tab + 1, strlen(tab + 1) + 1);
+		n++;
+	}
+	for (int i = n - 1; i >= 0; i--) {
+		int r = cb_sysfs_write(entries[i].path, entries[i].value);
+
+		if (r && !ret)
+			ret = r;
+		else if (!r) {
+			fprintf(stderr, "cowbench: restored %s = %s (left by a run that did not finish)\n",
+				entries[i].path, entries[i].value);
+			(*restored)++;
+		}
+	}
+	if (!ret)
+		unlink(journal_path);
+	free(entries);
+close_file:
+	fclose(f);
+close_fd:
+	close(fd);
+	return ret;
+}

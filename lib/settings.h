@@ -1,0 +1,26 @@
+/* Kernel settings the suite changes (THP/mTHP sysfs, later swap, sysctls), with a state journal
+ * so that they come back: at normal exit, on SIGINT/SIGTERM/SIGHUP/SIGQUIT and crash signals, and
+ * after a SIGKILL or power loss of the process by the next run or `cowbench restore`. */
+#ifndef CB_SETTINGS_H
+#define CB_SETTINGS_H
+
+#include <stdbool.h>
+
+/* $COWBENCH_JOURNAL, else /run/cowbench/journal: /run is emptied at boot, exactly when the
+ * kernel's own settings are back to their defaults, so a journal never outlives its meaning. */
+const char *cb_settings_journal_path(void);
+
+/* Writes value to a sysfs/procfs file, first journalling (fsync'd) the value it had. The first
+ * change of a path wins the journal: later changes of it keep the original. Returns 0 or -errno
+ * (-EBUSY: another live cowbench holds the journal). */
+int cb_settings_set(const char *path, const char *value);
+
+/* Puts back everything this process changed, newest first, and removes the journal.
+ * Returns 0 or the first -errno. */
+int cb_settings_restore(void);
+
+/* Replays a journal left by a run that did not finish. *restored gets the number of settings
+ * put back (0 when there was no journal). Returns 0, -EBUSY when a live run holds it, or -errno. */
+int cb_settings_recover(int *restored);
+
+#endif
