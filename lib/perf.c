@@ -130,10 +130,13 @@ int cb_tracepoint_id(const char *sys_event)
 
 static int cb_pfm_init(void)
 {
-	static int ret = -1;
+	static bool done;
+	static int ret;
 
-	if (ret == -1)
+	if (!done) {
 		ret = pfm_initialize();
+		done = true;
+	}
 	return ret;
 }
 
@@ -190,6 +193,44 @@ static int cb_counter_attr(const struct cb_counter_spec *s, bool priv, struct pe
 	return 0;
 }
 
+/* Opens counter c as a member of the group led by *leader (it leads when there is none yet). */
+static int cb_counter_open(const struct cb_counter_spec *s, struct cb_counter *c, bool priv,
+			   pid_t pid, int cpu, bool inherit, int *leader)
+{
+	struct perf_event_attr attr;
+	char filter[32];
+	int err;
+
+	err = cb_counter_attr(s, priv, &attr, c->why);
+	if (err)
+		return err;
+	attr.disabled = *leader < 0;
+	attr.inherit = inherit;
+	attr.read_format = CB_READ_FORMAT;
+	c->fd = syscall(__NR_perf_event_open, &attr, pid, cpu, *leader, PERF_FLAG_FD_CLOEXEC);
+	if (c->fd < 0) {
+		err = -errno;
+		c->fd = -1;
+		snprintf(c->why, sizeof(c->why), "perf_event_open: %s", strerror(-err));
+		return err;
+	}
+	if (s->reason >= 0) {
+		snprintf(filter, sizeof(filter), "reason == %d", s->reason);
+		if (ioctl(c->fd, PERF_EVENT_IOC_SET_FILTER, filter)) {
+			err = -errno;
+			snprintf(c->why, sizeof(c->why), "filter \"%s\": %s", filter, strerror(-err));
+			/* Not a leader yet, so closing it leaves the group as it was. */
+			close(c->fd);
+			c->fd = -1;
+			return err;
+		}
+	}
+	c->supported = true;
+	if (*leader < 0)
+		*leader = c->fd;
+	return 0;
+}
+
 int cb_counters_open(struct cb_counters *cs, pid_t pid, int cpu, bool inherit)
 {
 	bool priv = cb_is_privileged();
@@ -199,46 +240,14 @@ int cb_counters_open(struct cb_counters *cs, pid_t pid, int cpu, bool inherit)
 	cs->n = CB_ARRAY_SIZE(cb_counter_specs);
 	cs->group_fd[0] = cs->group_fd[1] = -1;
 	for (int i = 0; i < cs->n; i++) {
-		const struct cb_counter_spec *s = &cb_counter_specs[i];
 		struct cb_counter *c = &cs->c[i];
-		int *leader = &cs->group_fd[cb_counter_group(i)];
-		struct perf_event_attr attr;
-		char filter[32];
 		int err;
 
-		snprintf(c->name, sizeof(c->name), "%s", s->name);
+		snprintf(c->name, sizeof(c->name), "%s", cb_counter_specs[i].name);
 		c->fd = -1;
-		err = cb_counter_attr(s, priv, &attr, c->why);
-		if (err)
-			goto unsupported;
-		attr.disabled = *leader < 0;
-		attr.inherit = inherit;
-		attr.read_format = CB_READ_FORMAT;
-		c->fd = syscall(__NR_perf_event_open, &attr, pid, cpu, *leader, PERF_FLAG_FD_CLOEXEC);
-		if (c->fd < 0) {
-			err = -errno;
-			snprintf(c->why, sizeof(c->why), "perf_event_open: %s", strerror(-err));
-			c->fd = -1;
-			goto unsupported;
-		}
-		if (s->reason >= 0) {
-			snprintf(filter, sizeof(filter), "reason == %d", s->reason);
-			if (ioctl(c->fd, PERF_EVENT_IOC_SET_FILTER, filter)) {
-				err = -errno;
-				snprintf(c->why, sizeof(c->why), "filter \"%s\": %s", filter,
-					 strerror(-err));
-				/* Never the leader of a non-empty group, so closing leaves it intact. */
-				close(c->fd);
-				c->fd = -1;
-				goto unsupported;
-			}
-		}
-		c->supported = true;
-		if (*leader < 0)
-			*leader = c->fd;
-		continue;
-unsupported:
-		if (!first_err)
+		err = cb_counter_open(&cb_counter_specs[i], c, priv, pid, cpu, inherit,
+				      &cs->group_fd[cb_counter_group(i)]);
+		if (err && !first_err)
 			first_err = err;
 	}
 	return cs->group_fd[0] < 0 && cs->group_fd[1] < 0 ? first_err : 0;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Thin driver: build (installing missing packages), run a config into results/, restore.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+usage() {
+	cat <<'TXT'
+usage: ./run.sh [CONFIG]          build, then run CONFIG (default configs/quick.conf) into
+                                  results/<kernel release>/<run id>/ and print a summary
+       ./run.sh restore           put back kernel settings left by a killed run
+       ./run.sh overhead [opts]   what the timer, counters and classification cost
+       ./run.sh env               print the environment record
+       ./run.sh list              list the scenarios
+Run as root: without it every scenario reports skip (PFNs, /proc/kpage* and tracepoints need it).
+TXT
+}
+
+build() {
+	make -s deps
+	make -s all
+}
+
+case "${1:-}" in
+-h | --help | help) usage ;;
+restore) build && exec build/cowbench restore ;;
+overhead) shift && build && exec build/cowbench overhead "$@" ;;
+env) build && exec build/cowbench env ;;
+list) build && exec build/cowbench list ;;
+-*) usage >&2 && exit 2 ;;
+*)
+	config=${1:-configs/quick.conf}
+	[ -r "$config" ] || { echo "run.sh: no config $config" >&2; exit 2; }
+	build
+	[ "$(id -u)" = 0 ] || echo "run.sh: not root: scenarios will report skip" >&2
+	exec build/cowbench suite "$config"
+	;;
+esac

@@ -1,0 +1,36 @@
+# Shared by the integration tests: verdict lines and record assertions.
+# Each test file sources this, then calls check/ok/fail/skip. Lines: "ok NAME", "FAIL NAME: why",
+# "skip NAME: why".
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CB=$ROOT/build/cowbench
+SUITE=$(basename "$0" .sh)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+ok() { echo "ok $SUITE/$1"; }
+fail() { echo "FAIL $SUITE/$1: $2"; }
+skip() { echo "skip $SUITE/$1: $2"; }
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# expect NAME JQ_FILTER FILE: the filter must print true for the first record of FILE.
+expect() {
+	local name=$1 filter=$2 file=$3 got
+	got=$(jq -s "first | ($filter)" "$file" 2>&1)
+	if [ "$got" = true ]; then
+		ok "$name"
+	else
+		fail "$name" "expected $filter; got $got; record: $(jq -cs 'first | del(.latency_hist, .vmstat_delta, .counters, .counter_time_enabled_running)' "$file" 2>/dev/null | head -c 600)"
+	fi
+}
+
+# expect_all NAME JQ_FILTER FILE: the filter must hold for every record of FILE.
+expect_all() {
+	local name=$1 filter=$2 file=$3 got
+	got=$(jq -s "length > 0 and all(.[]; $filter)" "$file" 2>&1)
+	if [ "$got" = true ]; then
+		ok "$name"
+	else
+		fail "$name" "expected $filter for every record; got $got; records: $(jq -c '{rep,status,reason,cow,faults:.faults.per_page}' "$file" 2>/dev/null | head -c 600)"
+	fi
+}

@@ -1,0 +1,62 @@
+# Every scenario run small as root on this kernel, with exact outcomes where the kernel's
+# behaviour is deterministic. Contents are verified by the scenarios themselves: status ok
+# means the child and the parent each read what they should.
+. "$(dirname "$0")/lib.sh"
+
+if ! is_root; then
+	for s in fault_anon cow_child cow_parent cow_reuse cow_reuse_remote; do skip "$s" "needs root"; done
+	exit 0
+fi
+
+SIZE=4M
+PAGES=$((4 * 1024 * 1024 / $(getconf PAGESIZE)))
+
+runs() { "$CB" run "$1" --size $SIZE --repeat 2 --warmup 1 --out "$TMP/$1.jsonl" 2>"$TMP/$1.err"; }
+
+runs fault_anon
+expect_all fault_anon_ok '.status == "ok"' "$TMP/fault_anon.jsonl"
+expect_all fault_anon_one_fault_per_page ".faults.total == $PAGES and .faults.pages_by_count[\"1\"] == $PAGES" "$TMP/fault_anon.jsonl"
+expect_all fault_anon_all_first_touch ".cow.first_touch == $PAGES and .cow.copy == 0 and .cow.reuse == 0" "$TMP/fault_anon.jsonl"
+expect_all fault_anon_allocates '.page_allocs_per_page >= 1' "$TMP/fault_anon.jsonl"
+expect_all fault_anon_latency '.latency_ns.p50 > 0 and .latency_ns.p50 <= .latency_ns.p99 and .latency_ns.p99 <= .latency_ns.max and .ns_per_page > 0' "$TMP/fault_anon.jsonl"
+expect_all fault_anon_base_folios ".folio_pages_by_size == {}" "$TMP/fault_anon.jsonl"
+
+runs cow_child
+expect_all cow_child_ok '.status == "ok"' "$TMP/cow_child.jsonl"
+expect_all cow_child_all_copied ".cow.copy == $PAGES and .cow.reuse == 0 and .cow.nofault == 0" "$TMP/cow_child.jsonl"
+expect_all cow_child_one_fault_per_page ".faults.total == $PAGES" "$TMP/cow_child.jsonl"
+expect_all cow_child_one_alloc_per_copy '.page_allocs_per_page >= 1' "$TMP/cow_child.jsonl"
+expect_all cow_child_base_folios ".folio_pages_by_size == {\"4K\": $PAGES}" "$TMP/cow_child.jsonl"
+expect_all cow_child_reps '[.rep] | inside([1,2])' "$TMP/cow_child.jsonl"
+
+runs cow_parent
+expect_all cow_parent_ok '.status == "ok"' "$TMP/cow_parent.jsonl"
+expect_all cow_parent_all_copied ".cow.copy == $PAGES and .cow.reuse == 0 and .cow.nofault == 0" "$TMP/cow_parent.jsonl"
+expect_all cow_parent_one_fault_per_page ".faults.total == $PAGES" "$TMP/cow_parent.jsonl"
+
+runs cow_reuse
+expect_all cow_reuse_ok '.status == "ok"' "$TMP/cow_reuse.jsonl"
+expect_all cow_reuse_all_reused ".cow.reuse == $PAGES and .cow.copy == 0 and .cow.nofault == 0" "$TMP/cow_reuse.jsonl"
+expect_all cow_reuse_no_allocs '.counters["kmem:mm_page_alloc"] < 16' "$TMP/cow_reuse.jsonl"
+
+if [ "$(nproc)" -ge 2 ]; then
+	runs cow_reuse_remote
+	expect_all cow_reuse_remote_ok '.status == "ok"' "$TMP/cow_reuse_remote.jsonl"
+	expect_all cow_reuse_remote_classified ".cow.copy + .cow.reuse == $PAGES and .cow.nofault == 0" "$TMP/cow_reuse_remote.jsonl"
+	expect_all cow_reuse_remote_reports_spurious '.extra.spurious_copy == .cow.copy' "$TMP/cow_reuse_remote.jsonl"
+else
+	"$CB" run cow_reuse_remote --size $SIZE --repeat 1 --out "$TMP/crr.jsonl" 2>/dev/null
+	expect cow_reuse_remote_skips_on_one_cpu '.status == "skip" and (.reason | test("two CPUs"))' "$TMP/crr.jsonl"
+fi
+
+# Counters: a figure or an "unsupported" reason, never a silent 0 for what could not be measured.
+all=$TMP/all.jsonl
+cat "$TMP"/*.jsonl >"$all"
+expect_all counters_value_or_reason '.counters | to_entries | all(.value | (type == "number") or ((.unsupported | type) == "string" and (.unsupported | length) > 0))' "$all"
+expect_all hardware_counters_not_silent_zero '[.counters.cycles, .counters.instructions] | all((type == "object") or (. > 0))' "$all"
+if [ "$(uname -m)" = x86_64 ]; then
+	expect_all tlb_reasons_add_up '(.tlb_flush.by_reason | [.[] | values] | add) == .tlb_flush.total' "$all"
+	expect_all tlb_copy_flushes "if .scenario == \"cow_child\" or .scenario == \"cow_parent\" then .tlb_flush.total >= $PAGES else true end" "$all"
+fi
+expect_all page_faults_match_tracepoint '.counters["page-faults"] == .counters["exceptions:page_fault_user"]' "$all"
+expect_all no_latency_without_timing '.latency_ns.p50 != null and .ops > 0' "$all"

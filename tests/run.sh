@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the unit tests and every tests/integration/*.sh; each prints "ok NAME", "FAIL NAME: why"
+# or "skip NAME: why" lines. Ends with "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run() {
+	local name=$1
+	shift
+	"$@" 2>&1 | tee -a "$log" | grep -E '^(ok|FAIL|skip) ' || true
+	# A test program that dies without printing a verdict must still count as a failure.
+	local rc=${PIPESTATUS[0]}
+	if ((rc > 1)) && ! grep -q "^FAIL $name" "$log"; then
+		echo "FAIL $name: exited with status $rc" | tee -a "$log"
+	fi
+}
+
+run unit build/unit_tests
+for t in tests/integration/*.sh; do
+	run "$(basename "$t" .sh)" bash "$t"
+done
+
+passed=$(grep -c '^ok ' "$log")
+failed=$(grep -c '^FAIL ' "$log")
+skipped=$(grep -c '^skip ' "$log")
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0))
