@@ -7,10 +7,6 @@
 #include "record.h"
 #include "timer.h"
 
-static const char *const cb_tlb_reasons[] = {
-	"task_switch", "remote_shootdown", "local_shootdown", "local_mm_shootdown", "remote_send_ipi",
-};
-
 const char *cb_status_name(int status)
 {
 	static const char *const names[] = { "ok", "skip", "fail", "error" };
@@ -88,8 +84,6 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 	json_object *o, *counters = json_object_new_object(), *times = json_object_new_object();
 	const struct cb_counter *allocs = cb_ctr(c, "kmem:mm_page_alloc"), *tlb = cb_ctr(c, "tlb:tlb_flush");
 	uint64_t faults = c->faults_total;
-	char key[64];
-
 	o = json_object_new_object();
 	cb_put(o, "copy", cb_u64(c->cow.copy));
 	cb_put(o, "reuse", cb_u64(c->cow.reuse));
@@ -113,19 +107,24 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 	cb_put(r, "page_allocs_per_page", cb_per(allocs, c->pages));
 
 	if (tlb) {
-		json_object *by = json_object_new_object();
+		static const char prefix[] = "tlb:tlb_flush/";
+		json_object *by = json_object_new_object(), *per = json_object_new_object();
 
 		o = json_object_new_object();
 		cb_put(o, "total", cb_u64(tlb->value));
 		cb_put(o, "per_fault", cb_per(tlb, faults));
-		for (size_t i = 0; i < CB_ARRAY_SIZE(cb_tlb_reasons); i++) {
-			const struct cb_counter *k;
+		/* Whatever reasons this kernel's tracepoint has (6.18 added remote_wrong_cpu). */
+		for (int i = 0; i < c->counters.n; i++) {
+			const struct cb_counter *k = &c->counters.c[i];
+			const char *reason = k->name + sizeof(prefix) - 1;
 
-			snprintf(key, sizeof(key), "tlb:tlb_flush/%s", cb_tlb_reasons[i]);
-			k = cb_ctr(c, key);
-			cb_put(by, cb_tlb_reasons[i], k ? cb_u64(k->value) : NULL);
+			if (strncmp(k->name, prefix, sizeof(prefix) - 1) != 0)
+				continue;
+			cb_put(by, reason, k->supported ? cb_u64(k->value) : cb_unsupported(k->why));
+			cb_put(per, reason, k->supported ? cb_per(k, faults) : NULL);
 		}
 		cb_put(o, "by_reason", by);
+		cb_put(o, "per_fault_by_reason", per);
 		cb_put(r, "tlb_flush", o);
 	} else {
 		const struct cb_counter *k = cb_counters_find(&c->counters, "tlb:tlb_flush");
