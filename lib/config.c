@@ -70,8 +70,9 @@ static int cb_config_setting(struct cb_config *cfg, const char *key, const char 
 			snprintf(why + off, whylen - off, ")");
 		return -1;
 	}
+	/* By file, not key: mthp_2M and mthp_2048K are the same setting. */
 	for (int i = 0; i < cfg->nsettings; i++)
-		if (strcmp(cfg->settings[i].key, key) == 0) {
+		if (strcmp(cfg->settings[i].path, path) == 0) {
 			snprintf(why, whylen, "%s set twice (first at line %d)", key, cfg->settings[i].line);
 			return -1;
 		}

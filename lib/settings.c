@@ -38,7 +38,7 @@ const char *cb_settings_journal_path(void)
 static void cb_settings_write_back(void)
 {
 	for (int i = nsaved - 1; i >= 0; i--) {
-		int fd = open(saved[i].path, O_WRONLY | O_CLOEXEC);
+		int fd = open(saved[i].path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 
 		if (fd < 0)
 			continue;
@@ -158,9 +158,16 @@ int cb_settings_set(const char *path, const char *value)
 			ret = cb_settings_recover(&restored);
 			if (ret)
 				return ret;
-			journal_fd = cb_journal_open_locked(O_CREAT | O_TRUNC);
+			/* Truncate only once the lock is ours: a live holder's journal must survive. */
+			journal_fd = cb_journal_open_locked(O_CREAT);
 			if (journal_fd < 0)
 				return journal_fd;
+			if (ftruncate(journal_fd, 0)) {
+				ret = -errno;
+				close(journal_fd);
+				journal_fd = -1;
+				return ret;
+			}
 			owner_pid = getpid();
 			cb_settings_install_handlers();
 		}

@@ -19,8 +19,9 @@ int cb_settings_set(const char *path, const char *value);
  * Returns 0 or the first -errno. */
 int cb_settings_restore(void);
 
-/* Replays a journal left by a run that did not finish. *restored gets the number of settings
- * put back (0 when there was no journal). Returns 0, -EBUSY when a live run holds it, or -errno. */
+/* Replays a journal left by a run that did not finish, printing one line per setting put back
+ * to stderr (the user must learn that an earlier run had left the machine changed). *restored
+ * gets the number of settings put back (0 when there was no journal). Returns 0, -EBUSY when a live run holds it, or -errno. */
 int cb_settings_recover(int *restored);
 
 #endif

@@ -54,7 +54,7 @@ int cb_sysfs_write(const char *path, const char *value)
 	ssize_t w;
 	int fd, err = 0;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	/* sysfs parses one write() as one value: never split or retry a partial one. */

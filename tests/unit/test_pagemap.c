@@ -1,0 +1,270 @@
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cb.h"
+#include "pagemap.h"
+#include "unit.h"
+
+#define KPF(bit) (UINT64_C(1) << (bit))
+#define HEAD KPF(CB_KPF_COMPOUND_HEAD)
+#define TAIL KPF(CB_KPF_COMPOUND_TAIL)
+
+CB_TEST(pagemap_decode_present)
+{
+	struct cb_pm_entry e;
+
+	cb_pagemap_decode(CB_PM_PRESENT | 0x12345, &e);
+	CB_CHECK(e.present);
+	CB_CHECK_U64(e.pfn, 0x12345);
+	CB_CHECK(!e.swapped && !e.exclusive && !e.file && !e.soft_dirty);
+
+	/* The PFN field is bits 0-54: the highest PFN survives, the flags above it do not leak in. */
+	cb_pagemap_decode(CB_PM_PRESENT | CB_PM_EXCLUSIVE | CB_PM_SOFT_DIRTY | CB_PM_PFN_MASK, &e);
+	CB_CHECK(e.present && e.exclusive && e.soft_dirty);
+	CB_CHECK(!e.swapped && !e.file);
+	CB_CHECK_U64(e.pfn, (UINT64_C(1) << 55) - 1);
+
+	cb_pagemap_decode(CB_PM_PRESENT | (UINT64_C(1) << 56) | 7, &e);
+	CB_CHECK(e.exclusive);
+	CB_CHECK(!e.soft_dirty);
+	CB_CHECK_U64(e.pfn, 7);
+
+	cb_pagemap_decode(CB_PM_PRESENT | (UINT64_C(1) << 55) | 7, &e);
+	CB_CHECK(e.soft_dirty);
+	CB_CHECK(!e.exclusive);
+	CB_CHECK_U64(e.pfn, 7);
+
+	cb_pagemap_decode(CB_PM_PRESENT | CB_PM_FILE | 9, &e);
+	CB_CHECK(e.file && e.present);
+	CB_CHECK_U64(e.pfn, 9);
+
+	/* Present without CAP_SYS_ADMIN: flags valid, PFN zero. */
+	cb_pagemap_decode(CB_PM_PRESENT | CB_PM_EXCLUSIVE, &e);
+	CB_CHECK(e.present && e.exclusive);
+	CB_CHECK_U64(e.pfn, 0);
+}
+
+CB_TEST(pagemap_decode_absent_and_swapped)
+{
+	struct cb_pm_entry e;
+
+	cb_pagemap_decode(0, &e);
+	CB_CHECK(!e.present && !e.swapped && !e.exclusive && !e.file && !e.soft_dirty);
+	CB_CHECK_U64(e.pfn, 0);
+
+	/* Swap type 3, offset 0x777 in the low bits: not a PFN. */
+	cb_pagemap_decode(CB_PM_SWAPPED | CB_PM_EXCLUSIVE | (0x777 << 5) | 3, &e);
+	CB_CHECK(e.swapped);
+	CB_CHECK(e.exclusive);
+	CB_CHECK(!e.present);
+	CB_CHECK_U64(e.pfn, 0);
+
+	/* Soft-dirty alone (a cleared-but-tracked absent page). */
+	cb_pagemap_decode(CB_PM_SOFT_DIRTY, &e);
+	CB_CHECK(e.soft_dirty && !e.present);
+	CB_CHECK_U64(e.pfn, 0);
+}
+
+CB_TEST(pagemap_cow_classify)
+{
+	const uint64_t P = CB_PM_PRESENT;
+	/* copy, copy (3 faults), reuse, nofault, fresh, lost, lost (never present), fresh (2 faults),
+	 * reuse (the exclusive bit appears) */
+	const uint64_t before[] = { P | 100, P | 101, P | 102, P | 103, 0, P | 105, 0, 0, P | 108 };
+	const uint64_t after[] = { P | 200, P | 201, P | 102, P | 103, P | 204, 0, 0, P | 207,
+				   P | CB_PM_EXCLUSIVE | 108 };
+	const uint32_t faults[] = { 1, 3, 1, 0, 1, 1, 0, 2, 1 };
+	struct cb_cow_counts c;
+
+	memset(&c, 0xff, sizeof(c));
+	cb_cow_classify(before, after, faults, 9, &c);
+	CB_CHECK_U64(c.copy, 2);
+	CB_CHECK_U64(c.reuse, 2);
+	CB_CHECK_U64(c.nofault, 1);
+	CB_CHECK_U64(c.fresh, 2);
+	CB_CHECK_U64(c.lost, 2);
+	CB_CHECK_U64(c.copy + c.reuse + c.nofault + c.fresh + c.lost, 9);
+
+	/* A page that takes no fault keeps its PFN, and is not a reuse however it looks. */
+	cb_cow_classify(before + 3, after + 3, faults + 3, 1, &c);
+	CB_CHECK_U64(c.nofault, 1);
+	CB_CHECK_U64(c.reuse + c.copy + c.fresh + c.lost, 0);
+
+	cb_cow_classify(before, after, faults, 0, &c);
+	CB_CHECK_U64(c.copy + c.reuse + c.nofault + c.fresh + c.lost, 0);
+}
+
+CB_TEST(pagemap_folio_runs)
+{
+	uint64_t pfns[40], flags[40], by[CB_FOLIO_ORDERS];
+	size_t n = 0;
+
+	/* 4 tails without their head: a run of their own. */
+	for (int i = 0; i < 4; i++, n++) {
+		pfns[n] = 500 + (uint64_t)i;
+		flags[n] = TAIL;
+	}
+	/* A 16-page compound folio. */
+	for (int i = 0; i < 16; i++, n++) {
+		pfns[n] = 1024 + (uint64_t)i;
+		flags[n] = i ? TAIL : HEAD;
+	}
+	/* A lone base page at the next PFN: not part of the folio. */
+	pfns[n] = 1040;
+	flags[n++] = KPF(CB_KPF_ANON) | KPF(CB_KPF_LRU);
+	/* A head and a tail, then a tail at a non-consecutive PFN that starts a new run, with its
+	 * neighbour: 2 + 2. */
+	pfns[n] = 2048;
+	flags[n++] = HEAD;
+	pfns[n] = 2049;
+	flags[n++] = TAIL;
+	pfns[n] = 2051;
+	flags[n++] = TAIL;
+	pfns[n] = 2052;
+	flags[n++] = TAIL;
+	/* Two heads back to back: two runs of 1. */
+	pfns[n] = 4096;
+	flags[n++] = HEAD;
+	pfns[n] = 4097;
+	flags[n++] = HEAD;
+	/* Two base pages at consecutive PFNs stay separate. */
+	pfns[n] = 8000;
+	flags[n++] = 0;
+	pfns[n] = 8001;
+	flags[n++] = 0;
+
+	memset(by, 0xff, sizeof(by));
+	cb_folio_runs(pfns, flags, n, by);
+	CB_CHECK_U64(n, 29);
+	CB_CHECK_U64(by[0], 1 + 2 + 2);
+	CB_CHECK_U64(by[1], 2 + 2);
+	CB_CHECK_U64(by[2], 4);
+	CB_CHECK_U64(by[3], 0);
+	CB_CHECK_U64(by[4], 16);
+	for (int k = 5; k < CB_FOLIO_ORDERS; k++)
+		CB_CHECK_U64(by[k], 0);
+
+	/* The 16-page folio cut short by the end of the range. */
+	cb_folio_runs(pfns + 4, flags + 4, 8, by);
+	CB_CHECK_U64(by[3], 8);
+	CB_CHECK_U64(by[4], 0);
+	cb_folio_runs(pfns, flags, 0, by);
+	CB_CHECK_U64(by[0] + by[2] + by[4], 0);
+}
+
+static void *map_nohuge(size_t pages)
+{
+	void *p = mmap(NULL, pages * cb_page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Keeps THP and mTHP from populating untouched neighbours. */
+	if (madvise(p, pages * cb_page_size, MADV_NOHUGEPAGE)) {
+		munmap(p, pages * cb_page_size);
+		return NULL;
+	}
+	return p;
+}
+
+CB_TEST(pagemap_read_real)
+{
+	enum { N = 16, TOUCHED = 8 };
+	uint64_t raw[N], pfns[N], words[N];
+	volatile char *p = map_nohuge(N);
+	bool priv = cb_is_privileged();
+	struct cb_pm_entry e[N];
+	int fd;
+
+	CB_CHECK(p != NULL);
+	if (!p)
+		return;
+	for (int i = 0; i < TOUCHED; i++)
+		p[(size_t)i * cb_page_size] = 1;
+	/* A read fault maps the zero page, or (pvm_no_zero_page=1 kernels) a page of its own. */
+	(void)p[(size_t)TOUCHED * cb_page_size];
+	(void)p[(size_t)(TOUCHED + 1) * cb_page_size];
+	fd = cb_pagemap_open();
+	CB_CHECK(fd >= 0);
+	if (fd < 0)
+		goto unmap;
+	memset(raw, 0xff, sizeof(raw));
+	CB_CHECK(cb_pagemap_read(fd, (const void *)p, N, raw) == 0);
+	for (int i = 0; i < N; i++) {
+		cb_pagemap_decode(raw[i], &e[i]);
+		pfns[i] = e[i].pfn;
+	}
+	for (int i = 0; i < TOUCHED; i++) {
+		CB_CHECK(e[i].present);
+		CB_CHECK(!e[i].swapped && !e[i].file);
+		CB_CHECK(e[i].exclusive);
+		if (priv)
+			CB_CHECK(e[i].pfn != 0);
+		else
+			CB_CHECK_U64(e[i].pfn, 0);
+		for (int j = 0; j < i && priv; j++)
+			CB_CHECK(e[i].pfn != e[j].pfn);
+	}
+	CB_CHECK(e[TOUCHED].present && e[TOUCHED + 1].present);
+	/* Not present; soft-dirty may be set here from the VMA's own flag. */
+	for (int i = TOUCHED + 2; i < N; i++)
+		CB_CHECK(!e[i].present && !e[i].swapped && !e[i].pfn);
+	if (priv) {
+		CB_CHECK(e[TOUCHED].pfn != 0 && e[TOUCHED + 1].pfn != 0);
+		memset(words, 0xff, sizeof(words));
+		CB_CHECK(cb_kpage_read("/proc/kpageflags", pfns, N, words) == 0);
+		for (int i = 0; i < TOUCHED; i++) {
+			CB_CHECK(words[i] & KPF(CB_KPF_ANON));
+			CB_CHECK(!(words[i] & (HEAD | TAIL | KPF(CB_KPF_ZERO_PAGE))));
+		}
+		for (int i = TOUCHED + 2; i < N; i++)
+			CB_CHECK_U64(words[i], 0);	/* pfn 0: not read */
+		CB_CHECK(cb_kpage_read("/proc/kpagecount", pfns, TOUCHED, words) == 0);
+		for (int i = 0; i < TOUCHED; i++)
+			CB_CHECK_U64(words[i], 1);
+	}
+	/* Once unmapped the same range reads as not present (a hole, not an error). */
+	munmap((void *)p, N * cb_page_size);
+	memset(raw, 0xff, sizeof(raw));
+	CB_CHECK(cb_pagemap_read(fd, (const void *)p, N, raw) == 0);
+	for (int i = 0; i < N; i++)
+		CB_CHECK(!(raw[i] & CB_PM_PRESENT));
+	close(fd);
+	return;
+unmap:
+	munmap((void *)p, N * cb_page_size);
+}
+
+CB_TEST(pagemap_read_batches)
+{
+	/* Past one 4096-entry batch: entries must land at the right index across the boundary. */
+	enum { N = 4100 };
+	static const size_t touch[] = { 0, 4095, 4096, 4099 };
+	static uint64_t raw[N];
+	char *p = map_nohuge(N);
+	size_t present = 0;
+	int fd;
+
+	CB_CHECK(p != NULL);
+	if (!p)
+		return;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(touch); i++)
+		p[touch[i] * cb_page_size] = 1;
+	fd = cb_pagemap_open();
+	CB_CHECK(fd >= 0);
+	if (fd >= 0) {
+		CB_CHECK(cb_pagemap_read(fd, p, N, raw) == 0);
+		for (size_t i = 0; i < N; i++)
+			present += !!(raw[i] & CB_PM_PRESENT);
+		CB_CHECK_U64(present, CB_ARRAY_SIZE(touch));
+		for (size_t i = 0; i < CB_ARRAY_SIZE(touch); i++)
+			CB_CHECK(raw[touch[i]] & CB_PM_PRESENT);
+		/* A range starting mid-way reads from its own offset. */
+		CB_CHECK(cb_pagemap_read(fd, p + 4095 * cb_page_size, 2, raw) == 0);
+		CB_CHECK((raw[0] & CB_PM_PRESENT) && (raw[1] & CB_PM_PRESENT));
+		CB_CHECK(cb_pagemap_read(fd, p + 4097 * cb_page_size, 2, raw) == 0);
+		CB_CHECK(!(raw[0] & CB_PM_PRESENT) && !(raw[1] & CB_PM_PRESENT));
+		close(fd);
+	}
+	munmap(p, N * cb_page_size);
+	CB_CHECK(cb_pagemap_read(-1, p, 1, raw) < 0);
+}
