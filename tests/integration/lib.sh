@@ -16,7 +16,7 @@ is_root() { [ "$(id -u)" = 0 ]; }
 # expect NAME JQ_FILTER FILE: the filter must hold for the first record of FILE.
 expect() {
 	local name=$1 filter=$2 file=$3
-	head -n 1 "$file" >"$TMP/.first.jsonl"
+	jq -cs first "$file" >"$TMP/.first.jsonl" 2>/dev/null
 	expect_all "$name" "$filter" "$TMP/.first.jsonl"
 }
 
