@@ -13,6 +13,9 @@ static int fault_anon_run(struct cb_ctx *ctx)
 		return ret;
 	ctx->expect_mapcount = 0;
 	ret = cb_measure_writes(ctx, &r, TAG);
+	/* The first touch is what populates the backing: check it got the folios it asked for. */
+	if (!ret)
+		ret = cb_region_check(ctx, &r);
 	if (!ret)
 		ret = cb_region_verify(ctx, &r, TAG, true, "writer");
 	cb_region_unmap(&r);
@@ -24,7 +27,7 @@ static const struct cb_scenario fault_anon = {
 	.description = "first-touch write faults on fresh anonymous memory",
 	.op = "first write to one never-touched page (one fault, one zeroed page)",
 	.invalid_if = "a page was present before its first write",
-	.backings = "base",
+	.backings = "base thp mthp",
 	.needs = CB_NEED_PRIV,
 	.run = fault_anon_run,
 };

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -131,4 +132,29 @@ void cb_folio_runs(const uint64_t *pfns, const uint64_t *kflags, size_t n,
 		pages_by_order[cb_order_of(run)] += run;
 		i += run;
 	}
+}
+
+long cb_smaps_anon_huge_kb(const void *addr, size_t len)
+{
+	uintptr_t lo = (uintptr_t)addr, hi = lo + len, start = 0, end = 0;
+	char line[512];
+	long total = 0, kb;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		/* A VMA header line starts with "start-end perms"; its fields follow. */
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			start = s;
+			end = e;
+			continue;
+		}
+		if (start < hi && end > lo && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			total += kb;
+	}
+	fclose(f);
+	return total;
 }

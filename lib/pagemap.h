@@ -53,6 +53,10 @@ struct cb_cow_counts {
 void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32_t *faults, size_t n,
 		     struct cb_cow_counts *out);
 
+/* AnonHugePages (PMD-mapped THP, KiB) of this process's VMAs overlapping [addr, addr + len),
+ * from /proc/self/smaps; -errno on error. mTHP is not counted there. */
+long cb_smaps_anon_huge_kb(const void *addr, size_t len);
+
 /* Folio sizes seen in a virtually contiguous range: pages_by_size[k] counts pages whose folio
  * run inside the range (a compound head followed by tails at consecutive PFNs, or a lone page)
  * has 2^k pages. A tail without its head in the range starts a run of its own. */

@@ -79,31 +79,52 @@ static json_object *cb_per(const struct cb_counter *k, uint64_t denom)
 	return k && denom ? json_object_new_double((double)k->value / (double)denom) : NULL;
 }
 
+static json_object *cb_folios(const uint64_t by_order[CB_FOLIO_ORDERS])
+{
+	json_object *o = json_object_new_object();
+
+	for (int k = 0; k < CB_FOLIO_ORDERS; k++) {
+		char sz[32];
+
+		if (!by_order[k])
+			continue;
+		cb_size_format(cb_page_size << k, sz, sizeof(sz));
+		cb_put(o, sz, cb_u64(by_order[k]));
+	}
+	return o;
+}
+
 static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 {
 	json_object *o, *counters = json_object_new_object(), *times = json_object_new_object();
 	const struct cb_counter *allocs = cb_ctr(c, "kmem:mm_page_alloc"), *tlb = cb_ctr(c, "tlb:tlb_flush");
 	uint64_t faults = c->faults_total;
-	o = json_object_new_object();
-	cb_put(o, "copy", cb_u64(c->cow.copy));
-	cb_put(o, "reuse", cb_u64(c->cow.reuse));
-	cb_put(o, "nofault", cb_u64(c->cow.nofault));
-	cb_put(o, "first_touch", cb_u64(c->cow.fresh));
-	cb_put(o, "unmapped_after", cb_u64(c->cow.lost));
-	cb_put(r, "cow", o);
+	if (!c->classified) {
+		/* An op scenario (fork, zap, collapse): no per-page outcome to report. */
+		cb_put(r, "cow", NULL);
+		cb_put(r, "faults", NULL);
+	} else {
+		o = json_object_new_object();
+		cb_put(o, "copy", cb_u64(c->cow.copy));
+		cb_put(o, "reuse", cb_u64(c->cow.reuse));
+		cb_put(o, "nofault", cb_u64(c->cow.nofault));
+		cb_put(o, "first_touch", cb_u64(c->cow.fresh));
+		cb_put(o, "unmapped_after", cb_u64(c->cow.lost));
+		cb_put(r, "cow", o);
 
-	o = json_object_new_object();
-	cb_put(o, "total", cb_u64(faults));
-	cb_put(o, "per_page", json_object_new_double(c->pages ? (double)faults / (double)c->pages : 0));
-	{
-		json_object *by = json_object_new_object();
-		static const char *const k[] = { "0", "1", "2", "3+" };
+		o = json_object_new_object();
+		cb_put(o, "total", cb_u64(faults));
+		cb_put(o, "per_page", json_object_new_double(c->pages ? (double)faults / (double)c->pages : 0));
+		{
+			json_object *by = json_object_new_object();
+			static const char *const k[] = { "0", "1", "2", "3+" };
 
-		for (int i = 0; i < 4; i++)
-			cb_put(by, k[i], cb_u64(c->pages_by_faults[i]));
-		cb_put(o, "pages_by_count", by);
+			for (int i = 0; i < 4; i++)
+				cb_put(by, k[i], cb_u64(c->pages_by_faults[i]));
+			cb_put(o, "pages_by_count", by);
+		}
+		cb_put(r, "faults", o);
 	}
-	cb_put(r, "faults", o);
 	cb_put(r, "page_allocs_per_page", cb_per(allocs, c->pages));
 
 	if (tlb) {
@@ -154,16 +175,8 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 		cb_put(o, c->vmstat_delta.e[i].name, json_object_new_int64(c->vmstat_delta.e[i].v));
 	cb_put(r, "vmstat_delta", o);
 
-	o = json_object_new_object();
-	for (int k = 0; k < CB_FOLIO_ORDERS; k++) {
-		char sz[32];
-
-		if (!c->folio_pages_by_order[k])
-			continue;
-		cb_size_format(cb_page_size << k, sz, sizeof(sz));
-		cb_put(o, sz, cb_u64(c->folio_pages_by_order[k]));
-	}
-	cb_put(r, "folio_pages_by_size", o);
+	cb_put(r, "folio_pages_by_size", cb_folios(c->folio_pages_by_order));
+	cb_put(r, "folio_pages_by_size_after", cb_folios(c->folio_pages_by_order_after));
 
 	o = json_object_new_object();
 	for (int i = 0; i < c->nextra; i++)
@@ -193,8 +206,10 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "op", json_object_new_string(in->scn->op));
 	if (in->status != CB_OK)
 		return r;
-	cb_put(r, "ops", cb_u64(in->timing->pages));
+	cb_put(r, "ops", cb_u64(in->counting->classified ? in->timing->pages : 1));
 	cb_put(r, "ns_per_page", json_object_new_double((double)in->timing->loop_ns / (double)in->timing->pages));
+	cb_put(r, "ns_per_gib", json_object_new_double((double)in->timing->loop_ns * (double)(1ull << 30) /
+						       (double)in->opts->size));
 	cb_put(r, "latency_ns", cb_latency(&in->timing->hist));
 	cb_put(r, "latency_hist", cb_latency_hist(&in->timing->hist));
 	cb_put(r, "timer_overhead_ns", json_object_new_double(cb_timer.overhead_ns));

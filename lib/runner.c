@@ -8,6 +8,7 @@
 #include "cb.h"
 #include "record.h"
 #include "runner.h"
+#include "settings.h"
 
 static int cb_cpus_pick(int want, int *cpu, int *other)
 {
@@ -83,7 +84,7 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	double *nspp = NULL, *p50 = NULL, *p99 = NULL;
 	struct cb_record_in rin = { .run_id = run_id, .scn = s, .opts = o };
 	cpu_set_t saved_affinity;
-	int status = CB_OK, ret;
+	int status = CB_OK, ret, mark = -1;
 	char reason[256] = "";
 
 	memset(row, 0, sizeof(*row));
@@ -107,9 +108,20 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	} else if (!cb_scenario_has_backing(s, o->backing)) {
 		status = CB_SKIP;
 		snprintf(reason, sizeof(reason), "backing '%s' not supported (has: %s)", o->backing, s->backings);
+	} else if ((ret = cb_backing_parse(o->backing, &ctx.bk, reason, sizeof(reason)))) {
+		status = CB_SKIP;
+		if (ret == -EINVAL)
+			snprintf(reason, sizeof(reason), "unknown backing '%s'", o->backing);
 	}
 	if (status != CB_OK)
 		goto emit_verdict;
+	/* The backing's THP settings hold for this instance only. */
+	mark = cb_settings_push();
+	ret = cb_backing_settings(&ctx.bk, reason, sizeof(reason));
+	if (ret) {
+		status = CB_ERROR;
+		goto pop_settings;
+	}
 
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	timing = malloc(sizeof(*timing));
@@ -173,6 +185,12 @@ free_results:
 	free(nspp);
 	free(p50);
 	free(p99);
+pop_settings:
+	ret = cb_settings_pop(mark);
+	if (ret && status == CB_OK) {
+		status = CB_ERROR;
+		snprintf(reason, sizeof(reason), "restoring THP settings: %s", strerror(-ret));
+	}
 emit_verdict:
 	row->status = status;
 	snprintf(row->reason, sizeof(row->reason), "%s", reason);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cb.h"
+#include "opts.h"
 #include "scenario.h"
 #include "timer.h"
 
@@ -54,9 +55,11 @@ const struct cb_scenario *cb_scenario_find(const char *name)
 
 bool cb_scenario_has_backing(const struct cb_scenario *s, const char *backing)
 {
-	size_t len = strlen(backing);
+	/* The token "mthp" stands for every mthp_<size> the kernel offers. */
+	const char *want = strncmp(backing, "mthp_", 5) == 0 ? "mthp" : backing;
+	size_t len = strlen(want);
 
-	for (const char *p = s->backings; (p = strstr(p, backing)); p += len)
+	for (const char *p = s->backings; (p = strstr(p, want)); p += len)
 		if ((p == s->backings || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
 			return true;
 	return false;
@@ -113,25 +116,50 @@ void cb_ctx_extra(struct cb_ctx *ctx, const char *name, double value)
 
 int cb_region_map(struct cb_ctx *ctx, struct cb_region *r)
 {
-	r->len = ctx->size;
-	r->pages = ctx->size / cb_page_size;
-	r->addr = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r->addr == MAP_FAILED) {
-		r->addr = NULL;
-		return cb_ctx_error(ctx, "mmap", -errno);
-	}
-	if (strcmp(ctx->backing, "base") == 0) {
-		/* Keeps THP and every mTHP size away whatever the machine's THP mode. */
-		if (madvise(r->addr, r->len, MADV_NOHUGEPAGE)) {
-			int err = -errno;
+	const struct cb_backing *bk = &ctx->bk;
+	size_t align = bk->align, len = ctx->size;
+	char *raw, *addr;
+	int advice, err;
 
-			cb_region_unmap(r);
-			return cb_ctx_error(ctx, "madvise(MADV_NOHUGEPAGE)", err);
-		}
-		return 0;
+	memset(r, 0, sizeof(*r));
+	if (len % align) {
+		char sz[16];
+
+		cb_size_format(align, sz, sizeof(sz));
+		return cb_ctx_skip(ctx, "size is not a whole number of %s folios (backing %s)", sz, bk->name);
 	}
-	cb_region_unmap(r);
-	return cb_ctx_error(ctx, "backing", -EINVAL);
+	r->vs_map = malloc(sizeof(*r->vs_map));
+	if (!r->vs_map)
+		return cb_ctx_error(ctx, "malloc", -ENOMEM);
+	cb_vmstat_snap(r->vs_map);
+	/* Over-map and trim so the region starts on a folio boundary: only then can the kernel
+	 * place folios of exactly that size in it. */
+	raw = mmap(NULL, len + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED) {
+		err = -errno;
+		goto free_vmstat;
+	}
+	addr = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
+	if (addr > raw)
+		munmap(raw, (size_t)(addr - raw));
+	munmap(addr + len, (size_t)(raw + align - addr));
+	r->addr = addr;
+	r->len = len;
+	r->stride = cb_page_size;
+	r->pages = len / cb_page_size;
+	/* base: keep THP and every mTHP size away; thp*: ask for PMD THP; mthp: the per-size
+	 * "always" setting alone decides. */
+	advice = bk->kind == CB_BK_BASE ? MADV_NOHUGEPAGE : bk->kind == CB_BK_MTHP ? -1 : MADV_HUGEPAGE;
+	if (advice >= 0 && madvise(r->addr, r->len, advice)) {
+		err = -errno;
+		cb_region_unmap(r);
+		return cb_ctx_error(ctx, "madvise", err);
+	}
+	return 0;
+free_vmstat:
+	free(r->vs_map);
+	r->vs_map = NULL;
+	return cb_ctx_error(ctx, "mmap", err);
 }
 
 void cb_region_unmap(struct cb_region *r)
@@ -139,22 +167,197 @@ void cb_region_unmap(struct cb_region *r)
 	if (r->addr)
 		munmap(r->addr, r->len);
 	r->addr = NULL;
+	free(r->vs_map);
+	r->vs_map = NULL;
 }
 
 static inline uint64_t *cb_page_word(struct cb_region *r, size_t page, size_t word)
 {
-	return (uint64_t *)(r->addr + page * cb_page_size) + word;
+	return (uint64_t *)(r->addr + page * r->stride) + word;
+}
+
+/* thp_pte: write-protecting one subpage splits the PMD mapping into PTEs; the folio stays
+ * whole. thp_single_pte: then drop all but the first subpage's PTE (cow.c's SINGLE_PTE case). */
+static int cb_region_shape(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+{
+	size_t step = ctx->bk.folio_size;
+
+	if (ctx->bk.kind != CB_BK_THP_PTE && ctx->bk.kind != CB_BK_THP_SINGLE_PTE)
+		return 0;
+	for (size_t off = 0; off < r->len; off += step) {
+		if (mprotect(r->addr + off, cb_page_size, PROT_READ) ||
+		    mprotect(r->addr + off, cb_page_size, PROT_READ | PROT_WRITE))
+			return cb_ctx_error(ctx, "mprotect", -errno);
+		if (ctx->bk.kind == CB_BK_THP_SINGLE_PTE &&
+		    madvise(r->addr + off + cb_page_size, step - cb_page_size, MADV_DONTNEED))
+			return cb_ctx_error(ctx, "madvise(MADV_DONTNEED)", -errno);
+	}
+	if (ctx->bk.kind == CB_BK_THP_SINGLE_PTE) {
+		r->stride = step;
+		r->pages = r->len / step;
+		/* Measured page i is now the first subpage of THP i: tag it as page i. */
+		for (size_t i = 0; i < r->pages; i++)
+			*cb_page_word(r, i, 0) = tag ^ i;
+	}
+	return 0;
 }
 
 int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
-	(void)ctx;
+	int ret;
+
 	for (size_t i = 0; i < r->pages; i++) {
 		/* Non-zero data: zero-filled pages take shortcuts (zero page, swap skips them). */
-		memset(r->addr + i * cb_page_size, CB_FILL_BYTE, cb_page_size);
+		memset(r->addr + i * r->stride, CB_FILL_BYTE, cb_page_size);
 		*cb_page_word(r, i, 0) = tag ^ i;
 	}
+	ret = cb_region_shape(ctx, r, tag);
+	if (ret)
+		return ret;
+	return cb_region_check(ctx, r);
+}
+
+/* Raw pagemap entries of the measured pages. */
+static int cb_region_pagemap(int pm, struct cb_region *r, uint64_t *raw)
+{
+	if (r->stride == cb_page_size)
+		return cb_pagemap_read(pm, r->addr, r->pages, raw);
+	for (size_t i = 0; i < r->pages; i++) {
+		int ret = cb_pagemap_read(pm, r->addr + i * r->stride, 1, raw + i);
+
+		if (ret)
+			return ret;
+	}
 	return 0;
+}
+
+/* Folio sizes of the measured pages (pfns of non-present pages are 0 and count as base). */
+static int cb_region_folios(struct cb_region *r, const uint64_t *raw, uint64_t *pfns, uint64_t *flags,
+			    uint64_t by_order[CB_FOLIO_ORDERS])
+{
+	int ret;
+
+	for (size_t i = 0; i < r->pages; i++) {
+		struct cb_pm_entry e;
+
+		cb_pagemap_decode(raw[i], &e);
+		pfns[i] = e.pfn;
+	}
+	ret = cb_kpage_read("/proc/kpageflags", pfns, r->pages, flags);
+	if (ret)
+		return ret;
+	cb_folio_runs(pfns, flags, r->pages, by_order);
+	return 0;
+}
+
+static void cb_folio_describe(const uint64_t by_order[CB_FOLIO_ORDERS], char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < CB_FOLIO_ORDERS && off < len; k++) {
+		char sz[16];
+
+		if (!by_order[k])
+			continue;
+		cb_size_format(cb_page_size << k, sz, sizeof(sz));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s: %llu pages", off ? ", " : "", sz,
+					(unsigned long long)by_order[k]);
+	}
+}
+
+/* Fallback and split counters since the region was mapped, for a skip reason. */
+static void cb_fallbacks_describe(struct cb_region *r, char *buf, size_t len)
+{
+	struct cb_vmstat *now = malloc(sizeof(*now)), *d = malloc(sizeof(*d));
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (now && d && r->vs_map && !cb_vmstat_snap(now)) {
+		cb_vmstat_delta(r->vs_map, now, d);
+		for (int i = 0; i < d->n && off < len; i++)
+			if (strstr(d->e[i].name, "fallback") || strstr(d->e[i].name, "split"))
+				off += (size_t)snprintf(buf + off, len - off, " %s +%lld", d->e[i].name,
+							(long long)d->e[i].v);
+	}
+	if (!off)
+		snprintf(buf, len, " none counted");
+	free(now);
+	free(d);
+}
+
+int cb_region_check(struct cb_ctx *ctx, struct cb_region *r)
+{
+	const struct cb_backing *bk = &ctx->bk;
+	int order = 0, pm, ret;
+	uint64_t *raw, *pfns, *flags, by_order[CB_FOLIO_ORDERS];
+	size_t missing = 0, heads = 0;
+	char got[256], fb[256];
+	long huge_kb;
+
+	while ((cb_page_size << order) < bk->folio_size)
+		order++;
+	raw = calloc(r->pages, 8);
+	pfns = calloc(r->pages, 8);
+	flags = calloc(r->pages, 8);
+	if (!raw || !pfns || !flags) {
+		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
+		goto free_arrays;
+	}
+	pm = cb_pagemap_open();
+	if (pm < 0) {
+		ret = cb_ctx_error(ctx, "open(/proc/self/pagemap)", pm);
+		goto free_arrays;
+	}
+	ret = cb_region_pagemap(pm, r, raw);
+	close(pm);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
+		goto free_arrays;
+	}
+	for (size_t i = 0; i < r->pages; i++)
+		missing += !(raw[i] & CB_PM_PRESENT);
+	if (missing) {
+		ret = cb_ctx_skip(ctx, "%zu of %zu pages not present after populating", missing, r->pages);
+		goto free_arrays;
+	}
+	ret = cb_region_folios(r, raw, pfns, flags, by_order);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "read(/proc/kpageflags)", ret);
+		goto free_arrays;
+	}
+	cb_folio_describe(by_order, got, sizeof(got));
+	if (bk->kind == CB_BK_THP_SINGLE_PTE) {
+		/* One PTE per THP: each measured page must be a THP's head (its first subpage). */
+		for (size_t i = 0; i < r->pages; i++)
+			heads += (flags[i] >> CB_KPF_COMPOUND_HEAD) & 1 && (flags[i] >> CB_KPF_THP) & 1;
+		if (heads != r->pages) {
+			cb_fallbacks_describe(r, fb, sizeof(fb));
+			ret = cb_ctx_skip(ctx, "thp_single_pte: %zu of %zu pages are not a THP's first subpage; fallbacks:%s",
+					  r->pages - heads, r->pages, fb);
+			goto free_arrays;
+		}
+	} else if (by_order[order] != r->pages) {
+		char want[16];
+
+		cb_size_format(bk->folio_size, want, sizeof(want));
+		cb_fallbacks_describe(r, fb, sizeof(fb));
+		ret = cb_ctx_skip(ctx, "backing %s wanted every page in a %s folio, got %s; fallbacks:%s", bk->name,
+				  want, got, fb);
+		goto free_arrays;
+	}
+	if (bk->kind == CB_BK_BASE || bk->kind == CB_BK_MTHP)
+		goto free_arrays;
+	huge_kb = cb_smaps_anon_huge_kb(r->addr, r->len);
+	if (bk->kind == CB_BK_THP && huge_kb * 1024 != (long)r->len)
+		ret = cb_ctx_skip(ctx, "thp: only %ld of %zu KiB PMD-mapped (smaps AnonHugePages)", huge_kb, r->len / 1024);
+	else if (bk->kind != CB_BK_THP && huge_kb != 0)
+		ret = cb_ctx_skip(ctx, "%s: %ld KiB still PMD-mapped", bk->name, huge_kb);
+free_arrays:
+	free(raw);
+	free(pfns);
+	free(flags);
+	return ret;
 }
 
 int cb_region_verify(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, bool zero_fill, const char *who)
@@ -254,17 +457,18 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 {
 	struct cb_pass_result *res = ctx->res;
 	size_t n = r->pages;
-	uint64_t *before, *after, *pfns;
+	uint64_t *before, *after, *pfns, *flags;
 	uint32_t *faults;
 	struct cb_vmstat *vs;
 	int pm, fc, ret;
 
+	flags = calloc(n, sizeof(*flags));
 	before = calloc(n, sizeof(*before));
 	after = calloc(n, sizeof(*after));
 	pfns = calloc(n, sizeof(*pfns));
 	faults = calloc(n, sizeof(*faults));
 	vs = calloc(2, sizeof(*vs));
-	if (!before || !after || !pfns || !faults || !vs) {
+	if (!before || !after || !pfns || !flags || !faults || !vs) {
 		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
 		goto free_arrays;
 	}
@@ -274,7 +478,7 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 		ret = cb_ctx_error(ctx, "open(/proc/self/pagemap)", pm);
 		goto free_arrays;
 	}
-	ret = cb_pagemap_read(pm, r->addr, n, before);
+	ret = cb_region_pagemap(pm, r, before);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
 		goto close_pagemap;
@@ -304,9 +508,15 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	cb_counters_read(&res->counters);
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
-	ret = cb_pagemap_read(pm, r->addr, n, after);
+	ret = cb_region_pagemap(pm, r, after);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
+		goto close_counters;
+	}
+	/* pfns doubles as scratch for the flags: the folio sizes after the writes. */
+	ret = cb_region_folios(r, after, pfns, flags, res->folio_pages_by_order_after);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "read(/proc/kpageflags)", ret);
 		goto close_counters;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -314,6 +524,7 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 		res->pages_by_faults[faults[i] < 3 ? faults[i] : 3]++;
 	}
 	cb_cow_classify(before, after, faults, n, &res->cow);
+	res->classified = true;
 close_counters:
 	cb_counters_close(&res->counters);
 close_faultctr:
@@ -321,6 +532,7 @@ close_faultctr:
 close_pagemap:
 	close(pm);
 free_arrays:
+	free(flags);
 	free(before);
 	free(after);
 	free(pfns);
@@ -336,6 +548,104 @@ int cb_measure_writes(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 	if (ctx->pass == CB_PASS_COUNTING)
 		return cb_measure_counted(ctx, r, tag);
 	return cb_measure_timed(ctx, r, tag);
+}
+
+/* Folio sizes of the region as it is now, for the op's before/after picture. */
+static void cb_measure_op_folios(struct cb_ctx *ctx, struct cb_region *r, uint64_t by_order[CB_FOLIO_ORDERS])
+{
+	uint64_t *raw, *pfns, *flags;
+	int pm;
+
+	if (!r->addr)
+		return;
+	raw = calloc(r->pages, 8);
+	pfns = calloc(r->pages, 8);
+	flags = calloc(r->pages, 8);
+	pm = cb_pagemap_open();
+	if (raw && pfns && flags && pm >= 0 && !cb_region_pagemap(pm, r, raw) &&
+	    cb_region_folios(r, raw, pfns, flags, by_order))
+		cb_ctx_error(ctx, "read(/proc/kpageflags)", -EIO);
+	if (pm >= 0)
+		close(pm);
+	free(raw);
+	free(pfns);
+	free(flags);
+}
+
+int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_fn op, void *arg)
+{
+	struct cb_pass_result *res = ctx->res;
+	struct cb_vmstat *vs;
+	uint64_t t0, t1;
+	int ret;
+
+	res->measured = true;
+	res->pages = r->pages;
+	if (ctx->pass != CB_PASS_COUNTING) {
+		t0 = cb_timer_ticks();
+		ret = op(ctx, r, arg);
+		t1 = cb_timer_ticks();
+		res->loop_ns = cb_timer_ns(t1 - t0);
+		cb_hist_add(&res->hist, res->loop_ns);
+		return ret;
+	}
+	vs = calloc(2, sizeof(*vs));
+	if (!vs)
+		return cb_ctx_error(ctx, "calloc", -ENOMEM);
+	cb_measure_op_folios(ctx, r, res->folio_pages_by_order);
+	ret = cb_counters_open(&res->counters, target, -1, false);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "perf_event_open", ret);
+		goto free_vmstat;
+	}
+	cb_vmstat_snap(&vs[0]);
+	cb_counters_enable(&res->counters);
+	ret = op(ctx, r, arg);
+	cb_counters_disable(&res->counters);
+	cb_counters_read(&res->counters);
+	cb_vmstat_snap(&vs[1]);
+	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
+	cb_counters_close(&res->counters);
+	if (!ret)
+		cb_measure_op_folios(ctx, r, res->folio_pages_by_order_after);
+free_vmstat:
+	free(vs);
+	return ret;
+}
+
+int cb_region_munmap(struct cb_ctx *ctx, struct cb_region *r)
+{
+	if (munmap(r->addr, r->len))
+		return cb_ctx_error(ctx, "munmap", -errno);
+	r->addr = NULL;
+	return 0;
+}
+
+int cb_region_dontneed(struct cb_ctx *ctx, struct cb_region *r)
+{
+	if (madvise(r->addr, r->len, MADV_DONTNEED))
+		return cb_ctx_error(ctx, "madvise(MADV_DONTNEED)", -errno);
+	return 0;
+}
+
+int cb_region_populate(struct cb_ctx *ctx, struct cb_region *r)
+{
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+	if (madvise(r->addr, r->len, MADV_POPULATE_WRITE))
+		return cb_ctx_error(ctx, "madvise(MADV_POPULATE_WRITE)", -errno);
+	return 0;
+}
+
+int cb_region_collapse(struct cb_ctx *ctx, struct cb_region *r)
+{
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+	if (madvise(r->addr, r->len, MADV_COLLAPSE))
+		return cb_ctx_error(ctx, "madvise(MADV_COLLAPSE)", -errno);
+	return 0;
 }
 
 int cb_cpu_pin(struct cb_ctx *ctx, int cpu)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backing.h"
 #include "hist.h"
 #include "pagemap.h"
 #include "perf.h"
@@ -24,7 +25,7 @@ struct cb_scenario {
 	const char *description;
 	const char *op;             /* what one op is */
 	const char *invalid_if;     /* what makes a result invalid (and turns it into skip/fail) */
-	const char *backings;       /* space-separated backings it supports */
+	const char *backings;       /* space-separated: base thp thp_pte thp_single_pte mthp (= every mthp_<size>) */
 	unsigned needs;             /* CB_NEED_* */
 	int (*run)(struct cb_ctx *ctx); /* one pass: returns 0 or -errno (after cb_ctx_error) */
 };
@@ -50,7 +51,8 @@ enum cb_status { CB_OK = 0, CB_SKIP, CB_FAIL, CB_ERROR };
 struct cb_pass_result {
 	int status;                 /* enum cb_status */
 	char reason[256];
-	bool measured;              /* the write loop ran */
+	bool measured;              /* the measured loop or op ran */
+	bool classified;            /* COW outcomes were classified (write loops only) */
 	uint64_t pages;
 	uint64_t loop_ns;           /* wall time of the measured loop */
 	struct cb_hist hist;        /* per-op latency, timing pass only */
@@ -58,7 +60,8 @@ struct cb_pass_result {
 	struct cb_cow_counts cow;
 	uint64_t faults_total;
 	uint64_t pages_by_faults[4]; /* pages that took 0, 1, 2, 3+ faults */
-	uint64_t folio_pages_by_order[CB_FOLIO_ORDERS]; /* before the write loop */
+	uint64_t folio_pages_by_order[CB_FOLIO_ORDERS]; /* before the measured loop or op */
+	uint64_t folio_pages_by_order_after[CB_FOLIO_ORDERS];
 	struct cb_counters counters;
 	struct cb_vmstat vmstat_delta;
 	int nextra;
@@ -72,6 +75,7 @@ struct cb_pass_result {
 struct cb_ctx {
 	const struct cb_scenario *scn;
 	const char *backing;
+	struct cb_backing bk;       /* resolved backing */
 	size_t size;                /* bytes */
 	size_t pages;
 	int cpu;                    /* the CPU everything is pinned to */
@@ -86,10 +90,12 @@ struct cb_ctx {
 	pid_t child;
 };
 
-/* The region a scenario works on, set up for ctx->backing. */
+/* The region a scenario works on, set up for ctx->backing. The measured pages are pages
+ * [0, pages) at addr + i * stride (stride > page size for thp_single_pte: one page per THP). */
 struct cb_region {
 	char *addr;
-	size_t len, pages;
+	size_t len, pages, stride;
+	struct cb_vmstat *vs_map;   /* vmstat at map time: fallback counts for a skip reason */
 };
 
 /* Records a failed call ("mmap", -errno) once as the pass's error and returns err. */
@@ -100,10 +106,18 @@ int cb_ctx_fail(struct cb_ctx *ctx, const char *fmt, ...) __attribute__((format(
 /* Adds a scenario-specific figure to the record (counting pass). */
 void cb_ctx_extra(struct cb_ctx *ctx, const char *name, double value);
 
+/* Maps the region for ctx->bk: aligned to the folio size, madvised as the backing needs. A size
+ * that is not a whole number of folios is a skip. */
 int cb_region_map(struct cb_ctx *ctx, struct cb_region *r);
 void cb_region_unmap(struct cb_region *r);
-/* Writes every byte of every page (non-zero pattern; first word = tag ^ page index), untimed. */
+/* Writes every byte of every page (non-zero pattern; first word = tag ^ page index), untimed;
+ * then turns it into the backing (PTE-maps THPs for thp_pte, keeps one PTE per THP for
+ * thp_single_pte) and verifies it with cb_region_check. */
 int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
+/* Verifies the backing is what was asked for: every measured page present, in folios of the
+ * backing's size (kpageflags), PMD-mapped or not (smaps AnonHugePages). Otherwise skip, naming
+ * the folio sizes obtained and the fallback counters. */
+int cb_region_check(struct cb_ctx *ctx, struct cb_region *r);
 /* Checks every page's first word is tag ^ index and its last word is the fill pattern (or 0
  * when zero_fill: the page was never filled). A mismatch is `fail` naming who saw it. */
 int cb_region_verify(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, bool zero_fill, const char *who);
@@ -116,6 +130,20 @@ int cb_region_verify(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, bool
  * the child writes). Returns 0 or -errno; may set skip (pages not shared as expected).
  */
 int cb_measure_writes(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
+
+/*
+ * A measured operation on the region as a whole (fork, munmap, MADV_DONTNEED, a process exit,
+ * MADV_COLLAPSE, MADV_POPULATE_WRITE): timing pass: its wall time; counting pass: the counters
+ * of task target (0: the caller) around it, vmstat deltas, folio sizes before and after (while
+ * the region is mapped). No COW classification. op returns 0 or -errno.
+ */
+typedef int (*cb_op_fn)(struct cb_ctx *ctx, struct cb_region *r, void *arg);
+int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_fn op, void *arg);
+/* Region operations for op scenarios: each returns 0 or -errno via cb_ctx_error. */
+int cb_region_munmap(struct cb_ctx *ctx, struct cb_region *r);
+int cb_region_dontneed(struct cb_ctx *ctx, struct cb_region *r);
+int cb_region_populate(struct cb_ctx *ctx, struct cb_region *r);
+int cb_region_collapse(struct cb_ctx *ctx, struct cb_region *r);
 
 /* Pins the calling task to cpu. */
 int cb_cpu_pin(struct cb_ctx *ctx, int cpu);

@@ -181,6 +181,46 @@ int cb_settings_set(const char *path, const char *value)
 	return cb_sysfs_write(path, value);
 }
 
+int cb_settings_push(void)
+{
+	return nsaved;
+}
+
+/* Rewrites the journal to hold exactly the entries still saved. */
+static int cb_journal_rewrite(void)
+{
+	int ret;
+
+	if (journal_fd < 0)
+		return 0;
+	if (ftruncate(journal_fd, 0) || lseek(journal_fd, 0, SEEK_SET) < 0)
+		return -errno;
+	for (int i = 0; i < nsaved; i++) {
+		ret = cb_journal_append(saved[i].path, saved[i].value);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int cb_settings_pop(int mark)
+{
+	int ret = 0;
+
+	for (int i = nsaved - 1; i >= mark; i--) {
+		int r = cb_sysfs_write(saved[i].path, saved[i].value);
+
+		if (r && !ret)
+			ret = r;
+		/* Drop it only once written back: the journal must keep what is still changed. */
+		if (!r)
+			nsaved = i;
+	}
+	if (ret)
+		return ret;
+	return cb_journal_rewrite();
+}
+
 int cb_settings_restore(void)
 {
 	int ret = 0;

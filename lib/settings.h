@@ -15,6 +15,11 @@ const char *cb_settings_journal_path(void);
  * (-EBUSY: another live cowbench holds the journal). */
 int cb_settings_set(const char *path, const char *value);
 
+/* Nested scopes (a suite's settings, then an instance's backing): push returns a mark, pop
+ * puts back what was changed since that mark and drops it from the journal. */
+int cb_settings_push(void);
+int cb_settings_pop(int mark);
+
 /* Puts back everything this process changed, newest first, and removes the journal.
  * Returns 0 or the first -errno. */
 int cb_settings_restore(void);

@@ -54,6 +54,7 @@ static void fill_results(void)
 	timing.loop_ns = 12000;
 
 	counting.measured = true;
+	counting.classified = true;
 	counting.pages = 8;
 	counting.cow = (struct cb_cow_counts){ .copy = 5, .reuse = 2, .nofault = 1 };
 	counting.faults_total = 7;
