@@ -124,7 +124,12 @@ void cb_folio_runs(const uint64_t *pfns, const uint64_t *kflags, size_t n,
 	for (size_t i = 0; i < n;) {
 		size_t run = 1;
 
-		if (pfns[i] && (kflags[i] & ((1ull << CB_KPF_COMPOUND_HEAD) | (1ull << CB_KPF_COMPOUND_TAIL)))) {
+		/* Not present (or no PFN visible): in no folio at all. */
+		if (!pfns[i]) {
+			i++;
+			continue;
+		}
+		if ((kflags[i] & ((1ull << CB_KPF_COMPOUND_HEAD) | (1ull << CB_KPF_COMPOUND_TAIL)))) {
 			while (i + run < n && pfns[i + run] == pfns[i] + run &&
 			       (kflags[i + run] & (1ull << CB_KPF_COMPOUND_TAIL)))
 				run++;

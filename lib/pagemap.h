@@ -59,7 +59,8 @@ long cb_smaps_anon_huge_kb(const void *addr, size_t len);
 
 /* Folio sizes seen in a virtually contiguous range: pages_by_size[k] counts pages whose folio
  * run inside the range (a compound head followed by tails at consecutive PFNs, or a lone page)
- * has 2^k pages. A tail without its head in the range starts a run of its own. */
+ * has 2^k pages. A tail without its head in the range starts a run of its own. Pages with
+ * pfn 0 (not present) are not counted. */
 #define CB_FOLIO_ORDERS 20
 void cb_folio_runs(const uint64_t *pfns, const uint64_t *kflags, size_t n,
 		   uint64_t pages_by_order[CB_FOLIO_ORDERS]);

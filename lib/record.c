@@ -94,6 +94,15 @@ static json_object *cb_folios(const uint64_t by_order[CB_FOLIO_ORDERS])
 	return o;
 }
 
+static json_object *cb_extras(const struct cb_pass_result *res)
+{
+	json_object *o = json_object_new_object();
+
+	for (int i = 0; i < res->nextra; i++)
+		cb_put(o, res->extra[i].name, json_object_new_double(res->extra[i].value));
+	return o;
+}
+
 static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 {
 	json_object *o, *counters = json_object_new_object(), *times = json_object_new_object();
@@ -178,10 +187,7 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 	cb_put(r, "folio_pages_by_size", cb_folios(c->folio_pages_by_order));
 	cb_put(r, "folio_pages_by_size_after", cb_folios(c->folio_pages_by_order_after));
 
-	o = json_object_new_object();
-	for (int i = 0; i < c->nextra; i++)
-		cb_put(o, c->extra[i].name, json_object_new_double(c->extra[i].value));
-	cb_put(r, "extra", o);
+	cb_put(r, "extra", cb_extras(c));
 }
 
 json_object *cb_record_build(const struct cb_record_in *in)
@@ -214,6 +220,7 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "latency_hist", cb_latency_hist(&in->timing->hist));
 	cb_put(r, "timer_overhead_ns", json_object_new_double(cb_timer.overhead_ns));
 	cb_record_counting(r, in->counting);
+	cb_put(r, "extra_timed", cb_extras(in->timing));
 	return r;
 }
 

@@ -46,6 +46,7 @@ static int cb_pass_run(const struct cb_scenario *s, struct cb_ctx *ctx, enum cb_
 	ctx->pass = kind;
 	ctx->expect_mapcount = 0;
 	ctx->child = 0;
+	ctx->align = 0;
 	if (cb_cpu_pin(ctx, ctx->cpu))
 		return res->status;
 	ret = s->run(ctx);
@@ -169,7 +170,8 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		row->reuse = counting->cow.reuse;
 		row->nofault = counting->cow.nofault;
 		row->first_touch = counting->cow.fresh;
-		row->faults_per_page = counting->pages ? (double)counting->faults_total / counting->pages : NAN;
+		row->faults_per_page = counting->classified && counting->pages ?
+					       (double)counting->faults_total / counting->pages : NAN;
 		row->allocs_per_page = cb_ratio(counting, "kmem:mm_page_alloc", counting->pages);
 		row->tlb_per_fault = cb_ratio(counting, "tlb:tlb_flush", counting->faults_total);
 	}

@@ -107,7 +107,7 @@ void cb_ctx_extra(struct cb_ctx *ctx, const char *name, double value)
 {
 	struct cb_pass_result *res = ctx->res;
 
-	if (ctx->pass != CB_PASS_COUNTING || res->nextra == CB_EXTRA_MAX)
+	if (ctx->pass == CB_PASS_WARMUP || res->nextra == CB_EXTRA_MAX)
 		return;
 	snprintf(res->extra[res->nextra].name, sizeof(res->extra[0].name), "%s", name);
 	res->extra[res->nextra].value = value;
@@ -117,7 +117,7 @@ void cb_ctx_extra(struct cb_ctx *ctx, const char *name, double value)
 int cb_region_map(struct cb_ctx *ctx, struct cb_region *r)
 {
 	const struct cb_backing *bk = &ctx->bk;
-	size_t align = bk->align, len = ctx->size;
+	size_t align = ctx->align > bk->align ? ctx->align : bk->align, len = ctx->size;
 	char *raw, *addr;
 	int advice, err;
 
@@ -648,6 +648,13 @@ int cb_region_collapse(struct cb_ctx *ctx, struct cb_region *r)
 	return 0;
 }
 
+int cb_region_thp_allow(struct cb_ctx *ctx, struct cb_region *r)
+{
+	if (madvise(r->addr, r->len, MADV_HUGEPAGE))
+		return cb_ctx_error(ctx, "madvise(MADV_HUGEPAGE)", -errno);
+	return 0;
+}
+
 int cb_cpu_pin(struct cb_ctx *ctx, int cpu)
 {
 	cpu_set_t set;
@@ -665,20 +672,31 @@ pid_t cb_child_fork(struct cb_ctx *ctx)
 
 	if (pipe2(ctx->sync_down, O_CLOEXEC))
 		return cb_ctx_error(ctx, "pipe2", -errno);
+	if (pipe2(ctx->sync_up, O_CLOEXEC)) {
+		int err = -errno;
+
+		close(ctx->sync_down[0]);
+		close(ctx->sync_down[1]);
+		return cb_ctx_error(ctx, "pipe2", err);
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		int err = -errno;
 
-		close(ctx->sync_down[0]);
-		close(ctx->sync_down[1]);
+		for (int i = 0; i < 2; i++) {
+			close(ctx->sync_down[i]);
+			close(ctx->sync_up[i]);
+		}
 		return cb_ctx_error(ctx, "fork", err);
 	}
 	if (pid == 0) {
 		close(ctx->sync_down[1]);
+		close(ctx->sync_up[0]);
 		return 0;
 	}
 	close(ctx->sync_down[0]);
+	close(ctx->sync_up[1]);
 	ctx->child = pid;
 	return pid;
 }
@@ -686,6 +704,7 @@ pid_t cb_child_fork(struct cb_ctx *ctx)
 void cb_child_exit(struct cb_ctx *ctx, int ret)
 {
 	close(ctx->sync_down[0]);
+	close(ctx->sync_up[1]);
 	_exit(ret < 0 ? (-ret & 0x7f) : 0);
 }
 
@@ -703,6 +722,28 @@ int cb_child_hold(struct cb_ctx *ctx)
 	return 0;
 }
 
+int cb_child_ready(struct cb_ctx *ctx)
+{
+	char c = 1;
+
+	if (write(ctx->sync_up[1], &c, 1) != 1)
+		return cb_ctx_error(ctx, "write(sync)", -errno);
+	return 0;
+}
+
+int cb_child_wait_ready(struct cb_ctx *ctx)
+{
+	char c;
+	ssize_t r;
+
+	do
+		r = read(ctx->sync_up[0], &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return cb_ctx_error(ctx, "read(sync)", -errno);
+	return r == 0 ? -EPIPE : 0;
+}
+
 int cb_child_release(struct cb_ctx *ctx)
 {
 	char c = 1;
@@ -718,6 +759,7 @@ int cb_child_wait(struct cb_ctx *ctx)
 	pid_t pid = ctx->child;
 
 	close(ctx->sync_down[1]);
+	close(ctx->sync_up[0]);
 	ctx->child = 0;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

@@ -68,7 +68,7 @@ struct cb_pass_result {
 	struct {
 		char name[32];
 		double value;
-	} extra[CB_EXTRA_MAX];
+	} extra[CB_EXTRA_MAX];      /* counting pass: "extra"; timing pass: "extra_timed" */
 };
 
 /* What a scenario sees of the instance it runs in. */
@@ -87,6 +87,7 @@ struct cb_ctx {
 	struct cb_pass_result *res; /* shared with forked children */
 	/* private to lib: child synchronisation */
 	int sync_down[2], sync_up[2];
+	size_t align;               /* region alignment a scenario needs beyond its backing's, or 0 */
 	pid_t child;
 };
 
@@ -103,7 +104,8 @@ int cb_ctx_error(struct cb_ctx *ctx, const char *call, int err);
 /* Marks the pass skip/fail with a reason; returns 0 so a scenario can return it directly. */
 int cb_ctx_skip(struct cb_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cb_ctx_fail(struct cb_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Adds a scenario-specific figure to the record (counting pass). */
+/* Adds a scenario-specific figure to the record: from the counting pass under "extra", from the
+ * timing pass (times only!) under "extra_timed"; ignored in warm-up. */
 void cb_ctx_extra(struct cb_ctx *ctx, const char *name, double value);
 
 /* Maps the region for ctx->bk: aligned to the folio size, madvised as the backing needs. A size
@@ -144,6 +146,8 @@ int cb_region_munmap(struct cb_ctx *ctx, struct cb_region *r);
 int cb_region_dontneed(struct cb_ctx *ctx, struct cb_region *r);
 int cb_region_populate(struct cb_ctx *ctx, struct cb_region *r);
 int cb_region_collapse(struct cb_ctx *ctx, struct cb_region *r);
+/* Lifts the base backing's MADV_NOHUGEPAGE (MADV_HUGEPAGE), so the region may become THP. */
+int cb_region_thp_allow(struct cb_ctx *ctx, struct cb_region *r);
 
 /* Pins the calling task to cpu. */
 int cb_cpu_pin(struct cb_ctx *ctx, int cpu);
@@ -154,6 +158,10 @@ pid_t cb_child_fork(struct cb_ctx *ctx);
 void cb_child_exit(struct cb_ctx *ctx, int ret) __attribute__((noreturn));
 /* In the child: blocks until the parent calls cb_child_release (or dies). */
 int cb_child_hold(struct cb_ctx *ctx);
+/* In the child: tells the parent it is ready (cb_child_wait_ready). */
+int cb_child_ready(struct cb_ctx *ctx);
+/* In the parent: waits for cb_child_ready; -EPIPE when the child ended first. */
+int cb_child_wait_ready(struct cb_ctx *ctx);
 /* In the parent: lets a held child go on. */
 int cb_child_release(struct cb_ctx *ctx);
 /* In the parent: reaps the child; returns its ret, or -ECHILD-style errors. */

@@ -132,10 +132,13 @@ CB_TEST(pagemap_folio_runs)
 	flags[n++] = 0;
 	pfns[n] = 8001;
 	flags[n++] = 0;
+	/* Not present: counted nowhere. */
+	pfns[n] = 0;
+	flags[n++] = 0;
 
 	memset(by, 0xff, sizeof(by));
 	cb_folio_runs(pfns, flags, n, by);
-	CB_CHECK_U64(n, 29);
+	CB_CHECK_U64(n, 30);
 	CB_CHECK_U64(by[0], 1 + 2 + 2);
 	CB_CHECK_U64(by[1], 2 + 2);
 	CB_CHECK_U64(by[2], 4);
