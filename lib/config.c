@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backing.h"
 #include "config.h"
 #include "scenario.h"
 
@@ -159,13 +160,19 @@ static int cb_config_run(struct cb_config *cfg, char *val, int line, char *why, 
 }
 
 /* Run lines keep only what they set; the suite defaults fill the rest once all keys are read,
- * so a key's position in the file does not matter. */
+ * so a key's position in the file does not matter. `--backing all` becomes one run line per
+ * backing this kernel offers and the scenario supports. */
 static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, size_t errlen)
 {
+	struct cb_config_run *done = NULL;
+	int ndone = 0;
+
 	for (int i = 0; i < cfg->nruns; i++) {
 		struct cb_config_run *run = &cfg->runs[i];
 		struct cb_opts o = cfg->defaults;
 		const struct cb_scenario *s = cb_scenario_find(run->scenario);
+		char names[64][32];
+		int nnames = 1;
 
 		if (run->opts.set & CB_OPT_BACKING)
 			memcpy(o.backing, run->opts.backing, sizeof(o.backing));
@@ -178,14 +185,45 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 		if (run->opts.set & CB_OPT_CPU)
 			o.cpu = run->opts.cpu;
 		o.set = run->opts.set;
-		run->opts = o;
-		if (!cb_scenario_has_backing(s, o.backing)) {
+		if (strcmp(o.backing, "all") == 0) {
+			int k = cb_backing_all(names, 64);
+
+			nnames = 0;
+			for (int j = 0; j < k; j++)
+				if (cb_scenario_has_backing(s, names[j]))
+					memcpy(names[nnames++], names[j], sizeof(names[0]));
+		} else if (!cb_backing_name_ok(o.backing)) {
+			snprintf(err, errlen, "%s:%d: unknown backing '%s' (want base, thp, thp_pte, thp_single_pte,"
+				 " mthp_<size> or all)", name, run->line, o.backing);
+			goto fail;
+		} else if (!cb_scenario_has_backing(s, o.backing)) {
 			snprintf(err, errlen, "%s:%d: %s has no backing '%s' (it has: %s)", name, run->line,
 				 s->name, o.backing, s->backings);
-			return -1;
+			goto fail;
+		} else {
+			memcpy(names[0], o.backing, sizeof(names[0]));
+		}
+		for (int j = 0; j < nnames; j++) {
+			struct cb_config_run *more = realloc(done, sizeof(*done) * (size_t)(ndone + 1));
+
+			if (!more) {
+				snprintf(err, errlen, "%s: out of memory", name);
+				goto fail;
+			}
+			done = more;
+			done[ndone] = *run;
+			done[ndone].opts = o;
+			snprintf(done[ndone].opts.backing, sizeof(o.backing), "%s", names[j]);
+			ndone++;
 		}
 	}
+	free(cfg->runs);
+	cfg->runs = done;
+	cfg->nruns = ndone;
 	return 0;
+fail:
+	free(done);
+	return -1;
 }
 
 int cb_config_parse_text(const char *name, const char *text, struct cb_config *cfg, char *err, size_t errlen)

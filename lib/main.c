@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backing.h"
 #include "cb.h"
 #include "config.h"
 #include "env.h"
@@ -38,7 +39,8 @@ static const char usage_main[] =
 	"                                cost of the timer, the counters and the classification\n"
 	"\n"
 	"run options:\n"
-	"  --backing NAME   memory backing (default base; see list)\n"
+	"  --backing NAME   base, thp, thp_pte, thp_single_pte, mthp_<size> (e.g. mthp_64K), or all\n"
+	"                   (default base; cowbench list shows what this kernel offers)\n"
 	"  --size S         region size, e.g. 64M, 1G (default 64M)\n"
 	"  --repeat N       repetitions, each a timing pass and a counting pass (default 5)\n"
 	"  --warmup N       untimed passes first (default 1)\n"
@@ -83,6 +85,8 @@ static int cmd_list(int argc, char **argv)
 {
 	const struct cb_scenario **all;
 	size_t n = cb_scenario_all(&all);
+	char names[64][32], here[2048] = "";
+	int nb, off = 0;
 
 	if (wants_help(argc, argv)) {
 		printf("usage: cowbench list\nLists every scenario: id, backings, what one op is.\n");
@@ -90,6 +94,10 @@ static int cmd_list(int argc, char **argv)
 	}
 	if (argc > 0)
 		return usage_error("list: unexpected argument '%s'", argv[0]);
+	nb = cb_backing_all(names, 64);
+	for (int k = 0; k < nb; k++)
+		off += snprintf(here + off, sizeof(here) - (size_t)off, " %s", names[k]);
+	printf("backings on this kernel:%s\n\n", here);
 	for (size_t i = 0; i < n; i++) {
 		printf("%-18s backings: %s\n", all[i]->name, all[i]->backings);
 		printf("  %s\n  op: %s\n  invalid if: %s\n", all[i]->description, all[i]->op, all[i]->invalid_if);
@@ -100,14 +108,13 @@ static int cmd_list(int argc, char **argv)
 static int cmd_run(int argc, char **argv)
 {
 	const struct cb_scenario *s;
-	struct cb_summary_row row;
 	struct cb_opts o;
-	char err[256];
+	char err[256], names[64][32];
 	FILE *out = stdout;
-	int used, status;
+	int used, status = CB_OK, nb = 1;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: cowbench run SCENARIO [--backing B] [--size S] [--repeat N] [--warmup N] [--cpu N]"
+		printf("usage: cowbench run SCENARIO [--backing B|all] [--size S] [--repeat N] [--warmup N] [--cpu N]"
 		       " [--out FILE]\n(see cowbench --help and cowbench list)\n");
 		return 0;
 	}
@@ -122,20 +129,34 @@ static int cmd_run(int argc, char **argv)
 		return usage_error("run: %s", err);
 	if (used != argc - 1)
 		return usage_error("run: unexpected argument '%s'", argv[1 + used]);
-	if (!cb_scenario_has_backing(s, o.backing)) {
+	if (strcmp(o.backing, "all") == 0) {
+		nb = cb_backing_all(names, 64);
+	} else if (!cb_backing_name_ok(o.backing) || !cb_scenario_has_backing(s, o.backing)) {
 		snprintf(err, sizeof(err), "%s has no backing '%s' (it has: %s)", s->name, o.backing, s->backings);
 		return usage_error("run: %s", err);
+	} else {
+		snprintf(names[0], sizeof(names[0]), "%s", o.backing);
 	}
 	if (o.out[0] && !(out = fopen(o.out, "we"))) {
 		fprintf(stderr, "cowbench: %s: %s\n", o.out, strerror(errno));
 		return 1;
 	}
 	recover_stale_settings();
-	status = cb_instance_run(s, &o, NULL, out, &row);
+	cb_summary_header(stderr);
+	for (int i = 0; i < nb; i++) {
+		struct cb_summary_row row;
+		int st;
+
+		if (!cb_scenario_has_backing(s, names[i]))
+			continue;
+		memcpy(o.backing, names[i], sizeof(o.backing));
+		st = cb_instance_run(s, &o, NULL, out, &row);
+		cb_summary_print(stderr, &row);
+		if (st == CB_FAIL || st == CB_ERROR)
+			status = st;
+	}
 	if (out != stdout)
 		fclose(out);
-	cb_summary_header(stderr);
-	cb_summary_print(stderr, &row);
 	return status == CB_OK || status == CB_SKIP ? 0 : 1;
 }
 

@@ -211,7 +211,7 @@ emit_verdict:
 
 void cb_summary_header(FILE *f)
 {
-	fprintf(f, "%-18s %-7s %5s %-5s %2s %17s %7s %7s %6s %6s %6s %6s %6s %6s\n", "scenario", "backing",
+	fprintf(f, "%-18s %-14s %5s %-5s %2s %17s %7s %7s %6s %6s %6s %6s %6s %6s\n", "scenario", "backing",
 		"size", "st", "n", "ns/page med ± sd", "p50 ns", "p99 ns", "copy", "reuse", "nofalt", "flt/pg",
 		"alc/pg", "tlb/fl");
 }
@@ -229,7 +229,7 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 	char nspp[32], fpp[16], app[16], tpf[16];
 
 	if (r->status != CB_OK && !r->n) {
-		fprintf(f, "%-18s %-7s %5s %-5s  %s\n", r->scenario, r->backing, r->size_h, cb_status_name(r->status),
+		fprintf(f, "%-18s %-14s %5s %-5s  %s\n", r->scenario, r->backing, r->size_h, cb_status_name(r->status),
 			r->reason);
 		return;
 	}
@@ -237,7 +237,7 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 	cb_fmt_ratio(fpp, sizeof(fpp), r->faults_per_page);
 	cb_fmt_ratio(app, sizeof(app), r->allocs_per_page);
 	cb_fmt_ratio(tpf, sizeof(tpf), r->tlb_per_fault);
-	fprintf(f, "%-18s %-7s %5s %-5s %2d %17s %7.0f %7.0f %6llu %6llu %6llu %6s %6s %6s%s\n", r->scenario,
+	fprintf(f, "%-18s %-14s %5s %-5s %2d %17s %7.0f %7.0f %6llu %6llu %6llu %6s %6s %6s%s\n", r->scenario,
 		r->backing, r->size_h, cb_status_name(r->status), r->n, nspp, r->p50, r->p99,
 		(unsigned long long)r->copy, (unsigned long long)r->reuse, (unsigned long long)r->nofault, fpp, app,
 		tpf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");

@@ -1,0 +1,89 @@
+# THP and mTHP backings: exact outcomes per backing on this kernel, and THP settings left as
+# they were after every run.
+. "$(dirname "$0")/lib.sh"
+
+THP=/sys/kernel/mm/transparent_hugepage
+if ! is_root; then skip thp "needs root"; exit 0; fi
+if [ ! -r $THP/hpage_pmd_size ]; then skip thp "no THP in this kernel"; exit 0; fi
+
+PS=$(getconf PAGESIZE)
+PMD=$(cat $THP/hpage_pmd_size)
+SIZE=$((4 * PMD))                 # four PMD THPs
+PAGES=$((SIZE / PS))
+NPMD=4
+PMD_H=$((PMD / 1024 / 1024))M
+kver=$(uname -r | awk -F. '{ printf "%d%03d", $1, $2 }')
+
+thp_state() { cat $THP/enabled $THP/defrag $THP/hugepages-*/enabled 2>/dev/null | md5sum; }
+before=$(thp_state)
+
+# run NAME SCENARIO BACKING: one repetition, records in $TMP/NAME.jsonl; settings must be back.
+run() {
+	"$CB" run "$2" --backing "$3" --size $SIZE --repeat 1 --warmup 0 --out "$TMP/$1.jsonl" 2>"$TMP/$1.err"
+	if [ "$(thp_state)" = "$before" ] && [ ! -e /run/cowbench/journal ]; then ok "$1_settings_restored"; else fail "$1_settings_restored" "THP settings changed after $2 --backing $3"; fi
+	expect "$1_ok" '.status == "ok"' "$TMP/$1.jsonl"
+}
+
+run fault_thp fault_anon thp
+expect fault_thp_one_fault_per_pmd ".faults.total == $NPMD and .vmstat_delta.thp_fault_alloc == $NPMD" "$TMP/fault_thp.jsonl"
+expect fault_thp_folios ".folio_pages_by_size_after == {\"$PMD_H\": $PAGES}" "$TMP/fault_thp.jsonl"
+
+for d in $THP/hugepages-*kB; do
+	[ -e "$d/enabled" ] || continue
+	kb=${d##*hugepages-}
+	kb=${kb%kB}
+	[ $((kb * 1024)) -lt "$PMD" ] || continue
+	if [ "$kb" -ge 1024 ]; then h=$((kb / 1024))M; else h=${kb}K; fi
+	n=$((SIZE / (kb * 1024)))
+	run "fault_mthp_$h" fault_anon "mthp_$h"
+	# vmstat is global: with this size "always", cowbench's own heap may take a folio or two too.
+	expect "fault_mthp_${h}_one_fault_per_folio" ".faults.total == $n and .vmstat_delta[\"mthp.${kb}kB.anon_fault_alloc\"] >= $n" "$TMP/fault_mthp_$h.jsonl"
+	expect "fault_mthp_${h}_folios" ".folio_pages_by_size_after == {\"$h\": $PAGES}" "$TMP/fault_mthp_$h.jsonl"
+done
+
+# PMD THP: the child's first write splits its PMD, then every 4 KiB page is copied.
+run child_thp cow_child thp
+expect child_thp_split_then_copy ".vmstat_delta.thp_split_pmd == $NPMD and .cow.copy == $PAGES and .faults.total == $PAGES" "$TMP/child_thp.jsonl"
+expect child_thp_parent_kept_thp ".folio_pages_by_size == {\"$PMD_H\": $PAGES}" "$TMP/child_thp.jsonl"
+run parent_thp cow_parent thp
+expect parent_thp_split_then_copy ".vmstat_delta.thp_split_pmd == $NPMD and .cow.copy == $PAGES" "$TMP/parent_thp.jsonl"
+# After the child exited: one fault reuses each whole PMD THP, its other subpages need none.
+run reuse_thp cow_reuse thp
+expect reuse_thp_whole_folio ".cow.reuse == $NPMD and .cow.nofault == $((PAGES - NPMD)) and .cow.copy == 0 and .faults.total == $NPMD" "$TMP/reuse_thp.jsonl"
+expect reuse_thp_no_split '(.vmstat_delta.thp_split_pmd // 0) == 0' "$TMP/reuse_thp.jsonl"
+
+run child_thp_pte cow_child thp_pte
+expect child_thp_pte_copy ".cow.copy == $PAGES and (.vmstat_delta.thp_split_pmd // 0) == 0" "$TMP/child_thp_pte.jsonl"
+run child_single cow_child thp_single_pte
+expect child_single_copy ".pages == $PAGES and .cow.copy == $NPMD and .ops == $NPMD" "$TMP/child_single.jsonl"
+
+# PTE-mapped large folios after the child exited: every subpage reused, one fault each, on
+# kernels whose COW reuses exclusive subpages of large folios (5.19 on); this is the outcome
+# seen on 6.x.
+run reuse_thp_pte cow_reuse thp_pte
+run reuse_mthp cow_reuse mthp_64K
+if [ "$kver" -ge 6001 ]; then
+	expect reuse_thp_pte_per_subpage ".cow.reuse == $PAGES and .faults.total == $PAGES" "$TMP/reuse_thp_pte.jsonl"
+	expect reuse_mthp_per_subpage ".cow.reuse == $PAGES and .faults.total == $PAGES" "$TMP/reuse_mthp.jsonl"
+else
+	skip reuse_pte_mapped "outcome on kernels before 6.1 not asserted"
+fi
+
+run fork_thp fork thp
+expect fork_thp_op '.ops == 1 and .cow == null and .ns_per_page > 0 and .extra_timed.fork_exit_wait_ns > 0' "$TMP/fork_thp.jsonl"
+run munmap_thp zap_munmap thp
+expect munmap_thp_frees ".folio_pages_by_size == {\"$PMD_H\": $PAGES} and .folio_pages_by_size_after == {}" "$TMP/munmap_thp.jsonl"
+run dontneed_mthp zap_dontneed mthp_64K
+expect dontneed_mthp_folios ".folio_pages_by_size == {\"64K\": $PAGES}" "$TMP/dontneed_mthp.jsonl"
+run exit_thp zap_exit thp
+run populate_thp populate_write thp
+expect populate_thp_folios ".folio_pages_by_size == {} and .folio_pages_by_size_after == {\"$PMD_H\": $PAGES} and .vmstat_delta.thp_fault_alloc == $NPMD" "$TMP/populate_thp.jsonl"
+run collapse collapse base
+expect collapse_makes_thp ".folio_pages_by_size == {\"4K\": $PAGES} and .folio_pages_by_size_after == {\"$PMD_H\": $PAGES}" "$TMP/collapse.jsonl"
+
+cat "$TMP"/*.jsonl >"$TMP/all"
+expect_all outcomes_add_up 'if .cow == null then true else .cow.copy + .cow.reuse + .cow.nofault + .cow.first_touch == .ops end' "$TMP/all"
+
+# A size that is not a whole number of folios is a skip with the reason, never a figure.
+"$CB" run cow_child --backing thp --size $((PMD + PS)) --repeat 1 >"$TMP/odd.jsonl" 2>/dev/null
+expect odd_size_skips '.status == "skip" and (.reason | test("whole number"))' "$TMP/odd.jsonl"
