@@ -266,3 +266,29 @@ CB_TEST(settings_live_holder_busy)
 	unlink(a);
 	unlink(b);
 }
+
+CB_TEST(settings_push_pop_scopes)
+{
+	char a[256], b[256];
+	int mark;
+
+	if (!setup()) {
+		CB_CHECK(!"journal path is not the test's");
+		return;
+	}
+	make_file(a, sizeof(a), THP_FILE);
+	make_file(b, sizeof(b), THP_FILE);
+	CB_CHECK(cb_settings_set(a, "never") == 0);
+	mark = cb_settings_push();
+	CB_CHECK(cb_settings_set(b, "always") == 0);
+	CB_CHECK(strstr(journal_text(), b) != NULL);
+	/* Popping the inner scope puts b back and drops it from the journal; a stays changed. */
+	CB_CHECK(cb_settings_pop(mark) == 0);
+	CB_CHECK_STR(contents(b), "madvise");
+	CB_CHECK_STR(contents(a), "never");
+	CB_CHECK(strstr(journal_text(), a) != NULL);
+	CB_CHECK(strstr(journal_text(), b) == NULL);
+	CB_CHECK(cb_settings_restore() == 0);
+	CB_CHECK_STR(contents(a), "madvise");
+	CB_CHECK(!journal_exists());
+}
