@@ -317,3 +317,27 @@ CB_TEST(record_num_paths)
 	CB_CHECK(isnan(cb_record_num(NULL, "cow.copy")));
 	json_object_put(rec);
 }
+
+CB_TEST(record_op_scenario_has_no_cow)
+{
+	struct cb_opts o;
+	struct cb_record_in in = { .run_id = "r", .scn = &rec_scn, .opts = &o, .rep = 1, .status = CB_OK,
+				   .timing = &timing, .counting = &counting };
+	json_object *rec;
+
+	cb_opts_defaults(&o);
+	o.size = 8 * 4096;
+	fill_results();
+	/* An op scenario (fork, munmap, ...): one op, no per-page classification. */
+	counting.classified = false;
+	timing.nextra = 1;
+	snprintf(timing.extra[0].name, sizeof(timing.extra[0].name), "fork_exit_wait_ns");
+	timing.extra[0].value = 1500;
+	rec = cb_record_build(&in);
+	CB_CHECK(has(rec, "cow") && get(rec, "cow") == NULL);
+	CB_CHECK(has(rec, "faults") && get(rec, "faults") == NULL);
+	CB_CHECK(is_int(rec, "ops", 1));
+	CB_CHECK(is_double(rec, "extra_timed.fork_exit_wait_ns", 1500));
+	CB_CHECK(is_double(rec, "ns_per_page", 12000.0 / 8));
+	json_object_put(rec);
+}
