@@ -25,7 +25,7 @@ static size_t nregistry;
 void cb_scenario_register(const struct cb_scenario *s)
 {
 	/* Runs from constructors, before main: a broken table is a build bug, so stop loudly. */
-	if (nregistry == CB_SCENARIOS_MAX || !s->name || !s->run || !s->backings) {
+	if (nregistry == CB_SCENARIOS_MAX || !s->name || !(s->run || s->external) || !s->backings) {
 		fprintf(stderr, "cowbench: cannot register scenario %s\n", s->name ? s->name : "(unnamed)");
 		exit(2);
 	}
@@ -192,6 +192,10 @@ static int cb_region_shape(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag
 		    madvise(r->addr + off + cb_page_size, step - cb_page_size, MADV_DONTNEED))
 			return cb_ctx_error(ctx, "madvise(MADV_DONTNEED)", -errno);
 	}
+	/* khugepaged would collapse these PTE-mapped ranges back into PMD THPs (a lone PTE per PMD is
+	 * within max_ptes_none): a write then finds a fresh, writable THP. Keep it away. */
+	if (madvise(r->addr, r->len, MADV_NOHUGEPAGE))
+		return cb_ctx_error(ctx, "madvise(MADV_NOHUGEPAGE)", -errno);
 	if (ctx->bk.kind == CB_BK_THP_SINGLE_PTE) {
 		r->stride = step;
 		r->pages = r->len / step;
