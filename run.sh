@@ -9,6 +9,10 @@ usage: ./run.sh [CONFIG]          build, then run CONFIG (default configs/quick.
                                   results/<kernel release>/<run id>/ and print a summary
        ./run.sh restore           put back kernel settings left by a killed run
        ./run.sh overhead [opts]   what the timer, counters and classification cost
+       ./run.sh compare [--format F] [--out DIR] [--force] BASELINE_DIR OTHER_DIR...
+                                  compare result sets (text, markdown, csv, tsv, json, html)
+       ./run.sh plot [--out DIR] RESULT_DIR...
+                                  gnuplot plots (PNG, SVG) of result sets against each other
        ./run.sh env               print the environment record
        ./run.sh list              list the scenarios
 Run as root: without it every scenario reports skip (PFNs, /proc/kpage* and tracepoints need it).
@@ -24,6 +28,8 @@ case "${1:-}" in
 -h | --help | help) usage ;;
 restore) build && exec build/cowbench restore ;;
 overhead) shift && build && exec build/cowbench overhead "$@" ;;
+compare) shift && build && exec build/cowbench compare "$@" ;;
+plot) shift && build && exec build/cowbench plot "$@" ;;
 env) build && exec build/cowbench env ;;
 list) build && exec build/cowbench list ;;
 -*) usage >&2 && exit 2 ;;

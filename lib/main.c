@@ -1,4 +1,4 @@
-/* cowbench command line: list, run, suite, env, restore, overhead. */
+/* cowbench command line: list, run, suite, env, restore, overhead, compare, plot. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +10,14 @@
 
 #include "backing.h"
 #include "cb.h"
+#include "compare.h"
 #include "config.h"
 #include "env.h"
 #include "opts.h"
 #include "overhead.h"
+#include "proc.h"
 #include "record.h"
+#include "report.h"
 #include "runner.h"
 #include "scenario.h"
 #include "settings.h"
@@ -37,6 +40,12 @@ static const char usage_main[] =
 	"  restore                       put back kernel settings left changed by a run that was killed\n"
 	"  overhead [--size S] [--repeat N]\n"
 	"                                cost of the timer, the counters and the classification\n"
+	"  compare [--format F] [--out DIR] [--force] BASELINE OTHER...\n"
+	"                                compare result directories with the first: statistics,\n"
+	"                                significance, behaviour changes (text, markdown, csv, tsv,\n"
+	"                                json, html)\n"
+	"  plot [--out DIR] RESULT_DIR...\n"
+	"                                gnuplot plots (PNG and SVG) of result sets against each other\n"
 	"\n"
 	"run options:\n"
 	"  --backing NAME   base, thp, thp_pte, thp_single_pte, mthp_<size> (e.g. mthp_64K), or all\n"
@@ -407,6 +416,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "list", cmd_list },	{ "run", cmd_run },	    { "suite", cmd_suite },
 		{ "env", cmd_env },	{ "restore", cmd_restore }, { "overhead", cmd_overhead },
+		{ "compare", cb_compare_main },
+		{ "plot", cb_plot_main },
 	};
 
 	if (argc < 2) {
@@ -421,6 +432,9 @@ int main(int argc, char **argv)
 		printf("cowbench %s\n", CB_VERSION);
 		return 0;
 	}
+	/* Internal (not in the usage): the process hyperfine times, spared the timer's calibration. */
+	if (strcmp(argv[1], "proc") == 0)
+		return cb_proc_main(argc - 2, argv + 2);
 	cb_timer_init();
 	for (size_t i = 0; i < CB_ARRAY_SIZE(cmds); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)

@@ -210,16 +210,23 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "status", json_object_new_string(cb_status_name(in->status)));
 	cb_put(r, "reason", in->reason && *in->reason ? json_object_new_string(in->reason) : NULL);
 	cb_put(r, "op", json_object_new_string(in->scn->op));
+	cb_put(r, "source", json_object_new_string(in->source ? in->source : "cowbench"));
 	if (in->status != CB_OK)
 		return r;
-	cb_put(r, "ops", cb_u64(in->counting->classified ? in->timing->pages : 1));
+	cb_put(r, "ops", cb_u64(in->counting && in->counting->classified ? in->timing->pages : 1));
 	cb_put(r, "ns_per_page", json_object_new_double((double)in->timing->loop_ns / (double)in->timing->pages));
 	cb_put(r, "ns_per_gib", json_object_new_double((double)in->timing->loop_ns * (double)(1ull << 30) /
 						       (double)in->opts->size));
 	cb_put(r, "latency_ns", cb_latency(&in->timing->hist));
 	cb_put(r, "latency_hist", cb_latency_hist(&in->timing->hist));
-	cb_put(r, "timer_overhead_ns", json_object_new_double(cb_timer.overhead_ns));
-	cb_record_counting(r, in->counting);
+	/* An external tool's times owe nothing to cowbench's timer, and it runs no counting pass. */
+	cb_put(r, "timer_overhead_ns", in->source ? NULL : json_object_new_double(cb_timer.overhead_ns));
+	if (in->counting) {
+		cb_record_counting(r, in->counting);
+	} else {
+		cb_put(r, "cow", NULL);
+		cb_put(r, "faults", NULL);
+	}
 	cb_put(r, "extra_timed", cb_extras(in->timing));
 	return r;
 }

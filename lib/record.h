@@ -19,6 +19,7 @@ struct cb_record_in {
 	int status;                 /* enum cb_status */
 	const char *reason;
 	const struct cb_pass_result *timing, *counting; /* NULL when the pass did not run */
+	const char *source;         /* who timed it: NULL = cowbench's passes, "hyperfine" (no counting pass) */
 };
 
 const char *cb_status_name(int status);

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include "cb.h"
+#include "hyperfine.h"
 #include "record.h"
 #include "runner.h"
 #include "settings.h"
@@ -77,13 +78,54 @@ static void cb_row_finish(struct cb_summary_row *row, double *nspp, double *p50,
 	}
 }
 
+/* A scenario timed from outside (hyperfine): one record per run it reports, each a timing pass
+ * of that run's time; no counting pass. Returns the instance's status, reason in ctx->res. */
+static int cb_external_run(const struct cb_scenario *s, struct cb_ctx *ctx, const struct cb_opts *o,
+			   struct cb_record_in *rin, FILE *out, struct cb_pass_result *timing,
+			   struct cb_summary_row *row, double *nspp, double *p50, double *p99)
+{
+	struct cb_pass_result *res = ctx->res;
+	struct cb_hyperfine hf = { 0 };
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	res->status = CB_OK;
+	ret = s->external(ctx, o, &hf);
+	if (ret < 0 && res->status == CB_OK) {
+		res->status = CB_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "%s", strerror(-ret));
+	}
+	if (res->status == CB_OK && hf.n != (size_t)o->repeat) {
+		res->status = CB_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "hyperfine reported %zu runs, %d asked for", hf.n, o->repeat);
+	}
+	for (size_t i = 0; res->status == CB_OK && i < hf.n; i++) {
+		json_object *rec;
+
+		cb_hyperfine_pass(&hf, i, ctx->pages, timing);
+		rin->rep = (int)i + 1;
+		rin->status = CB_OK;
+		rin->reason = NULL;
+		rin->timing = timing;
+		rin->counting = NULL;
+		rec = cb_record_build(rin);
+		cb_record_write(out, rec);
+		json_object_put(rec);
+		nspp[row->n] = (double)timing->loop_ns / (double)timing->pages;
+		p50[row->n] = p99[row->n] = (double)timing->loop_ns;
+		row->n++;
+	}
+	cb_hyperfine_free(&hf);
+	return res->status;
+}
+
 int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const char *run_id, FILE *out,
 		    struct cb_summary_row *row)
 {
 	struct cb_pass_result *shared, *timing, *counting;
 	struct cb_ctx ctx = { .scn = s, .backing = o->backing, .size = o->size, .pages = o->size / cb_page_size };
 	double *nspp = NULL, *p50 = NULL, *p99 = NULL;
-	struct cb_record_in rin = { .run_id = run_id, .scn = s, .opts = o };
+	struct cb_record_in rin = { .run_id = run_id, .scn = s, .opts = o, .source = s->external ? "hyperfine" : NULL };
 	cpu_set_t saved_affinity;
 	int status = CB_OK, ret, mark = -1;
 	char reason[256] = "";
@@ -136,6 +178,12 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		goto free_results;
 	}
 	ctx.res = shared;
+	if (s->external) {
+		status = cb_external_run(s, &ctx, o, &rin, out, timing, row, nspp, p50, p99);
+		if (status != CB_OK)
+			snprintf(reason, sizeof(reason), "%s", shared->reason);
+		goto finish_row;
+	}
 	sched_getaffinity(0, sizeof(saved_affinity), &saved_affinity);
 
 	for (int w = 0; w < o->warmup && status == CB_OK; w++)
@@ -178,6 +226,7 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	if (status != CB_OK)
 		snprintf(reason, sizeof(reason), "%s", shared->reason);
 	sched_setaffinity(0, sizeof(saved_affinity), &saved_affinity);
+finish_row:
 	cb_row_finish(row, nspp, p50, p99);
 free_results:
 	if (shared != MAP_FAILED)

@@ -15,6 +15,8 @@
 #include "vmstat.h"
 
 struct cb_ctx;
+struct cb_opts;
+struct cb_hyperfine;
 
 /* What a scenario needs from the machine; unmet needs make the instance `skip` with the reason. */
 #define CB_NEED_PRIV (1u << 0)       /* PFNs, kpageflags, tracepoints: root / CAP_SYS_ADMIN */
@@ -28,6 +30,10 @@ struct cb_scenario {
 	const char *backings;       /* space-separated: base thp thp_pte thp_single_pte mthp (= every mthp_<size>) */
 	unsigned needs;             /* CB_NEED_* */
 	int (*run)(struct cb_ctx *ctx); /* one pass: returns 0 or -errno (after cb_ctx_error) */
+	/* Instead of run, for a process-level phase timed from outside by hyperfine: called once
+	 * per instance with the backing's settings in place; fills hf with o->repeat run times or
+	 * marks ctx->res skip/fail/error with the reason. Returns 0 or -errno. */
+	int (*external)(struct cb_ctx *ctx, const struct cb_opts *o, struct cb_hyperfine *hf);
 };
 
 void cb_scenario_register(const struct cb_scenario *s);

@@ -1,0 +1,409 @@
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "cmpstats.h"
+
+/* Continued-fraction terms for the incomplete beta: far more than the ~sqrt(a) the fraction needs
+ * at the degrees of freedom two result sets can produce (a = df / 2). */
+#define CMP_CF_MAX_ITER 100000
+#define CMP_CF_TINY 1e-300
+#define CMP_EXACT_MAX 20
+
+/* lgamma(x) minus its Stirling approximation, for x >= 10: the series is what keeps
+ * lbeta(a, b) exact to ~1e-15 when a is large, where lgamma(a + b) - lgamma(a) would cancel. */
+static double cmp_lgamma_corr(double x)
+{
+	double r = 1 / (x * x);
+
+	return (1.0 / 12 + r * (-1.0 / 360 + r * (1.0 / 1260 + r * (-1.0 / 1680 +
+		r * (1.0 / 1188 + r * (-691.0 / 360360 + r * (1.0 / 156))))))) / x;
+}
+
+/* log B(a, b), accurate also when one argument is huge (large df). */
+static double cmp_lbeta(double a, double b)
+{
+	double p = fmin(a, b), q = fmax(a, b), s = p + q;
+	const double ln_sqrt_2pi = 0.918938533204672741780329736406;
+
+	if (p >= 10)
+		return -0.5 * log(q) + ln_sqrt_2pi + cmp_lgamma_corr(p) + cmp_lgamma_corr(q) -
+		       cmp_lgamma_corr(s) + (p - 0.5) * log(p / s) + q * log1p(-p / s);
+	if (q >= 10)
+		return lgamma(p) + cmp_lgamma_corr(q) - cmp_lgamma_corr(s) + p - p * log(s) +
+		       (q - 0.5) * log1p(-p / s);
+	return lgamma(p) + lgamma(q) - lgamma(s);
+}
+
+/* Lentz's evaluation of the continued fraction for I_x(a, b) (Numerical Recipes' betacf). With x
+ * near 1 and a large (large df) the first denominator 1 - (a + b) x / (a + 1) cancels to a few
+ * digits: it is then formed from y = 1 - x. */
+static double cmp_betacf(double a, double b, double x, double y)
+{
+	double c = 1, h, num, del;
+	double d = x < 0.5 ? 1 - (a + b) * x / (a + 1) : (1 - b + (a + b) * y) / (a + 1);
+
+	if (fabs(d) < CMP_CF_TINY)
+		d = CMP_CF_TINY;
+	d = 1 / d;
+	h = d;
+	for (int m = 1; m <= CMP_CF_MAX_ITER; m++) {
+		/* Even step. */
+		num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
+		d = 1 + num * d;
+		c = 1 + num / c;
+		if (fabs(d) < CMP_CF_TINY)
+			d = CMP_CF_TINY;
+		if (fabs(c) < CMP_CF_TINY)
+			c = CMP_CF_TINY;
+		d = 1 / d;
+		h *= d * c;
+		/* Odd step. */
+		num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
+		d = 1 + num * d;
+		c = 1 + num / c;
+		if (fabs(d) < CMP_CF_TINY)
+			d = CMP_CF_TINY;
+		if (fabs(c) < CMP_CF_TINY)
+			c = CMP_CF_TINY;
+		d = 1 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < 1e-16)
+			break;
+	}
+	return h;
+}
+
+/* Regularized incomplete beta I_x(a, b). y = 1 - x and both logarithms come from the caller,
+ * who can form them without cancellation near x = 1 (t^2 / (df + t^2)) or underflow near
+ * x = 0 (df / t^2 at t = 1e200). */
+static double cmp_ibeta(double a, double b, double x, double y, double lx, double ly)
+{
+	double front;
+
+	if (isinf(lx))
+		return 0;
+	if (isinf(ly))
+		return 1;
+	front = exp(a * lx + b * ly - cmp_lbeta(a, b));
+	/* The fraction converges fast only on the side of the mode it is evaluated on. */
+	if (x < (a + 1) / (a + b + 2))
+		return front * cmp_betacf(a, b, x, y) / a;
+	return 1 - front * cmp_betacf(b, a, y, x) / b;
+}
+
+/* Above this df the continued fraction loses digits (its terms approach -1 and cancel; 5e-11
+ * relative at df = 1e6) while the expansion in 1/df below is exact to double precision. */
+#define CMP_DF_ASYMPTOTIC 1e5
+
+/* Cornish-Fisher expansion of the t quantile in terms of the normal one (Abramowitz & Stegun
+ * 26.7.5), to 1/df^4: the next term is below 1e-15 relative for df > 1e5 and |z| < 10. */
+static double cmp_t_from_z(double z, double df)
+{
+	double z2 = z * z;
+	double g1 = (z2 + 1) * z / 4;
+	double g2 = ((5 * z2 + 16) * z2 + 3) * z / 96;
+	double g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384;
+	double g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160;
+
+	return z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df;
+}
+
+/* Inverse of cmp_t_from_z for t >= 0: Newton with the first-order slope, which is within
+ * 1/df^2 of the true one, so each step gains ~10 digits. */
+static double cmp_z_from_t(double t, double df)
+{
+	double z = t, f;
+
+	for (int i = 0; i < 20; i++) {
+		f = cmp_t_from_z(z, df) - t;
+		z -= f / (1 + (3 * z * z + 1) / (4 * df));
+		if (fabs(f) <= 1e-16 * t)
+			break;
+	}
+	return z;
+}
+
+/* P(|T| > |t|) for Student's t with df degrees of freedom, computed as a tail so that tiny
+ * p-values do not drown in 1 - cdf. */
+static double cmp_t_2tail(double t, double df)
+{
+	double x, y, r, lr;
+
+	if (isnan(t) || isnan(df) || !(df > 0))
+		return NAN;
+	t = fabs(t);
+	if (df > CMP_DF_ASYMPTOTIC) {
+		/* Beyond |t| = 50 the tail is below 1e-300 for these df, and the polynomial would
+		 * overflow on the way there. */
+		return t > 50 ? 0 : erfc(cmp_z_from_t(t, df) / M_SQRT2);
+	}
+	if (t < sqrt(df)) {
+		x = df / (df + t * t);
+		y = t * t / (df + t * t);
+		return cmp_ibeta(df / 2, 0.5, x, y, log1p(-y), log(y));
+	}
+	/* x = r / (1 + r) with r = df / t^2, in logs: t * t overflows and r underflows long
+	 * before the tail does (df = 1, t = 1e200 has a tail of 3e-201). */
+	lr = log(df) - 2 * log(t);
+	r = exp(lr);
+	x = r / (1 + r);
+	y = 1 / (1 + r);
+	return cmp_ibeta(df / 2, 0.5, x, y, lr - log1p(r), -log1p(r));
+}
+
+double cb_t_cdf(double t, double df)
+{
+	double tail = 0.5 * cmp_t_2tail(t, df);
+
+	return t > 0 ? 1 - tail : tail;
+}
+
+/* Density, for df <= CMP_DF_ASYMPTOTIC or the normal limit (df = inf). */
+static double cmp_t_pdf(double t, double df)
+{
+	if (isinf(df))
+		return exp(-0.5 * t * t) / sqrt(2 * M_PI);
+	return exp(-cmp_lbeta(df / 2, 0.5) - 0.5 * log(df) - (df + 1) / 2 * log1p(t * t / df));
+}
+
+/* Solves P(T > t) = q for t > 0 (q < 0.5): Newton on log(tail) against log(t), where the tail
+ * is nearly linear for any df, inside a bracket that falls back to bisection. Large df go
+ * through the normal quantile and the Cornish-Fisher expansion. */
+static double cmp_t_upper_quantile(double q, double df)
+{
+	double lo = 0, hi = 1, t, tail, next;
+
+	if (df > CMP_DF_ASYMPTOTIC && !isinf(df))
+		return cmp_t_from_z(cmp_t_upper_quantile(q, INFINITY), df);
+	for (int i = 0; 0.5 * cmp_t_2tail(hi, df) > q; i++) {
+		if (i > 1100)
+			return INFINITY;
+		lo = hi;
+		hi *= 2;
+	}
+	t = hi;
+	for (int i = 0; i < 200; i++) {
+		tail = 0.5 * cmp_t_2tail(t, df);
+		if (tail == q)
+			return t;
+		if (tail > q)
+			lo = t;
+		else
+			hi = t;
+		next = t * exp((log(tail) - log(q)) * tail / (cmp_t_pdf(t, df) * t));
+		if (!(next > lo && next < hi))
+			next = lo > 0 ? sqrt(lo) * sqrt(hi) : 0.5 * hi;
+		if (fabs(next - t) <= 1e-15 * t || hi - lo <= 1e-15 * hi)
+			return next;
+		t = next;
+	}
+	return t;
+}
+
+double cb_t_quantile(double p, double df)
+{
+	if (isnan(p) || isnan(df) || !(df > 0) || p < 0 || p > 1)
+		return NAN;
+	if (p == 0)
+		return -INFINITY;
+	if (p == 1)
+		return INFINITY;
+	if (p == 0.5)
+		return 0;
+	/* 1 - p is exact for p >= 0.5 (Sterbenz). */
+	if (p < 0.5)
+		return -cmp_t_upper_quantile(p, df);
+	return cmp_t_upper_quantile(1 - p, df);
+}
+
+/* Mean and sample variance. A constant sample gets exactly its value and 0: summing and dividing
+ * would leave rounding noise (0.1 * 3 / 3 != 0.1) that turns "no spread" into a huge t. */
+static int cmp_moments(const double *v, size_t n, double *mean, double *var)
+{
+	double sum = 0, sq = 0;
+	int constant = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			return -EINVAL;
+		constant &= v[i] == v[0];
+		sum += v[i];
+	}
+	if (!n || constant) {
+		*mean = n ? v[0] : NAN;
+		*var = n > 1 ? 0 : NAN;
+		return 0;
+	}
+	*mean = sum / (double)n;
+	for (size_t i = 0; i < n; i++)
+		sq += (v[i] - *mean) * (v[i] - *mean);
+	*var = n > 1 ? sq / (double)(n - 1) : NAN;
+	return 0;
+}
+
+/* Welch–Satterthwaite df from the two variance terms, normalised by their sum so that tiny
+ * variances do not underflow when squared. */
+static double cmp_ws_df(double ta, size_t na, double tb, size_t nb)
+{
+	double wa = ta / (ta + tb), wb = tb / (ta + tb);
+
+	return 1 / (wa * wa / (double)(na - 1) + wb * wb / (double)(nb - 1));
+}
+
+int cb_welch_test(const double *a, size_t na, const double *b, size_t nb, struct cb_welch *out)
+{
+	double ma, mb, va, vb, ta, tb, diff;
+
+	if (!out || (na && !a) || (nb && !b))
+		return -EINVAL;
+	if (cmp_moments(a, na, &ma, &va) || cmp_moments(b, nb, &mb, &vb))
+		return -EINVAL;
+	out->t = out->df = out->p = NAN;
+	if (na < 2 || nb < 2)
+		return 0;
+	ta = va / (double)na;
+	tb = vb / (double)nb;
+	diff = mb - ma;
+	if (ta + tb == 0) {
+		/* No spread at all: the samples either are the same constant or certainly differ.
+		 * df stays NaN, Welch–Satterthwaite is 0 / 0. */
+		out->t = diff == 0 ? 0 : copysign(INFINITY, diff);
+		out->p = diff == 0 ? 1 : 0;
+		return 0;
+	}
+	out->t = diff / sqrt(ta + tb);
+	out->df = cmp_ws_df(ta, na, tb, nb);
+	out->p = cmp_t_2tail(out->t, out->df);
+	return 0;
+}
+
+struct cmp_obs {
+	double v;
+	int in_a;
+};
+
+static int cmp_obs_cmp(const void *x, const void *y)
+{
+	double a = ((const struct cmp_obs *)x)->v, b = ((const struct cmp_obs *)y)->v;
+
+	return (a > b) - (a < b);
+}
+
+/* P(U <= u) without ties: U counts the (a, b) pairs with a > b, and its null distribution has
+ * the coefficients of the Gaussian binomial [na + nb choose na]_q, built here as
+ * prod_{i=1..na} (1 - q^(nb+i)) / (1 - q^i); every partial product is itself a Gaussian binomial,
+ * so the coefficients stay non-negative integers (at most C(40, 20) < 2^53). */
+static int cmp_mwu_exact_cdf(size_t na, size_t nb, size_t u, double *out)
+{
+	size_t len = na * nb + na + 1, k;
+	int64_t *c;
+	double below = 0, total = 0;
+
+	c = calloc(len, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c[0] = 1;
+	for (size_t i = 1; i <= na; i++) {
+		for (k = len - 1; k >= nb + i; k--)
+			c[k] -= c[k - nb - i];
+		for (k = i; k < len; k++)
+			c[k] += c[k - i];
+	}
+	for (k = 0; k <= na * nb; k++) {
+		total += (double)c[k];
+		if (k <= u)
+			below += (double)c[k];
+	}
+	free(c);
+	*out = below / total;
+	return 0;
+}
+
+int cb_mann_whitney(const double *a, size_t na, const double *b, size_t nb, struct cb_mwu *out)
+{
+	size_t n = na + nb, i, j;
+	struct cmp_obs *obs;
+	double ra = 0, ties = 0, mu, var, z, cdf;
+	int err;
+
+	if (!out || (na && !a) || (nb && !b))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (isnan(i < na ? a[i] : b[i - na]))
+			return -EINVAL;
+	out->u = 0;
+	out->p = NAN;
+	out->exact = 0;
+	if (!na || !nb)
+		return 0;
+	obs = malloc(n * sizeof(*obs));
+	if (!obs)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		obs[i].v = i < na ? a[i] : b[i - na];
+		obs[i].in_a = i < na;
+	}
+	qsort(obs, n, sizeof(*obs), cmp_obs_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && obs[j].v == obs[i].v; j++)
+			;
+		/* Positions i..j-1 share the average of the 1-based ranks i+1..j. */
+		for (size_t k = i; k < j; k++)
+			if (obs[k].in_a)
+				ra += (double)(i + 1 + j) / 2;
+		ties += (double)(j - i) * (double)(j - i) * (double)(j - i) - (double)(j - i);
+	}
+	free(obs);
+	out->u = ra - (double)na * (double)(na + 1) / 2;
+	mu = (double)na * (double)nb / 2;
+	if (!ties && na <= CMP_EXACT_MAX && nb <= CMP_EXACT_MAX) {
+		/* The null distribution is symmetric about mu: double the tail nearer to u. */
+		err = cmp_mwu_exact_cdf(na, nb, (size_t)fmin(out->u, 2 * mu - out->u), &cdf);
+		if (err)
+			return err;
+		out->p = fmin(1, 2 * cdf);
+		out->exact = 1;
+		return 0;
+	}
+	var = mu / 6 * ((double)(n + 1) - ties / ((double)n * (double)(n - 1)));
+	if (!(var > 0)) {
+		/* Every value equal: nothing tells the samples apart. */
+		out->p = 1;
+		return 0;
+	}
+	z = out->u - mu;
+	z = (z - copysign(fmin(0.5, fabs(z)), z)) / sqrt(var);
+	out->p = erfc(fabs(z) / M_SQRT2);
+	return 0;
+}
+
+int cb_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double level, struct cb_ratio *out)
+{
+	double ma, mb, va, vb, ta, tb, se, tq;
+
+	if (!out || !na || !nb || !a || !b || !(level > 0 && level < 1))
+		return -EINVAL;
+	if (cmp_moments(a, na, &ma, &va) || cmp_moments(b, nb, &mb, &vb))
+		return -EINVAL;
+	if (!(ma > 0 && mb > 0))
+		return -EINVAL;
+	out->ratio = mb / ma;
+	out->lo = out->hi = NAN;
+	if (na < 2 || nb < 2)
+		return 0;
+	/* Delta method: var(log m) ~ var(m) / m^2. */
+	ta = va / ((double)na * ma * ma);
+	tb = vb / ((double)nb * mb * mb);
+	if (ta + tb == 0) {
+		out->lo = out->hi = out->ratio;
+		return 0;
+	}
+	se = sqrt(ta + tb);
+	tq = cb_t_quantile((1 + level) / 2, cmp_ws_df(ta, na, tb, nb));
+	out->lo = out->ratio * exp(-tq * se);
+	out->hi = out->ratio * exp(tq * se);
+	return 0;
+}
