@@ -41,7 +41,7 @@ static const struct cb_scenario cow_child = {
 	.description = "fork; the child writes every page while the parent keeps them (copy expected)",
 	.op = "the child's first write to one shared page",
 	.invalid_if = "pages not mapped by both processes before the write (mapcount != 2)",
-	.backings = "base thp thp_pte thp_single_pte mthp",
+	.backings = "base thp thp_pte thp_single_pte mthp sys",
 	.needs = CB_NEED_PRIV,
 	.run = cow_child_run,
 };

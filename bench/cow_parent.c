@@ -46,7 +46,7 @@ static const struct cb_scenario cow_parent = {
 	.description = "fork; the parent writes while the child is alive (copy expected)",
 	.op = "the parent's first write to one shared page",
 	.invalid_if = "pages not mapped by both processes before the write (mapcount != 2)",
-	.backings = "base thp thp_pte thp_single_pte mthp",
+	.backings = "base thp thp_pte thp_single_pte mthp sys",
 	.needs = CB_NEED_PRIV,
 	.run = cow_parent_run,
 };

@@ -41,7 +41,7 @@ static const struct cb_scenario cow_reuse = {
 	.description = "fork; the child exits; the parent writes (reuse expected)",
 	.op = "the parent's first write to one write-protected page nobody else maps",
 	.invalid_if = "pages still mapped more than once before the write (mapcount != 1)",
-	.backings = "base thp thp_pte thp_single_pte mthp",
+	.backings = "base thp thp_pte thp_single_pte mthp sys",
 	.needs = CB_NEED_PRIV,
 	.run = cow_reuse_run,
 };

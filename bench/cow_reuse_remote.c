@@ -49,7 +49,7 @@ static const struct cb_scenario cow_reuse_remote = {
 	.description = "as cow_reuse, pages first touched on another CPU, no drain: spurious copies",
 	.op = "the parent's first write to one exclusive page last touched on another CPU",
 	.invalid_if = "pages still mapped more than once before the write (mapcount != 1)",
-	.backings = "base thp thp_pte thp_single_pte mthp",
+	.backings = "base thp thp_pte thp_single_pte mthp sys",
 	.needs = CB_NEED_PRIV | CB_NEED_TWO_CPUS,
 	.run = cow_reuse_remote_run,
 };

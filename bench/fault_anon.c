@@ -27,7 +27,7 @@ static const struct cb_scenario fault_anon = {
 	.description = "first-touch write faults on fresh anonymous memory",
 	.op = "first write to one never-touched page (one fault, one zeroed page)",
 	.invalid_if = "a page was present before its first write",
-	.backings = "base thp mthp",
+	.backings = "base thp mthp sys",
 	.needs = CB_NEED_PRIV,
 	.run = fault_anon_run,
 };

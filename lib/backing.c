@@ -57,7 +57,7 @@ bool cb_backing_name_ok(const char *name)
 	size_t bytes;
 
 	if (!strcmp(name, "base") || !strcmp(name, "thp") || !strcmp(name, "thp_pte") ||
-	    !strcmp(name, "thp_single_pte"))
+	    !strcmp(name, "thp_single_pte") || !strcmp(name, "sys"))
 		return true;
 	return strncmp(name, "mthp_", 5) == 0 && cb_size_parse(name + 5, &bytes) == 0 &&
 	       (bytes & (bytes - 1)) == 0 && bytes > cb_page_size;
@@ -75,6 +75,13 @@ int cb_backing_parse(const char *name, struct cb_backing *b, char *why, size_t l
 	b->folio_size = b->align = cb_page_size;
 	if (!strcmp(name, "base"))
 		return 0;
+	if (!strcmp(name, "sys")) {
+		/* Aligned so that a PMD THP can happen if the machine's settings allow one. */
+		b->kind = CB_BK_SYS;
+		if (pmd)
+			b->align = pmd;
+		return 0;
+	}
 	if (strncmp(name, "mthp_", 5) != 0) {
 		if (!pmd) {
 			snprintf(why, len, "no THP in this kernel (%s/hpage_pmd_size missing)", CB_THP_DIR);
@@ -135,7 +142,7 @@ int cb_backing_settings(const struct cb_backing *b, char *why, size_t len)
 	size_t pmd = cb_thp_pmd_size(), sizes[32];
 	int n, ret;
 
-	if (b->kind == CB_BK_BASE)
+	if (b->kind == CB_BK_BASE || b->kind == CB_BK_SYS)
 		return 0;
 	if (b->kind != CB_BK_MTHP) {
 		char cur[64], sel[32];

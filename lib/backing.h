@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum cb_backing_kind { CB_BK_BASE, CB_BK_THP, CB_BK_THP_PTE, CB_BK_THP_SINGLE_PTE, CB_BK_MTHP };
+enum cb_backing_kind { CB_BK_BASE, CB_BK_THP, CB_BK_THP_PTE, CB_BK_THP_SINGLE_PTE, CB_BK_MTHP, CB_BK_SYS };
 
 struct cb_backing {
 	char name[32];
@@ -15,7 +15,9 @@ struct cb_backing {
 	size_t align;               /* region alignment (= folio size for large folios) */
 };
 
-/* base | thp | thp_pte | thp_single_pte | mthp_<size> (e.g. mthp_64K); "all" is not a backing. */
+/* base | thp | thp_pte | thp_single_pte | mthp_<size> (e.g. mthp_64K) | sys; "all" is not a
+ * backing. sys: no madvise and no settings, PMD-aligned: whatever the machine's THP settings
+ * give a plain mapping (the folio sizes are recorded, not required). "all" leaves sys out. */
 bool cb_backing_name_ok(const char *name);
 /* Resolves a name on this kernel. Returns 0; -EINVAL for a bad name; -ENOENT with the reason in
  * why when the kernel lacks it ("no multi-size THP in this kernel"). */

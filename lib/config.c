@@ -194,7 +194,7 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 					memcpy(names[nnames++], names[j], sizeof(names[0]));
 		} else if (!cb_backing_name_ok(o.backing)) {
 			snprintf(err, errlen, "%s:%d: unknown backing '%s' (want base, thp, thp_pte, thp_single_pte,"
-				 " mthp_<size> or all)", name, run->line, o.backing);
+				 " mthp_<size>, sys or all)", name, run->line, o.backing);
 			goto fail;
 		} else if (!cb_scenario_has_backing(s, o.backing)) {
 			snprintf(err, errlen, "%s:%d: %s has no backing '%s' (it has: %s)", name, run->line,

@@ -149,7 +149,8 @@ int cb_region_map(struct cb_ctx *ctx, struct cb_region *r)
 	r->pages = len / cb_page_size;
 	/* base: keep THP and every mTHP size away; thp*: ask for PMD THP; mthp: the per-size
 	 * "always" setting alone decides. */
-	advice = bk->kind == CB_BK_BASE ? MADV_NOHUGEPAGE : bk->kind == CB_BK_MTHP ? -1 : MADV_HUGEPAGE;
+	advice = bk->kind == CB_BK_BASE ? MADV_NOHUGEPAGE :
+		 bk->kind == CB_BK_MTHP || bk->kind == CB_BK_SYS ? -1 : MADV_HUGEPAGE;
 	if (advice >= 0 && madvise(r->addr, r->len, advice)) {
 		err = -errno;
 		cb_region_unmap(r);
@@ -331,6 +332,9 @@ int cb_region_check(struct cb_ctx *ctx, struct cb_region *r)
 		goto free_arrays;
 	}
 	cb_folio_describe(by_order, got, sizeof(got));
+	/* sys asks for nothing: the folio sizes it got are the result (recorded by the passes). */
+	if (bk->kind == CB_BK_SYS)
+		goto free_arrays;
 	if (bk->kind == CB_BK_THP_SINGLE_PTE) {
 		/* One PTE per THP: each measured page must be a THP's head (its first subpage). */
 		for (size_t i = 0; i < r->pages; i++)

@@ -219,7 +219,8 @@ else
 	fail forced_json_thp_diff "$(jq -c '{forced, env_diff}' "$TMP/forced.json" 2>&1 | head -c 400)"
 fi
 
-# End to end: two real suites, mTHP 64K never then always.
+# End to end: two real suites, mTHP 64K never then always. The sys backing takes what the
+# machine's settings give a plain mapping, so the report must show the behaviour change.
 if ! is_root; then
 	skip e2e_thp_force "needs root (suites measure nothing without it)"
 elif [ ! -e /sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled ]; then
@@ -233,7 +234,7 @@ else
 			repeat = 3
 			warmup = 0
 			mthp_64K = $v
-			run = fault_anon --backing base
+			run = fault_anon --backing sys
 			run = cow_reuse --backing base
 		EOF
 		if ! "$CB" suite "$TMP/$v.conf" --out "$TMP/e2e-$v" >/dev/null 2>"$TMP/e2e-$v.err"; then
@@ -246,6 +247,13 @@ else
 		fi
 	done
 	if [ "$suites_ok" = 1 ]; then
+		# The HTML report of the same comparison carries the behaviour change too.
+		if "$CB" compare --force --format html --out "$TMP/e2e-report" "$TMP/e2e-never" "$TMP/e2e-always" 2>"$TMP/err" &&
+			grep -q 'fault_anon/sys/2M: folio_pages_by_size_after 4K:512 → 64K:512' "$TMP/e2e-report/report.html"; then
+			ok e2e_report_shows_change
+		else
+			fail e2e_report_shows_change "$(cat "$TMP/err")"
+		fi
 		"$CB" compare "$TMP/e2e-never" "$TMP/e2e-always" >/dev/null 2>"$TMP/err"
 		rc=$?
 		if [ "$rc" = 2 ] && grep -q 'differ in THP settings.*64K=always.*needs --force' "$TMP/err"; then
@@ -257,7 +265,9 @@ else
 		rc=$?
 		if [ "$rc" = 0 ] && grep -q '^  forced (--force): the result sets differ in THP settings' "$TMP/e2e.txt" &&
 			grep -A2 '^  thp$' "$TMP/e2e.txt" | grep -q '^    B  .*64K=always' &&
-			grep -qx 'cow_reuse/base/2M' "$TMP/e2e.txt" && grep -q '^  cow.reuse: A 512, B 512$' "$TMP/e2e.txt"; then
+			grep -qx 'cow_reuse/base/2M' "$TMP/e2e.txt" && grep -q '^  cow.reuse: A 512, B 512$' "$TMP/e2e.txt" &&
+			grep -q '^  fault_anon/sys/2M: folio_pages_by_size_after 4K:512 → 64K:512$' "$TMP/e2e.txt" &&
+			grep -q '^  fault_anon/sys/2M: faults.per_page 1.00 → 0.06$' "$TMP/e2e.txt"; then
 			ok e2e_thp_forced
 		else
 			fail e2e_thp_forced "exit $rc: $(head -30 "$TMP/e2e.txt") $(cat "$TMP/err")"

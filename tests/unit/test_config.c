@@ -216,7 +216,7 @@ CB_TEST(config_backing_not_offered)
 		     "suite.conf:3: test_scn has no backing 'thp' (it has: base)");
 	/* "bas" is a prefix of "base", not a backing. */
 	CB_CHECK_STR(parse_err("run = test_scn --backing bas\n"),
-		     "suite.conf:1: unknown backing 'bas' (want base, thp, thp_pte, thp_single_pte, mthp_<size> or all)");
+		     "suite.conf:1: unknown backing 'bas' (want base, thp, thp_pte, thp_single_pte, mthp_<size>, sys or all)");
 	/* "all": every backing of this kernel the scenario supports, here only base. */
 	CB_CHECK(cb_config_parse_text("s", "run = test_scn --backing all --size 8M\n", &cfg, err, sizeof(err)) == 0);
 	CB_CHECK(cfg.nruns == 1 && strcmp(cfg.runs[0].opts.backing, "base") == 0 &&
@@ -251,7 +251,7 @@ CB_TEST(config_parse_file)
 	fclose(f);
 	CB_CHECK(cb_config_parse_file(path, &cfg, err, sizeof(err)) == -1);
 	snprintf(err + 256, 256, "%s:3: unknown backing 'nope' (want base, thp, thp_pte, thp_single_pte,"
-		 " mthp_<size> or all)", path);
+		 " mthp_<size>, sys or all)", path);
 	CB_CHECK_STR(err, err + 256);
 	CB_CHECK(truncate(path, 0) == 0);
 	CB_CHECK(cb_config_parse_file(path, &cfg, err, sizeof(err)) == -1);
