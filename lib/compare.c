@@ -903,7 +903,7 @@ static void cmp_wrap(FILE *f, int first, int cont, const char *text)
 static void cmp_text_stat_row(const struct cmp_out *o, int run, json_object *st, json_object *vs, const char *status,
 			      const char *reason)
 {
-	char mean[16], sd[16], min[16], max[16], ratio[16], lo[16], hi[16], pw[16], pm[16], line[256];
+	char med[16], mean[16], sd[16], min[16], max[16], ratio[16], lo[16], hi[16], pw[16], pm[16], line[256];
 	const char *verdict = jstr(vs, "verdict");
 	size_t off;
 
@@ -916,8 +916,8 @@ static void cmp_text_stat_row(const struct cmp_out *o, int run, json_object *st,
 		return;
 	}
 	off = (size_t)snprintf(
-		line, sizeof(line), "    %c %3.0f  %7s ± %-7s %7s … %-7s", 'A' + run, jnum(st, "n"),
-		cmp_short(jnum(st, "mean"), mean, sizeof(mean)), cmp_short(jnum(st, "stddev"), sd, sizeof(sd)),
+		line, sizeof(line), "    %c %3.0f %7s %7s ± %-7s %7s … %-7s", 'A' + run, jnum(st, "n"),
+		cmp_short(jnum(st, "median"), med, sizeof(med)), cmp_short(jnum(st, "mean"), mean, sizeof(mean)), cmp_short(jnum(st, "stddev"), sd, sizeof(sd)),
 		cmp_short(jnum(st, "min"), min, sizeof(min)), cmp_short(jnum(st, "max"), max, sizeof(max)));
 	if (!vs) {
 		while (off && line[off - 1] == ' ')
@@ -1094,13 +1094,13 @@ static void cmp_render_text(const struct cmp_out *o, json_object *cmp)
 	cmp_each_not_ok(cmp, cmp_text_not_ok, o);
 	if (!cmp_count)
 		fprintf(f, "  (none)\n");
-	fprintf(f, "\nPer instance: n repetitions, mean ± standard deviation, min … max (ns; k = 10^3,\n"
+	fprintf(f, "\nPer instance: n repetitions, median, mean ± standard deviation, min … max (ns; k = 10^3,\n"
 		   "M = 10^6); ratio = mean / mean of A with its 95%% CI; p of Welch's t-test and of the\n"
 		   "Mann-Whitney U test (p columns Welch, MWU). Lower is better. Mark: + regression,\n"
 		   "- improvement, ~ not significant, ? too few samples (n < 2).\n\n");
 	/* σ takes two bytes for one column. */
-	fprintf(f, "    %c %3s  %7s ± %-8s %7s … %-7s  %6s %-15s  %6s  %6s  %s\n", ' ', "n", "mean", "σ", "min",
-		"max", "ratio", "[95% CI]", "Welch", "MWU", "mark");
+	fprintf(f, "    %c %3s %7s %7s ± %-8s %7s … %-7s  %6s %-15s  %6s  %6s  %s\n", ' ', "n", "median", "mean", "σ",
+		"min", "max", "ratio", "[95% CI]", "Welch", "MWU", "mark");
 	for (size_t i = 0; i < jlen(inst); i++) {
 		json_object *in = jidx(inst, i), *metrics = jget(in, "metrics");
 
