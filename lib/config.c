@@ -184,6 +184,12 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 			o.warmup = run->opts.warmup;
 		if (run->opts.set & CB_OPT_CPU)
 			o.cpu = run->opts.cpu;
+		if (run->opts.set & CB_OPT_NUMA)
+			memcpy(o.numa, run->opts.numa, sizeof(o.numa));
+		if (run->opts.set & CB_OPT_EVENTS)
+			memcpy(o.events, run->opts.events, sizeof(o.events));
+		if (run->opts.set & CB_OPT_SIBLINGS)
+			o.siblings = run->opts.siblings;
 		o.set = run->opts.set;
 		if (strcmp(o.backing, "all") == 0) {
 			int k = cb_backing_all(names, 64);

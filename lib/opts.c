@@ -18,6 +18,19 @@ void cb_opts_defaults(struct cb_opts *o)
 	o->cpu = -1;
 }
 
+void cb_opts_instance(const struct cb_opts *o, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (o->numa[0] && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "numa=%s", o->numa);
+	if ((o->set & CB_OPT_SIBLINGS) && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%ssiblings=%d", off ? " " : "", o->siblings);
+	if (o->events[0] && off < len)
+		snprintf(buf + off, len - off, "%sevents=%s", off ? " " : "", o->events);
+}
+
 int cb_size_parse(const char *s, size_t *out)
 {
 	unsigned long long v, mult = 1;
@@ -87,6 +100,7 @@ static const struct {
 } cb_opt_names[] = {
 	{ "backing", CB_OPT_BACKING }, { "size", CB_OPT_SIZE }, { "repeat", CB_OPT_REPEAT },
 	{ "warmup", CB_OPT_WARMUP },   { "cpu", CB_OPT_CPU },   { "out", CB_OPT_OUT },
+	{ "numa", CB_OPT_NUMA },       { "events", CB_OPT_EVENTS }, { "siblings", CB_OPT_SIBLINGS },
 };
 
 static int cb_opt_apply(struct cb_opts *o, unsigned flag, const char *name, const char *val, char *err,
@@ -133,6 +147,23 @@ static int cb_opt_apply(struct cb_opts *o, unsigned flag, const char *name, cons
 			goto bad;
 		snprintf(o->out, sizeof(o->out), "%s", val);
 		break;
+	case CB_OPT_NUMA:
+		if (strcmp(val, "local") && strcmp(val, "remote") && strcmp(val, "interleave"))
+			goto bad;
+		snprintf(o->numa, sizeof(o->numa), "%s", val);
+		break;
+	case CB_OPT_EVENTS:
+		/* libpfm4 names: letters, digits and _ : . - = , only; checked against the PMU later. */
+		if (!*val || strlen(val) >= sizeof(o->events) ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-=,") != strlen(val))
+			goto bad;
+		snprintf(o->events, sizeof(o->events), "%s", val);
+		break;
+	case CB_OPT_SIBLINGS:
+		if (cb_int_parse(val, 0, 4095, &v))
+			goto bad;
+		o->siblings = (int)v;
+		break;
 	}
 	o->set |= flag;
 	return 0;
@@ -140,7 +171,10 @@ bad:
 	snprintf(err, errlen, "--%s %s: bad value%s", name, val,
 		 flag == CB_OPT_REPEAT ? " (want 1 ... 100000)" :
 		 flag == CB_OPT_WARMUP ? " (want 0 ... 1000)" :
-		 flag == CB_OPT_CPU ? " (want a CPU number or auto)" : "");
+		 flag == CB_OPT_CPU ? " (want a CPU number or auto)" :
+		 flag == CB_OPT_NUMA ? " (want local, remote or interleave)" :
+		 flag == CB_OPT_EVENTS ? " (want libpfm4 event names separated by commas)" :
+		 flag == CB_OPT_SIBLINGS ? " (want 0 ... 4095)" : "");
 	return -1;
 }
 

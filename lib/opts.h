@@ -10,7 +10,11 @@
 #define CB_OPT_WARMUP (1u << 3)
 #define CB_OPT_CPU (1u << 4)
 #define CB_OPT_OUT (1u << 5)
-#define CB_OPT_RUN (CB_OPT_BACKING | CB_OPT_SIZE | CB_OPT_REPEAT | CB_OPT_WARMUP | CB_OPT_CPU)
+#define CB_OPT_NUMA (1u << 6)
+#define CB_OPT_EVENTS (1u << 7)
+#define CB_OPT_SIBLINGS (1u << 8)
+#define CB_OPT_RUN (CB_OPT_BACKING | CB_OPT_SIZE | CB_OPT_REPEAT | CB_OPT_WARMUP | CB_OPT_CPU | CB_OPT_NUMA | \
+		    CB_OPT_EVENTS | CB_OPT_SIBLINGS)
 
 struct cb_opts {
 	char backing[32];
@@ -19,10 +23,16 @@ struct cb_opts {
 	int warmup;                 /* untimed passes before the first repetition, >= 0 */
 	int cpu;                    /* -1: the first CPU the process may run on */
 	char out[512];
+	char numa[16];              /* "", "local", "remote" or "interleave" */
+	char events[256];           /* extra hardware events, libpfm4 names, comma-separated; "" = default set */
+	int siblings;               /* sibling threads spinning in the mm on other CPUs (tlb scenarios), >= 0 */
 	unsigned set;               /* CB_OPT_* given explicitly */
 };
 
 void cb_opts_defaults(struct cb_opts *o);
+/* The options that make an instance besides scenario, backing and size, as "numa=remote
+ * siblings=1 events=cycles" (empty when none): part of the instance's identity in records. */
+void cb_opts_instance(const struct cb_opts *o, char *buf, size_t len);
 /* "64M", "4K", "1G", "1T" (binary units, case-insensitive, optional "iB"/"B"), or bytes. Must be
  * a whole number of pages. Returns 0 or -EINVAL / -ERANGE. */
 int cb_size_parse(const char *s, size_t *out);

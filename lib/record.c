@@ -202,6 +202,12 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "backing", json_object_new_string(in->opts->backing));
 	cb_put(r, "size", cb_u64(in->opts->size));
 	cb_put(r, "size_h", json_object_new_string(sz));
+	{
+		char opts[320];
+
+		cb_opts_instance(in->opts, opts, sizeof(opts));
+		cb_put(r, "options", json_object_new_string(opts));
+	}
 	cb_put(r, "pages", cb_u64(in->opts->size / cb_page_size));
 	cb_put(r, "page_size", cb_u64(cb_page_size));
 	cb_put(r, "rep", json_object_new_int(in->rep));

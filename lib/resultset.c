@@ -154,8 +154,12 @@ static const char *cb_str(json_object *o, const char *k)
 
 void cb_record_key(json_object *rec, char key[CB_KEY_MAX])
 {
-	snprintf(key, CB_KEY_MAX, "%.40s/%.30s/%.20s", cb_str(rec, "scenario"), cb_str(rec, "backing"),
-		 cb_str(rec, "size_h"));
+	json_object *opts;
+	const char *o = json_object_object_get_ex(rec, "options", &opts) && opts ? json_object_get_string(opts) : "";
+
+	/* Options (numa, siblings, events) are part of the instance: "scenario/backing/size[/options]". */
+	snprintf(key, CB_KEY_MAX, "%.40s/%.30s/%.20s%s%.30s", cb_str(rec, "scenario"), cb_str(rec, "backing"),
+		 cb_str(rec, "size_h"), *o ? "/" : "", o);
 }
 
 size_t cb_resultset_keys(const struct cb_resultset *rs, char (**keys)[CB_KEY_MAX])

@@ -26,7 +26,8 @@ struct cb_resultset {
 int cb_resultset_load(const char *path, struct cb_resultset *rs, char *err, size_t errlen);
 void cb_resultset_free(struct cb_resultset *rs);
 
-/* An instance is scenario × backing × size: its key is "scenario/backing/size_h". */
+/* An instance is scenario × backing × size × options: its key is "scenario/backing/size_h", with
+ * "/<options>" appended when the record has non-empty options. */
 void cb_record_key(json_object *rec, char key[CB_KEY_MAX]);
 /* Distinct instance keys in file order; returns the count (*keys is malloc'ed, caller frees). */
 size_t cb_resultset_keys(const struct cb_resultset *rs, char (**keys)[CB_KEY_MAX]);

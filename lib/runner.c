@@ -123,7 +123,8 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		    struct cb_summary_row *row)
 {
 	struct cb_pass_result *shared, *timing, *counting;
-	struct cb_ctx ctx = { .scn = s, .backing = o->backing, .size = o->size, .pages = o->size / cb_page_size };
+	struct cb_ctx ctx = { .scn = s, .opts = o, .backing = o->backing, .size = o->size,
+			      .pages = o->size / cb_page_size };
 	double *nspp = NULL, *p50 = NULL, *p99 = NULL;
 	struct cb_record_in rin = { .run_id = run_id, .scn = s, .opts = o, .source = s->external ? "hyperfine" : NULL };
 	cpu_set_t saved_affinity;

@@ -80,6 +80,7 @@ struct cb_pass_result {
 /* What a scenario sees of the instance it runs in. */
 struct cb_ctx {
 	const struct cb_scenario *scn;
+	const struct cb_opts *opts; /* the instance's options (numa, events, siblings, ...) */
 	const char *backing;
 	struct cb_backing bk;       /* resolved backing */
 	size_t size;                /* bytes */
