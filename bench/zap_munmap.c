@@ -11,16 +11,7 @@ static int zap_munmap_op(struct cb_ctx *ctx, struct cb_region *r, void *arg)
 
 static int zap_munmap_run(struct cb_ctx *ctx)
 {
-	struct cb_region r;
-	int ret;
-
-	ret = cb_region_map(ctx, &r);
-	if (!ret && !ctx->res->status)
-		ret = cb_region_fill(ctx, &r, TAG);
-	if (!ret && !ctx->res->status)
-		ret = cb_measure_op(ctx, &r, 0, zap_munmap_op, NULL);
-	cb_region_unmap(&r);
-	return ret;
+	return cb_measure_populated_op(ctx, TAG, zap_munmap_op, NULL);
 }
 
 static const struct cb_scenario zap_munmap = {

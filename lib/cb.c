@@ -1,6 +1,8 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cb.h"
@@ -35,4 +37,24 @@ bool cb_is_privileged(void)
 	}
 	fclose(f);
 	return priv;
+}
+
+int cb_mkdir_p(const char *path)
+{
+	char buf[4096];
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
 }

@@ -17,6 +17,9 @@
 /* Base page size, read once at start-up (4 KiB on x86_64, 4/16/64 KiB on arm64). */
 extern size_t cb_page_size;
 
+/* mkdir -p: creates path and its missing parents (0755). Returns 0 or -errno. */
+int cb_mkdir_p(const char *path);
+
 /* True when the process may read PFNs, kpageflags and tracepoints. */
 bool cb_is_privileged(void);
 

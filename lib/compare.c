@@ -1478,23 +1478,6 @@ static int cmp_rm_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
-static int cmp_mkdir_p(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST) {
-			*p = '/';
-			return -errno;
-		}
-		*p = '/';
-	}
-	if (mkdir(path, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* --out DIR must be new or empty: replacing a directory of other files would lose them. */
 static int cmp_out_check(const char *dir, char *err, size_t errlen)
 {
@@ -1541,7 +1524,7 @@ static int cmp_out_begin(const char *dir, char *tmp, size_t len, char *err, size
 		a[l - 1] = b[l - 1] = '\0';
 	parent = dirname(a);
 	base = basename(b);
-	ret = cmp_mkdir_p(parent);
+	ret = cb_mkdir_p(parent);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", parent, strerror(-ret));
 		return -1;

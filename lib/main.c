@@ -187,24 +187,6 @@ static int write_env(const char *path, const char *run_id, const struct cb_confi
 	return ret;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void make_run_id(char *buf, size_t len)
 {
 	time_t now = time(NULL);
@@ -275,7 +257,7 @@ static int cmd_suite(int argc, char **argv)
 		uname(&u);
 		snprintf(dir, sizeof(dir), "results/%s/%s", u.release, run_id);
 	}
-	ret = mkdir_p(dir);
+	ret = cb_mkdir_p(dir);
 	if (ret) {
 		fprintf(stderr, "cowbench: mkdir %s: %s\n", dir, strerror(-ret));
 		worst = CB_ERROR;

@@ -800,22 +800,6 @@ int cb_plot_all(const struct cb_resultset *sets, int n, const char *dir, char *e
 	return ret;
 }
 
-static int cb_mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
-}
-
 /* Moves every file of from into to (or, when to is NULL, deletes them), then removes from. */
 static int cb_dir_move(const char *from, const char *to)
 {

@@ -629,38 +629,52 @@ int cb_region_munmap(struct cb_ctx *ctx, struct cb_region *r)
 	return 0;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+static int cb_region_madvise(struct cb_ctx *ctx, struct cb_region *r, int advice, const char *call)
+{
+	if (madvise(r->addr, r->len, advice))
+		return cb_ctx_error(ctx, call, -errno);
+	return 0;
+}
+
 int cb_region_dontneed(struct cb_ctx *ctx, struct cb_region *r)
 {
-	if (madvise(r->addr, r->len, MADV_DONTNEED))
-		return cb_ctx_error(ctx, "madvise(MADV_DONTNEED)", -errno);
-	return 0;
+	return cb_region_madvise(ctx, r, MADV_DONTNEED, "madvise(MADV_DONTNEED)");
 }
 
 int cb_region_populate(struct cb_ctx *ctx, struct cb_region *r)
 {
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-	if (madvise(r->addr, r->len, MADV_POPULATE_WRITE))
-		return cb_ctx_error(ctx, "madvise(MADV_POPULATE_WRITE)", -errno);
-	return 0;
+	return cb_region_madvise(ctx, r, MADV_POPULATE_WRITE, "madvise(MADV_POPULATE_WRITE)");
 }
 
 int cb_region_collapse(struct cb_ctx *ctx, struct cb_region *r)
 {
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
-	if (madvise(r->addr, r->len, MADV_COLLAPSE))
-		return cb_ctx_error(ctx, "madvise(MADV_COLLAPSE)", -errno);
-	return 0;
+	return cb_region_madvise(ctx, r, MADV_COLLAPSE, "madvise(MADV_COLLAPSE)");
 }
 
 int cb_region_thp_allow(struct cb_ctx *ctx, struct cb_region *r)
 {
-	if (madvise(r->addr, r->len, MADV_HUGEPAGE))
-		return cb_ctx_error(ctx, "madvise(MADV_HUGEPAGE)", -errno);
-	return 0;
+	return cb_region_madvise(ctx, r, MADV_HUGEPAGE, "madvise(MADV_HUGEPAGE)");
+}
+
+int cb_measure_populated_op(struct cb_ctx *ctx, uint64_t tag, cb_op_fn op, void *arg)
+{
+	struct cb_region r;
+	int ret;
+
+	ret = cb_region_map(ctx, &r);
+	if (!ret && !ctx->res->status)
+		ret = cb_region_fill(ctx, &r, tag);
+	if (!ret && !ctx->res->status)
+		ret = cb_measure_op(ctx, &r, 0, op, arg);
+	cb_region_unmap(&r);
+	return ret;
 }
 
 int cb_cpu_pin(struct cb_ctx *ctx, int cpu)

@@ -153,6 +153,9 @@ int cb_region_munmap(struct cb_ctx *ctx, struct cb_region *r);
 int cb_region_dontneed(struct cb_ctx *ctx, struct cb_region *r);
 int cb_region_populate(struct cb_ctx *ctx, struct cb_region *r);
 int cb_region_collapse(struct cb_ctx *ctx, struct cb_region *r);
+/* The whole of a simple op scenario: map and populate the region for the backing (verified),
+ * measure op on it, unmap. */
+int cb_measure_populated_op(struct cb_ctx *ctx, uint64_t tag, cb_op_fn op, void *arg);
 /* Lifts the base backing's MADV_NOHUGEPAGE (MADV_HUGEPAGE), so the region may become THP. */
 int cb_region_thp_allow(struct cb_ctx *ctx, struct cb_region *r);
 
