@@ -4,7 +4,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib -MMD -MP
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CPPFLAGS += -DCB_VERSION='"$(VERSION)"'
-LDLIBS  := -ljson-c -lnuma -lpfm -lm
+LDLIBS  := -ljson-c -lnuma -lpfm -luring -lm
 
 B         := build
 LIB_SRC   := $(wildcard lib/*.c)

@@ -56,6 +56,11 @@ static const char usage_main[] =
 	"  --warmup N       untimed passes first (default 1)\n"
 	"  --cpu N|auto     CPU to pin to (default: the first allowed CPU)\n"
 	"  --out FILE       write records to FILE instead of stdout\n"
+	"  --numa MODE      local (memory on the CPU's node), remote (memory on another node; skip\n"
+	"                   with one node) or interleave (over every node)\n"
+	"  --events LIST    hardware events, libpfm4 names, comma-separated, instead of the default\n"
+	"                   set (cycles, instructions, TLB misses; page walks where the PMU names them)\n"
+	"  --siblings N     sibling threads spinning in the mm on other CPUs (tlb scenarios)\n"
 	"\n"
 	"Every command takes --help. Exit status: 0 ok (skips included), 1 a fail or error, 2 usage.\n";
 

@@ -20,13 +20,14 @@
 	(PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING)
 #define CB_TRACEFS_DEFAULT "/sys/kernel/tracing"
 
-enum cb_counter_kind { CB_KIND_SW, CB_KIND_TP, CB_KIND_HW };
+enum cb_counter_kind { CB_KIND_SW, CB_KIND_TP };
 
+/* The software and tracepoint part of every set: group 0. */
 static const struct cb_counter_spec {
 	const char *name;
 	enum cb_counter_kind kind;
 	uint64_t config;            /* software event */
-	const char *event;          /* tracepoint "sys:event" or libpfm4 name */
+	const char *event;          /* tracepoint "sys:event" */
 	int reason;                 /* tlb_flush reason filter, -1 for none */
 } cb_counter_specs[] = {
 	{ "page-faults", CB_KIND_SW, PERF_COUNT_SW_PAGE_FAULTS, NULL, -1 },
@@ -44,18 +45,43 @@ static const struct cb_counter_spec {
 	{ "tlb:tlb_flush/local_mm_shootdown", CB_KIND_TP, 0, "tlb:tlb_flush", 3 },
 	{ "tlb:tlb_flush/remote_send_ipi", CB_KIND_TP, 0, "tlb:tlb_flush", 4 },
 	{ "tlb:tlb_flush/remote_wrong_cpu", CB_KIND_TP, 0, "tlb:tlb_flush", 5 },
-	/* The perf PMU's generic events: the same meaning on every CPU model. */
-	{ "cycles", CB_KIND_HW, 0, "perf::CYCLES", -1 },
-	{ "instructions", CB_KIND_HW, 0, "perf::INSTRUCTIONS", -1 },
-	{ "dTLB-load-misses", CB_KIND_HW, 0, "perf::DTLB-LOAD-MISSES", -1 },
 };
 
-_Static_assert(CB_ARRAY_SIZE(cb_counter_specs) <= CB_COUNTERS_MAX, "raise CB_COUNTERS_MAX");
+_Static_assert(CB_ARRAY_SIZE(cb_counter_specs) + CB_HW_EVENTS_MAX <= CB_COUNTERS_MAX, "raise CB_COUNTERS_MAX");
 
-static int cb_counter_group(int i)
-{
-	return cb_counter_specs[i].kind == CB_KIND_HW;
-}
+/*
+ * The default hardware set: a record name and the libpfm4 names to try, first that encodes
+ * wins. The perf PMU's generic events (perf::) mean the same on every CPU model; the page-walk
+ * events exist only in some PMUs' tables, so an optional entry none of whose names encodes is
+ * left out rather than listed unsupported.
+ */
+static const struct cb_hw_default {
+	const char *name;
+	const char *events[4];
+	bool optional;
+} cb_hw_defaults[] = {
+	{ "cycles", { "perf::CYCLES" }, false },
+	{ "instructions", { "perf::INSTRUCTIONS" }, false },
+#if defined(__aarch64__)
+	/* ARMv8 common events, else the generic cache events the arm PMU driver maps to them. */
+	{ "dTLB-refills", { "L1D_TLB_REFILL", "perf::DTLB-LOAD-MISSES" }, false },
+	{ "iTLB-refills", { "L1I_TLB_REFILL", "perf::ITLB-LOAD-MISSES" }, false },
+	{ "dTLB-walks", { "DTLB_WALK" }, true },
+	{ "iTLB-walks", { "ITLB_WALK" }, true },
+#else
+	{ "dTLB-load-misses", { "perf::DTLB-LOAD-MISSES" }, false },
+	{ "iTLB-load-misses", { "perf::ITLB-LOAD-MISSES" }, false },
+#if defined(__x86_64__)
+	/* Intel names first, then AMD Zen's table walker / L2 ITLB miss events. */
+	{ "dTLB-load-walks", { "DTLB_LOAD_MISSES:WALK_COMPLETED", "LS_TABLEWALKER" }, true },
+	{ "dTLB-store-walks", { "DTLB_STORE_MISSES:WALK_COMPLETED" }, true },
+	{ "iTLB-walks", { "ITLB_MISSES:WALK_COMPLETED", "BP_L1_TLB_MISS_L2_TLB_MISS", "BP_L1_TLB_MISS_L2_MISS" },
+	  true },
+#endif
+#endif
+};
+
+_Static_assert(CB_ARRAY_SIZE(cb_hw_defaults) <= CB_HW_EVENTS_MAX, "raise CB_HW_EVENTS_MAX");
 
 static char cb_tracefs_root[PATH_MAX];
 static int cb_tracefs_state = 1;        /* 1: not looked for yet, 0: found, else -errno */
@@ -140,12 +166,11 @@ static int cb_pfm_init(void)
 	return ret;
 }
 
-/* Fills attr for spec s, or fills why and returns -errno. */
+/* Fills attr for software/tracepoint spec s, or fills why and returns -errno. */
 static int cb_counter_attr(const struct cb_counter_spec *s, bool priv, struct perf_event_attr *a,
 			   char *why)
 {
-	pfm_perf_encode_arg_t arg;
-	int id, ret;
+	int id;
 
 	memset(a, 0, sizeof(*a));
 	switch (s->kind) {
@@ -174,48 +199,71 @@ static int cb_counter_attr(const struct cb_counter_spec *s, bool priv, struct pe
 		a->type = PERF_TYPE_TRACEPOINT;
 		a->config = (uint64_t)id;
 		break;
-	case CB_KIND_HW:
-		ret = cb_pfm_init();
-		if (ret == PFM_SUCCESS) {
-			memset(&arg, 0, sizeof(arg));
-			arg.attr = a;
-			arg.size = sizeof(arg);
-			ret = pfm_get_os_event_encoding(s->event, PFM_PLM3 | (priv ? PFM_PLM0 : 0),
-							PFM_OS_PERF_EVENT_EXT, &arg);
-		}
-		if (ret != PFM_SUCCESS) {
-			snprintf(why, CB_COUNTER_WHY, "libpfm4 %s: %s", s->event, pfm_strerror(ret));
-			return -ENOENT;
-		}
-		break;
 	}
 	a->size = sizeof(*a);
 	return 0;
 }
 
-/* Opens counter c as a member of the group led by *leader (it leads when there is none yet). */
-static int cb_counter_open(const struct cb_counter_spec *s, struct cb_counter *c, bool priv,
-			   pid_t pid, int cpu, bool inherit, int *leader)
+/*
+ * Encodes libpfm4 event name into attr (user and, when privileged, kernel mode unless the name
+ * says otherwise), naming the PMU it was encoded for in pmu. Returns 0, or -ENOENT with why.
+ */
+static int cb_hw_encode(const char *name, bool priv, struct perf_event_attr *a, char *pmu, size_t pmulen,
+			char *why)
 {
-	struct perf_event_attr attr;
+	pfm_perf_encode_arg_t arg;
+	pfm_event_info_t einfo;
+	pfm_pmu_info_t pinfo;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	pmu[0] = '\0';
+	ret = cb_pfm_init();
+	if (ret == PFM_SUCCESS) {
+		memset(&arg, 0, sizeof(arg));
+		arg.attr = a;
+		arg.size = sizeof(arg);
+		ret = pfm_get_os_event_encoding(name, PFM_PLM3 | (priv ? PFM_PLM0 : 0), PFM_OS_PERF_EVENT_EXT, &arg);
+	}
+	if (ret == PFM_ERR_NOTFOUND) {
+		snprintf(why, CB_COUNTER_WHY, "unknown event %s (libpfm4)", name);
+		return -ENOENT;
+	}
+	if (ret != PFM_SUCCESS) {
+		snprintf(why, CB_COUNTER_WHY, "libpfm4 %s: %s", name, pfm_strerror(ret));
+		return -ENOENT;
+	}
+	memset(&einfo, 0, sizeof(einfo));
+	einfo.size = sizeof(einfo);
+	memset(&pinfo, 0, sizeof(pinfo));
+	pinfo.size = sizeof(pinfo);
+	if (pfm_get_event_info(arg.idx, PFM_OS_NONE, &einfo) == PFM_SUCCESS &&
+	    pfm_get_pmu_info(einfo.pmu, &pinfo) == PFM_SUCCESS && pinfo.name)
+		snprintf(pmu, pmulen, "%s", pinfo.name);
+	a->size = sizeof(*a);
+	return 0;
+}
+
+/* Opens counter c with attr as a member of the group led by *leader (it leads when there is
+ * none yet); reason >= 0 adds a tlb_flush reason filter. */
+static int cb_counter_start(struct cb_counter *c, struct perf_event_attr *attr, int reason, pid_t pid, int cpu,
+			    bool inherit, int *leader)
+{
 	char filter[32];
 	int err;
 
-	err = cb_counter_attr(s, priv, &attr, c->why);
-	if (err)
-		return err;
-	attr.disabled = *leader < 0;
-	attr.inherit = inherit;
-	attr.read_format = CB_READ_FORMAT;
-	c->fd = syscall(__NR_perf_event_open, &attr, pid, cpu, *leader, PERF_FLAG_FD_CLOEXEC);
+	attr->disabled = *leader < 0;
+	attr->inherit = inherit;
+	attr->read_format = CB_READ_FORMAT;
+	c->fd = syscall(__NR_perf_event_open, attr, pid, cpu, *leader, PERF_FLAG_FD_CLOEXEC);
 	if (c->fd < 0) {
 		err = -errno;
 		c->fd = -1;
 		snprintf(c->why, sizeof(c->why), "perf_event_open: %s", strerror(-err));
 		return err;
 	}
-	if (s->reason >= 0) {
-		snprintf(filter, sizeof(filter), "reason == %d", s->reason);
+	if (reason >= 0) {
+		snprintf(filter, sizeof(filter), "reason == %d", reason);
 		if (ioctl(c->fd, PERF_EVENT_IOC_SET_FILTER, filter)) {
 			err = -errno;
 			snprintf(c->why, sizeof(c->why), "filter \"%s\": %s", filter, strerror(-err));
@@ -231,26 +279,147 @@ static int cb_counter_open(const struct cb_counter_spec *s, struct cb_counter *c
 	return 0;
 }
 
-int cb_counters_open(struct cb_counters *cs, pid_t pid, int cpu, bool inherit)
+/* A new counter named name in a group of its own; NULL when the set is full. */
+static struct cb_counter *cb_counters_add(struct cb_counters *cs, const char *name)
+{
+	struct cb_counter *c;
+
+	if (cs->n == CB_COUNTERS_MAX)
+		return NULL;
+	c = &cs->c[cs->n++];
+	snprintf(c->name, sizeof(c->name), "%.*s", (int)sizeof(c->name) - 1, name);
+	c->fd = -1;
+	c->group = cs->ngroups++;
+	cs->group_fd[c->group] = -1;
+	return c;
+}
+
+/* Opens hardware counter c for libpfm4 event name. Returns 0 or -errno (reason in c->why). */
+static int cb_hw_open(struct cb_counter *c, const char *event, bool priv, pid_t pid, int cpu, bool inherit,
+		      int *leader)
+{
+	struct perf_event_attr attr;
+	char pmu[64];
+	int err;
+
+	err = cb_hw_encode(event, priv, &attr, pmu, sizeof(pmu), c->why);
+	if (err)
+		return err;
+	err = cb_counter_start(c, &attr, -1, pid, cpu, inherit, leader);
+	/* libpfm4 picks the PMU from CPUID: a VM may hide it from the kernel (ENOENT). */
+	if (err && pmu[0] && strcmp(pmu, "perf") != 0) {
+		size_t len = strlen(c->why);
+
+		snprintf(c->why + len, sizeof(c->why) - len, " (libpfm4 encoded it for PMU %s)", pmu);
+	}
+	return err;
+}
+
+int cb_events_parse(const char *list, char (*names)[CB_EVENT_MAX], int max)
+{
+	int n = 0, stored = 0;
+
+	while (list && *list) {
+		size_t len = strcspn(list, ",");
+		bool dup = false;
+
+		for (int i = 0; i < stored && !dup; i++)
+			dup = strlen(names[i]) == len && strncmp(names[i], list, len) == 0;
+		/* Past max only the count matters; a repeat there may be counted twice. */
+		if (len && len < CB_EVENT_MAX && !dup) {
+			if (stored < max)
+				snprintf(names[stored++], CB_EVENT_MAX, "%.*s", (int)len, list);
+			n++;
+		}
+		list += len + (list[len] == ',');
+	}
+	return n;
+}
+
+/* The hardware part of the set: the events listed, each in its own group. */
+static void cb_hw_open_listed(struct cb_counters *cs, const char *events, bool priv, pid_t pid, int cpu,
+			      bool inherit)
+{
+	char names[CB_HW_EVENTS_MAX][CB_EVENT_MAX];
+	int n = cb_events_parse(events, names, CB_HW_EVENTS_MAX);
+
+	for (int i = 0; i < n && i < CB_HW_EVENTS_MAX; i++) {
+		struct cb_counter *c = cb_counters_add(cs, names[i]);
+
+		if (!c)
+			return;
+		if (i == CB_HW_EVENTS_MAX - 1 && n > CB_HW_EVENTS_MAX)
+			snprintf(c->why, sizeof(c->why), "%d events given, at most %d counted: this and later ones not",
+				 n, CB_HW_EVENTS_MAX);
+		else if (strlen(names[i]) >= sizeof(c->name))
+			snprintf(c->why, sizeof(c->why), "event name longer than %zu characters", sizeof(c->name) - 1);
+		else
+			cb_hw_open(c, names[i], priv, pid, cpu, inherit, &cs->group_fd[c->group]);
+	}
+}
+
+/* The architecture's default hardware set: the first name of each entry that encodes. */
+static void cb_hw_open_defaults(struct cb_counters *cs, bool priv, pid_t pid, int cpu, bool inherit)
+{
+	for (size_t i = 0; i < CB_ARRAY_SIZE(cb_hw_defaults); i++) {
+		const struct cb_hw_default *d = &cb_hw_defaults[i];
+		struct perf_event_attr attr;
+		char pmu[64], why[CB_COUNTER_WHY];
+		const char *event = d->events[0];
+		struct cb_counter *c;
+
+		for (int k = 0; k < 4 && d->events[k]; k++) {
+			if (cb_hw_encode(d->events[k], priv, &attr, pmu, sizeof(pmu), why) == 0) {
+				event = d->events[k];
+				break;
+			}
+			if (d->optional && (k == 3 || !d->events[k + 1]))
+				event = NULL;
+		}
+		if (!event)
+			continue;
+		c = cb_counters_add(cs, d->name);
+		if (c)
+			cb_hw_open(c, event, priv, pid, cpu, inherit, &cs->group_fd[c->group]);
+	}
+}
+
+int cb_counters_open_events(struct cb_counters *cs, pid_t pid, int cpu, bool inherit, const char *events)
 {
 	bool priv = cb_is_privileged();
-	int first_err = 0;
+	int first_err = 0, opened = 0;
 
 	memset(cs, 0, sizeof(*cs));
-	cs->n = CB_ARRAY_SIZE(cb_counter_specs);
-	cs->group_fd[0] = cs->group_fd[1] = -1;
-	for (int i = 0; i < cs->n; i++) {
-		struct cb_counter *c = &cs->c[i];
+	for (int g = 0; g < CB_COUNTERS_MAX; g++)
+		cs->group_fd[g] = -1;
+	cs->ngroups = 1;
+	for (size_t i = 0; i < CB_ARRAY_SIZE(cb_counter_specs); i++) {
+		const struct cb_counter_spec *s = &cb_counter_specs[i];
+		struct cb_counter *c = &cs->c[cs->n++];
+		struct perf_event_attr attr;
 		int err;
 
-		snprintf(c->name, sizeof(c->name), "%s", cb_counter_specs[i].name);
+		snprintf(c->name, sizeof(c->name), "%s", s->name);
 		c->fd = -1;
-		err = cb_counter_open(&cb_counter_specs[i], c, priv, pid, cpu, inherit,
-				      &cs->group_fd[cb_counter_group(i)]);
+		c->group = 0;
+		err = cb_counter_attr(s, priv, &attr, c->why);
+		if (!err)
+			err = cb_counter_start(c, &attr, s->reason, pid, cpu, inherit, &cs->group_fd[0]);
 		if (err && !first_err)
 			first_err = err;
 	}
-	return cs->group_fd[0] < 0 && cs->group_fd[1] < 0 ? first_err : 0;
+	if (events && *events)
+		cb_hw_open_listed(cs, events, priv, pid, cpu, inherit);
+	else
+		cb_hw_open_defaults(cs, priv, pid, cpu, inherit);
+	for (int g = 0; g < cs->ngroups; g++)
+		opened += cs->group_fd[g] >= 0;
+	return opened ? 0 : first_err ? first_err : -ENOENT;
+}
+
+int cb_counters_open(struct cb_counters *cs, pid_t pid, int cpu, bool inherit)
+{
+	return cb_counters_open_events(cs, pid, cpu, inherit, NULL);
 }
 
 /* Raw counts of group g's members: they joined the group in counter order. */
@@ -265,7 +434,7 @@ static int cb_group_read(struct cb_counters *cs, int g, uint64_t *raw, uint64_t 
 	if (len < 3 * 8 || buf[0] > CB_COUNTERS_MAX || (size_t)len < (3 + buf[0]) * 8)
 		return -EIO;
 	for (int i = 0; i < cs->n; i++) {
-		if (cb_counter_group(i) != g || cs->c[i].fd < 0)
+		if (cs->c[i].group != g || cs->c[i].fd < 0)
 			continue;
 		if (k == buf[0])
 			return -EIO;
@@ -286,7 +455,7 @@ static int cb_group_read(struct cb_counters *cs, int g, uint64_t *raw, uint64_t 
  */
 int cb_counters_enable(struct cb_counters *cs)
 {
-	for (int g = 0; g < 2; g++) {
+	for (int g = 0; g < cs->ngroups; g++) {
 		uint64_t raw[CB_COUNTERS_MAX], enabled, running;
 		int fd = cs->group_fd[g], err;
 
@@ -299,7 +468,7 @@ int cb_counters_enable(struct cb_counters *cs)
 		if (err)
 			return err;
 		for (int i = 0; i < cs->n; i++) {
-			if (cb_counter_group(i) != g || cs->c[i].fd < 0)
+			if (cs->c[i].group != g || cs->c[i].fd < 0)
 				continue;
 			cs->c[i].base_value = raw[i];
 			cs->c[i].base_enabled = enabled;
@@ -313,7 +482,7 @@ int cb_counters_enable(struct cb_counters *cs)
 
 int cb_counters_disable(struct cb_counters *cs)
 {
-	for (int g = 0; g < 2; g++)
+	for (int g = 0; g < cs->ngroups; g++)
 		if (cs->group_fd[g] >= 0 && ioctl(cs->group_fd[g], PERF_EVENT_IOC_DISABLE, 0))
 			return -errno;
 	return 0;
@@ -325,7 +494,7 @@ static void cb_group_drop(struct cb_counters *cs, int g, const char *why)
 	for (int i = 0; i < cs->n; i++) {
 		struct cb_counter *c = &cs->c[i];
 
-		if (cb_counter_group(i) != g || c->fd < 0)
+		if (c->group != g || c->fd < 0)
 			continue;
 		close(c->fd);
 		c->fd = -1;
@@ -338,7 +507,7 @@ static void cb_group_drop(struct cb_counters *cs, int g, const char *why)
 
 int cb_counters_read(struct cb_counters *cs)
 {
-	for (int g = 0; g < 2; g++) {
+	for (int g = 0; g < cs->ngroups; g++) {
 		uint64_t raw[CB_COUNTERS_MAX], enabled, running;
 		bool never_ran = false;
 		int err;
@@ -352,7 +521,7 @@ int cb_counters_read(struct cb_counters *cs)
 			struct cb_counter *c = &cs->c[i];
 			unsigned __int128 v;
 
-			if (cb_counter_group(i) != g || c->fd < 0)
+			if (c->group != g || c->fd < 0)
 				continue;
 			c->time_enabled = enabled - c->base_enabled;
 			c->time_running = running - c->base_running;
@@ -376,7 +545,8 @@ void cb_counters_close(struct cb_counters *cs)
 			close(cs->c[i].fd);
 		cs->c[i].fd = -1;
 	}
-	cs->group_fd[0] = cs->group_fd[1] = -1;
+	for (int g = 0; g < cs->ngroups; g++)
+		cs->group_fd[g] = -1;
 }
 
 const struct cb_counter *cb_counters_find(const struct cb_counters *cs, const char *name)

@@ -7,9 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CB_COUNTERS_MAX 24
-#define CB_COUNTER_NAME 48
-#define CB_COUNTER_WHY 96
+#define CB_HW_EVENTS_MAX 24        /* hardware events per set (default set or --events) */
+#define CB_COUNTERS_MAX (14 + CB_HW_EVENTS_MAX)
+#define CB_COUNTER_NAME 64
+#define CB_COUNTER_WHY 128
+#define CB_EVENT_MAX 256            /* one name of an event list (the whole --events fits) */
 
 /*
  * Record names of the standard set, in this order:
@@ -19,7 +21,16 @@
  *               /local_mm_shootdown /remote_send_ipi /remote_wrong_cpu
  *               (one filtered counter per reason 0..5 of the tracepoint's format, so the
  *               per-reason counters add up to tlb:tlb_flush)
- *   hardware:   cycles instructions dTLB-load-misses   (libpfm4 names)
+ *   hardware:   the architecture's default set, or the events given (--events), each by the
+ *               name given; see cb_hw_defaults in perf.c:
+ *               x86_64  cycles instructions dTLB-load-misses iTLB-load-misses, then the page-walk
+ *                       events dTLB-load-walks dTLB-store-walks iTLB-walks where libpfm4 names
+ *                       them for this CPU's PMU (dropped where it does not)
+ *               arm64   cycles instructions dTLB-refills iTLB-refills, then dTLB-walks iTLB-walks
+ *                       where named
+ *               Each hardware event is its own group, so the kernel multiplexes them when the
+ *               PMU has fewer counters than events; value is then scaled by
+ *               time_enabled / time_running.
  */
 struct cb_counter {
 	char name[CB_COUNTER_NAME];
@@ -28,6 +39,7 @@ struct cb_counter {
 	uint64_t value;             /* scaled by time_enabled / time_running when multiplexed */
 	uint64_t time_enabled, time_running;
 	int fd;                     /* -1 when !supported */
+	int group;                  /* index into cb_counters.group_fd */
 	/* Raw group read at enable: time_enabled/running keep counting across
 	 * PERF_EVENT_IOC_RESET, so a read reports deltas from these. */
 	uint64_t base_value, base_enabled, base_running;
@@ -36,7 +48,9 @@ struct cb_counter {
 struct cb_counters {
 	int n;
 	struct cb_counter c[CB_COUNTERS_MAX];
-	int group_fd[2];            /* leaders: software+tracepoint group, hardware group; -1 if none */
+	int ngroups;
+	/* Leaders, -1 if none: [0] software+tracepoint group, [1..] one per hardware event. */
+	int group_fd[CB_COUNTERS_MAX];
 };
 
 /*
@@ -47,6 +61,18 @@ struct cb_counters {
  * The struct holds no pointers: it may be copied into shared memory after cb_counters_read().
  */
 int cb_counters_open(struct cb_counters *cs, pid_t pid, int cpu, bool inherit);
+/*
+ * The same with the hardware part given as a comma-separated list of libpfm4 event names
+ * (generic "cycles", "perf::DTLB-LOAD-MISSES" or PMU-specific "DTLB_LOAD_MISSES:WALK_COMPLETED"),
+ * each recorded under the name given; NULL or "" = the architecture's default set. A name
+ * libpfm4 does not know is unsupported "unknown event NAME (libpfm4)"; one it encodes but the
+ * kernel cannot open is unsupported with perf_event_open's error. Neither fails the open.
+ */
+int cb_counters_open_events(struct cb_counters *cs, pid_t pid, int cpu, bool inherit, const char *events);
+/* Splits a comma-separated event list into names[0..max): empty items and repeats dropped,
+ * order kept. Returns the number of distinct names in the list (more than max when they did
+ * not all fit; only max are stored). */
+int cb_events_parse(const char *list, char (*names)[CB_EVENT_MAX], int max);
 int cb_counters_enable(struct cb_counters *cs);   /* resets to 0, then enables */
 int cb_counters_disable(struct cb_counters *cs);
 int cb_counters_read(struct cb_counters *cs);     /* fills value/time_* of supported counters */

@@ -103,6 +103,51 @@ static json_object *cb_extras(const struct cb_pass_result *res)
 	return o;
 }
 
+/* Supported counters per op, and their multiplex scaling (time_enabled / time_running: 1 when
+ * the counter ran the whole time; its value is already scaled by it). */
+static void cb_record_per_op(json_object *r, const struct cb_pass_result *c, uint64_t ops)
+{
+	json_object *per = json_object_new_object(), *scaling = json_object_new_object();
+
+	for (int i = 0; i < c->counters.n; i++) {
+		const struct cb_counter *k = &c->counters.c[i];
+
+		if (!k->supported)
+			continue;
+		cb_put(per, k->name, cb_per(k, ops));
+		cb_put(scaling, k->name, k->time_running ?
+				 json_object_new_double((double)k->time_enabled / (double)k->time_running) : NULL);
+	}
+	cb_put(r, "counters_per_op", per);
+	cb_put(r, "counter_scaling", scaling);
+}
+
+/* Where the measured pages were (move_pages) and the node of the task that measured. */
+static void cb_record_numa(json_object *r, const struct cb_numa_pages *np)
+{
+	json_object *by;
+	char key[16], why[96];
+
+	if (!np || !np->noted)
+		return;
+	cb_put(r, "numa_task_node", np->task_node >= 0 ? json_object_new_int(np->task_node) : NULL);
+	if (np->err) {
+		snprintf(why, sizeof(why), "move_pages: %s", strerror(-np->err));
+		cb_put(r, "numa_pages_by_node", cb_unsupported(why));
+		return;
+	}
+	by = json_object_new_object();
+	for (int n = 0; n < CB_NUMA_NODES_MAX; n++) {
+		if (!np->by_node[n])
+			continue;
+		snprintf(key, sizeof(key), "%d", n);
+		cb_put(by, key, cb_u64(np->by_node[n]));
+	}
+	if (np->absent)
+		cb_put(by, "none", cb_u64(np->absent));
+	cb_put(r, "numa_pages_by_node", by);
+}
+
 static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 {
 	json_object *o, *counters = json_object_new_object(), *times = json_object_new_object();
@@ -229,6 +274,8 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "timer_overhead_ns", in->source ? NULL : json_object_new_double(cb_timer.overhead_ns));
 	if (in->counting) {
 		cb_record_counting(r, in->counting);
+		cb_record_per_op(r, in->counting, in->counting->classified ? in->timing->pages : 1);
+		cb_record_numa(r, in->numa);
 	} else {
 		cb_put(r, "cow", NULL);
 		cb_put(r, "faults", NULL);

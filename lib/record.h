@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "numa_place.h"
 #include "opts.h"
 #include "scenario.h"
 
@@ -20,6 +21,7 @@ struct cb_record_in {
 	const char *reason;
 	const struct cb_pass_result *timing, *counting; /* NULL when the pass did not run */
 	const char *source;         /* who timed it: NULL = cowbench's passes, "hyperfine" (no counting pass) */
+	const struct cb_numa_pages *numa; /* the counting pass's page nodes, NULL or !noted: none */
 };
 
 const char *cb_status_name(int status);

@@ -7,6 +7,7 @@
 
 #include "cb.h"
 #include "hyperfine.h"
+#include "numa_place.h"
 #include "record.h"
 #include "runner.h"
 #include "settings.h"
@@ -128,6 +129,8 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	double *nspp = NULL, *p50 = NULL, *p99 = NULL;
 	struct cb_record_in rin = { .run_id = run_id, .scn = s, .opts = o, .source = s->external ? "hyperfine" : NULL };
 	cpu_set_t saved_affinity;
+	struct cb_numa_policy numa_saved = { .saved = false };
+	struct cb_numa_pages *numa_pages;
 	int status = CB_OK, ret, mark = -1;
 	char reason[256] = "";
 
@@ -173,12 +176,22 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	nspp = calloc((size_t)o->repeat, sizeof(double));
 	p50 = calloc((size_t)o->repeat, sizeof(double));
 	p99 = calloc((size_t)o->repeat, sizeof(double));
-	if (shared == MAP_FAILED || !timing || !counting || !nspp || !p50 || !p99) {
+	/* Shared: the counting pass may query the page nodes in a forked child. */
+	numa_pages = mmap(NULL, sizeof(*numa_pages), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED || !timing || !counting || !nspp || !p50 || !p99 || numa_pages == MAP_FAILED) {
 		status = CB_ERROR;
 		snprintf(reason, sizeof(reason), "out of memory for results");
 		goto free_results;
 	}
 	ctx.res = shared;
+	/* --numa: the policy every pass (and the tasks it forks, or hyperfine's) allocates under. */
+	ret = cb_numa_apply(o->numa, ctx.cpu, &numa_saved, reason, sizeof(reason));
+	if (ret) {
+		status = ret > 0 ? CB_SKIP : CB_ERROR;
+		if (ret < 0)
+			snprintf(reason, sizeof(reason), "set_mempolicy (--numa %s): %s", o->numa, strerror(-ret));
+		goto free_results;
+	}
 	if (s->external) {
 		status = cb_external_run(s, &ctx, o, &rin, out, timing, row, nspp, p50, p99);
 		if (status != CB_OK)
@@ -192,8 +205,11 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	for (int rep = 1; rep <= o->repeat && status == CB_OK; rep++) {
 		status = cb_pass_run(s, &ctx, CB_PASS_TIMING);
 		memcpy(timing, shared, sizeof(*timing));
+		memset(numa_pages, 0, sizeof(*numa_pages));
+		cb_numa_pages_sink(numa_pages);
 		if (status == CB_OK)
 			status = cb_pass_run(s, &ctx, CB_PASS_COUNTING);
+		cb_numa_pages_sink(NULL);
 		memcpy(counting, shared, sizeof(*counting));
 		if (status != CB_OK)
 			break;
@@ -202,6 +218,7 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		rin.reason = NULL;
 		rin.timing = timing;
 		rin.counting = counting;
+		rin.numa = numa_pages;
 		{
 			json_object *rec = cb_record_build(&rin);
 
@@ -230,6 +247,13 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 finish_row:
 	cb_row_finish(row, nspp, p50, p99);
 free_results:
+	ret = cb_numa_restore(&numa_saved);
+	if (ret && status == CB_OK) {
+		status = CB_ERROR;
+		snprintf(reason, sizeof(reason), "restoring the memory policy: %s", strerror(-ret));
+	}
+	if (numa_pages != MAP_FAILED)
+		munmap(numa_pages, sizeof(*numa_pages));
 	if (shared != MAP_FAILED)
 		munmap(shared, sizeof(*shared));
 	free(timing);

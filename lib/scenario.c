@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cb.h"
+#include "numa_place.h"
 #include "opts.h"
 #include "scenario.h"
 #include "timer.h"
@@ -499,7 +500,8 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 		ret = cb_ctx_error(ctx, "perf_event_open(page-faults)", fc);
 		goto close_pagemap;
 	}
-	ret = cb_counters_open(&res->counters, 0, -1, false);
+	/* --events replaces the default hardware set (issue 5). */
+	ret = cb_counters_open_events(&res->counters, 0, -1, false, ctx->opts ? ctx->opts->events : NULL);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "perf_event_open", ret);
 		goto close_faultctr;
@@ -516,6 +518,8 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	cb_counters_read(&res->counters);
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
+	/* Issue 5 (NUMA): the node of every written page, for the record; outside the counters. */
+	cb_numa_pages_note(r->addr, r->stride, r->pages);
 	ret = cb_region_pagemap(pm, r, after);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
@@ -601,7 +605,10 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 	if (!vs)
 		return cb_ctx_error(ctx, "calloc", -ENOMEM);
 	cb_measure_op_folios(ctx, r, res->folio_pages_by_order);
-	ret = cb_counters_open(&res->counters, target, -1, false);
+	/* Issue 5 (NUMA): the node of every page the op works on (before it: a zap leaves none). */
+	cb_numa_pages_note(r->addr, r->stride, r->pages);
+	/* --events replaces the default hardware set (issue 5). */
+	ret = cb_counters_open_events(&res->counters, target, -1, false, ctx->opts ? ctx->opts->events : NULL);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "perf_event_open", ret);
 		goto free_vmstat;

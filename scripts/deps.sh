@@ -4,8 +4,8 @@
 # When everything is present it only asks the local package database: no network, no root.
 set -euo pipefail
 
-DEBIAN_PKGS=(gcc make pkg-config libc6-dev libnuma-dev libpfm4-dev libjson-c-dev jq util-linux procps git hyperfine gnuplot-nox chromium)
-FEDORA_PKGS=(gcc make pkgconf-pkg-config glibc-devel numactl-devel libpfm-devel json-c-devel jq util-linux procps-ng git hyperfine gnuplot chromium)
+DEBIAN_PKGS=(gcc make pkg-config libc6-dev libnuma-dev libpfm4-dev libjson-c-dev liburing-dev jq util-linux procps git hyperfine gnuplot-nox chromium)
+FEDORA_PKGS=(gcc make pkgconf-pkg-config glibc-devel numactl-devel libpfm-devel json-c-devel liburing-devel jq util-linux procps-ng git hyperfine gnuplot chromium)
 
 for pair in "$@"; do
 	deb=${pair%%:*} fed=${pair#*:}

@@ -20,7 +20,22 @@ static const char *const perf_set_names[] = {
 	"tlb:tlb_flush/task_switch", "tlb:tlb_flush/remote_shootdown",
 	"tlb:tlb_flush/local_shootdown", "tlb:tlb_flush/local_mm_shootdown",
 	"tlb:tlb_flush/remote_send_ipi", "tlb:tlb_flush/remote_wrong_cpu",
-	"cycles", "instructions", "dTLB-load-misses",
+	/* The default hardware set's entries every machine of the architecture lists. */
+	"cycles", "instructions",
+#if defined(__aarch64__)
+	"dTLB-refills", "iTLB-refills",
+#else
+	"dTLB-load-misses", "iTLB-load-misses",
+#endif
+};
+/* Listed after those only where libpfm4 names them for this CPU's PMU. */
+static const char *const perf_optional_names[] = {
+#if defined(__aarch64__)
+	"dTLB-walks", "iTLB-walks",
+#elif defined(__x86_64__)
+	"dTLB-load-walks", "dTLB-store-walks", "iTLB-walks",
+#endif
+	NULL,
 };
 #define PERF_FIRST_TP 5
 #define PERF_TLB_TOTAL 7
@@ -85,17 +100,31 @@ static int perf_count_touch(struct cb_counters *cs, size_t pages)
 	return 0;
 }
 
-/* Checks what holds for any open set: supported <=> fd, a reason for each unsupported one. */
+/* Checks what holds for any open set: supported <=> fd, a reason for each unsupported one,
+ * software and tracepoints in group 0, each hardware event in a group of its own. */
 static void perf_check_invariants(const struct cb_counters *cs)
 {
-	CB_CHECK_U64(cs->n, CB_ARRAY_SIZE(perf_set_names));
-	for (int i = 0; i < cs->n && i < (int)CB_ARRAY_SIZE(perf_set_names); i++) {
+	size_t fixed = CB_ARRAY_SIZE(perf_set_names), opt = 0;
+
+	CB_CHECK(cs->n >= (int)fixed);
+	for (int i = 0; i < cs->n; i++) {
 		const struct cb_counter *c = &cs->c[i];
 
-		CB_CHECK_STR(c->name, perf_set_names[i]);
+		if (i < (int)fixed) {
+			CB_CHECK_STR(c->name, perf_set_names[i]);
+		} else {
+			/* Optional ones keep their table order. */
+			while (perf_optional_names[opt] && strcmp(perf_optional_names[opt], c->name) != 0)
+				opt++;
+			CB_CHECK(perf_optional_names[opt] != NULL);
+		}
 		CB_CHECK(c->supported == (c->fd >= 0));
 		CB_CHECK(c->supported || c->why[0] != '\0');
+		CB_CHECK_U64(c->group, i < PERF_FIRST_HW ? 0 : i - PERF_FIRST_HW + 1);
+		if (c->supported && i >= PERF_FIRST_HW)
+			CB_CHECK(cs->group_fd[c->group] == c->fd);
 	}
+	CB_CHECK_U64(cs->ngroups, cs->n - PERF_FIRST_HW + 1);
 }
 
 /* Tracepoints unprivileged: never opened (exclude_kernel would silently count 0). */
@@ -219,7 +248,9 @@ CB_TEST(perf_hw_counts_or_reason)
 			CB_CHECK(c->why[0] != '\0');
 		}
 	}
-	CB_CHECK((cs.group_fd[1] >= 0) == (hw > 0));
+	for (int g = 1; g < cs.ngroups; g++)
+		hw -= cs.group_fd[g] >= 0;
+	CB_CHECK_U64(hw, 0);
 	cb_counters_close(&cs);
 }
 
@@ -459,4 +490,77 @@ CB_TEST(perf_tracepoint_id_private_mount)
 	/* The machine's namespace gained no mount. */
 	CB_CHECK(perf_init_tracefs >= 0);
 	CB_CHECK_U64(perf_count_tracefs("/proc/1/mounts", NULL, 0), perf_init_tracefs);
+}
+
+CB_TEST(perf_events_parse_list)
+{
+	char names[3][CB_EVENT_MAX];
+
+	CB_CHECK_U64(cb_events_parse(NULL, names, 3), 0);
+	CB_CHECK_U64(cb_events_parse("", names, 3), 0);
+	CB_CHECK_U64(cb_events_parse(",,", names, 3), 0);
+	/* Empty items and repeats go; order stays. */
+	CB_CHECK_U64(cb_events_parse("cycles,,DTLB_LOAD_MISSES:WALK_COMPLETED,cycles,", names, 3), 2);
+	CB_CHECK_STR(names[0], "cycles");
+	CB_CHECK_STR(names[1], "DTLB_LOAD_MISSES:WALK_COMPLETED");
+	/* More than fit: the count says so, the first max are kept. */
+	CB_CHECK_U64(cb_events_parse("a,b,c,d,e", names, 3), 5);
+	CB_CHECK_STR(names[0], "a");
+	CB_CHECK_STR(names[2], "c");
+	CB_CHECK_U64(cb_events_parse("perf::CYCLES:u", names, 3), 1);
+	CB_CHECK_STR(names[0], "perf::CYCLES:u");
+}
+
+/* --events: each name recorded as given, its own group; an unknown one says so and the rest of
+ * the set still counts. */
+CB_TEST(perf_events_listed)
+{
+	struct cb_counters cs;
+	const struct cb_counter *bogus, *cyc;
+
+	CB_CHECK_U64(cb_counters_open_events(&cs, 0, -1, false, "bogus_xyz,cycles,bogus_xyz"), 0);
+	CB_CHECK_U64(cs.n, PERF_FIRST_HW + 2);
+	CB_CHECK_U64(cs.ngroups, 3);
+	bogus = cb_counters_find(&cs, "bogus_xyz");
+	cyc = cb_counters_find(&cs, "cycles");
+	CB_CHECK(bogus == &cs.c[PERF_FIRST_HW] && cyc == &cs.c[PERF_FIRST_HW + 1]);
+	CB_CHECK(cb_counters_find(&cs, "instructions") == NULL);
+	if (bogus && cyc) {
+		CB_CHECK(!bogus->supported && bogus->fd == -1);
+		CB_CHECK_STR(bogus->why, "unknown event bogus_xyz (libpfm4)");
+		CB_CHECK(cyc->supported || strncmp(cyc->why, "perf_event_open: ", 17) == 0);
+		CB_CHECK(bogus->group != cyc->group);
+	}
+	CB_CHECK_U64(perf_count_touch(&cs, TOUCH_PAGES), 0);
+	CB_CHECK_U64(perf_val(&cs, "page-faults"), TOUCH_PAGES);
+	if (cyc && cyc->supported)
+		CB_CHECK(cyc->value > 0 && cyc->time_running > 0);
+	cb_counters_close(&cs);
+}
+
+/* More events than counters: the last slot says what was left out; an overlong name is refused
+ * rather than truncated into another event's name. */
+CB_TEST(perf_events_limits)
+{
+	struct cb_counters cs;
+	char list[CB_EVENT_MAX] = "", why[CB_COUNTER_WHY];
+	size_t off = 0;
+
+	for (int i = 0; i < CB_HW_EVENTS_MAX + 6; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%sx%d", i ? "," : "", i);
+	CB_CHECK_U64(cb_counters_open_events(&cs, 0, -1, false, list), 0);
+	CB_CHECK_U64(cs.n, PERF_FIRST_HW + CB_HW_EVENTS_MAX);
+	CB_CHECK_STR(cs.c[PERF_FIRST_HW].why, "unknown event x0 (libpfm4)");
+	snprintf(why, sizeof(why), "%d events given, at most %d counted: this and later ones not",
+		 CB_HW_EVENTS_MAX + 6, CB_HW_EVENTS_MAX);
+	CB_CHECK_STR(cs.c[cs.n - 1].why, why);
+	cb_counters_close(&cs);
+
+	memset(list, 'A', 70);
+	list[70] = '\0';
+	CB_CHECK_U64(cb_counters_open_events(&cs, 0, -1, false, list), 0);
+	CB_CHECK_U64(cs.n, PERF_FIRST_HW + 1);
+	CB_CHECK_U64(strlen(cs.c[PERF_FIRST_HW].name), CB_COUNTER_NAME - 1);
+	CB_CHECK_STR(cs.c[PERF_FIRST_HW].why, "event name longer than 63 characters");
+	cb_counters_close(&cs);
 }

@@ -1,0 +1,77 @@
+/* TLB shootdowns for the tlb_* scenarios: sibling threads that keep the measuring process's mm
+ * live on other CPUs (so a flush there needs an IPI), and a system-wide view of the shootdowns
+ * those CPUs receive, which per-task counters miss: per-CPU tlb:tlb_flush reason 1 counters and
+ * the TLB row of /proc/interrupts. */
+#ifndef CB_TLB_H
+#define CB_TLB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "scenario.h"
+
+#define CB_TLB_CPUS_MAX 256
+
+struct cb_tlb_siblings {
+	int n;
+	int cpu[CB_TLB_CPUS_MAX];
+	pthread_t thread[CB_TLB_CPUS_MAX];
+	int started;                /* threads created (joined by stop) */
+	atomic_int running;         /* threads that reached their loop */
+	atomic_int stop;
+	volatile uint64_t *page;    /* what they read: a page of the mm outside the measured region */
+};
+
+/*
+ * The sibling count for this instance (--siblings, else 1 when another CPU is online, else 0)
+ * and their CPUs: the online CPUs other than ctx->cpu, round robin. More siblings than other
+ * CPUs is a skip with the reason (check ctx->res->status). Returns 0 or -errno.
+ */
+int cb_tlb_siblings_plan(struct cb_ctx *ctx, struct cb_tlb_siblings *s);
+/*
+ * Starts the planned threads in the calling process, each pinned to its CPU and spinning on a
+ * read of its own page until stopped, and returns once all are in their loop. Looks up the
+ * tlb:tlb_flush tracepoint first: that may unshare the mount namespace, which a multi-threaded
+ * process cannot. A CPU this process may not use is a skip. Returns 0 or -errno.
+ */
+int cb_tlb_siblings_start(struct cb_ctx *ctx, struct cb_tlb_siblings *s);
+void cb_tlb_siblings_stop(struct cb_tlb_siblings *s);
+
+/* Received shootdowns on every online CPU but one, and the /proc/interrupts TLB row. */
+struct cb_tlb_watch {
+	int n;                      /* per-CPU counters open */
+	int fd[CB_TLB_CPUS_MAX];
+	int err;                    /* first error opening or reading them (then no figure), or 0 */
+	uint64_t received;          /* their sum over the window */
+	bool intr_ok;               /* the TLB row exists and was read before and after */
+	uint64_t intr_before, intr_delta;
+};
+
+/* Opens tlb:tlb_flush filtered to reason 1 (remote shootdown received) with pid -1 on every
+ * online CPU except self_cpu, disabled. Failures are kept in w->err, never returned. */
+void cb_tlb_watch_open(struct cb_tlb_watch *w, int self_cpu);
+void cb_tlb_watch_start(struct cb_tlb_watch *w);
+void cb_tlb_watch_stop(struct cb_tlb_watch *w);
+void cb_tlb_watch_close(struct cb_tlb_watch *w);
+/* Counting pass only: extras received_shootdowns_other_cpus, received_shootdowns_cpus and
+ * interrupts_tlb_delta, each only when measured (no number for what could not be counted). */
+void cb_tlb_watch_record(struct cb_ctx *ctx, const struct cb_tlb_watch *w);
+
+/* Sum of the "TLB:" row of /proc/interrupts text over all CPUs: 0, or -ENOENT when there is no
+ * such row (arm64 flushes by broadcast, no IPI), -EPROTO when it has no numbers. */
+int cb_tlb_interrupts_parse(const char *text, uint64_t *sum);
+int cb_tlb_interrupts_read(uint64_t *sum);
+
+/*
+ * The tlb_cow_* scenarios: fork; copy: the child writes while the parent keeps the pages;
+ * reuse: the child exits, the parent writes. The siblings run in the writing process during
+ * its measured writes (cb_measure_writes). Extras: siblings, and the watch's.
+ */
+int cb_tlb_cow_run(struct cb_ctx *ctx, bool copy);
+/* The tlb_zap_* scenarios: map and populate the region, start the siblings, measure op
+ * (cb_measure_op) with the watch around it, stop them, unmap. */
+int cb_tlb_zap_run(struct cb_ctx *ctx, cb_op_fn op);
+
+#endif
