@@ -737,49 +737,50 @@ void cb_child_exit(struct cb_ctx *ctx, int ret)
 	_exit(ret < 0 ? (-ret & 0x7f) : 0);
 }
 
-int cb_child_hold(struct cb_ctx *ctx)
-{
-	char c;
-	ssize_t r;
-
-	do
-		r = read(ctx->sync_down[0], &c, 1);
-	while (r < 0 && errno == EINTR);
-	/* EOF: the parent is gone (killed); nothing left to wait for. */
-	if (r <= 0)
-		return cb_ctx_error(ctx, "read(sync)", r < 0 ? -errno : -EPIPE);
-	return 0;
-}
-
-int cb_child_ready(struct cb_ctx *ctx)
+/* One byte over a sync pipe; a read returns -EPIPE at EOF (the other side is gone). */
+static int cb_sync_write(struct cb_ctx *ctx, int fd)
 {
 	char c = 1;
 
-	if (write(ctx->sync_up[1], &c, 1) != 1)
+	if (write(fd, &c, 1) != 1)
 		return cb_ctx_error(ctx, "write(sync)", -errno);
 	return 0;
 }
 
-int cb_child_wait_ready(struct cb_ctx *ctx)
+static int cb_sync_read(struct cb_ctx *ctx, int fd)
 {
 	char c;
 	ssize_t r;
 
 	do
-		r = read(ctx->sync_up[0], &c, 1);
+		r = read(fd, &c, 1);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return cb_ctx_error(ctx, "read(sync)", -errno);
 	return r == 0 ? -EPIPE : 0;
 }
 
+int cb_child_hold(struct cb_ctx *ctx)
+{
+	int ret = cb_sync_read(ctx, ctx->sync_down[0]);
+
+	/* EOF: the parent is gone (killed); nothing left to wait for. */
+	return ret == -EPIPE ? cb_ctx_error(ctx, "read(sync)", ret) : ret;
+}
+
+int cb_child_ready(struct cb_ctx *ctx)
+{
+	return cb_sync_write(ctx, ctx->sync_up[1]);
+}
+
+int cb_child_wait_ready(struct cb_ctx *ctx)
+{
+	return cb_sync_read(ctx, ctx->sync_up[0]);
+}
+
 int cb_child_release(struct cb_ctx *ctx)
 {
-	char c = 1;
-
-	if (write(ctx->sync_down[1], &c, 1) != 1)
-		return cb_ctx_error(ctx, "write(sync)", -errno);
-	return 0;
+	return cb_sync_write(ctx, ctx->sync_down[1]);
 }
 
 int cb_child_wait(struct cb_ctx *ctx)
