@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <unistd.h>
 
 #include "settings.h"
@@ -35,18 +36,41 @@ const char *cb_settings_journal_path(void)
 	return journal_path;
 }
 
+/*
+ * Puts one journal entry back: a file's old value, or an undo action ("!swapoff" DEVICE,
+ * "!zram_reset" RESET_FILE, "!unlink" FILE, "!rmdir" DIR). System calls only, so the signal
+ * handler can use it. Undoing what is already undone (swap off, file gone) is success.
+ */
+static int cb_undo_one(const char *path, const char *value)
+{
+	int fd, ret = 0;
+
+	if (strcmp(path, "!swapoff") == 0)
+		return swapoff(value) && errno != EINVAL && errno != ENOENT ? -errno : 0;
+	if (strcmp(path, "!unlink") == 0)
+		return unlink(value) && errno != ENOENT ? -errno : 0;
+	if (strcmp(path, "!rmdir") == 0)
+		return rmdir(value) && errno != ENOENT ? -errno : 0;
+	if (strcmp(path, "!zram_reset") == 0) {
+		path = value;
+		value = "1";
+	} else if (path[0] == '!') {
+		return -EINVAL;
+	}
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 static void cb_settings_write_back(void)
 {
-	for (int i = nsaved - 1; i >= 0; i--) {
-		int fd = open(saved[i].path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-
-		if (fd < 0)
-			continue;
-		if (write(fd, saved[i].value, strlen(saved[i].value)) < 0) {
-			/* Nothing more a restorer can do; the journal stays for `cowbench restore`. */
-		}
-		close(fd);
-	}
+	/* Failures leave the journal for `cowbench restore`: nothing more a handler can do. */
+	for (int i = nsaved - 1; i >= 0; i--)
+		cb_undo_one(saved[i].path, saved[i].value);
 }
 
 static void cb_settings_on_signal(int sig)
@@ -136,49 +160,71 @@ static int cb_settings_current(const char *path, char *out, size_t len)
 	return 0;
 }
 
+/* Journals (fsync'd) and remembers one entry, opening and locking the journal on first use. */
+static int cb_settings_save(const char *path, const char *value)
+{
+	int ret;
+
+	if (nsaved == CB_SAVED_MAX)
+		return -ENOSPC;
+	if (journal_fd < 0) {
+		int restored;
+
+		ret = cb_settings_recover(&restored);
+		if (ret)
+			return ret;
+		/* Truncate only once the lock is ours: a live holder's journal must survive. */
+		journal_fd = cb_journal_open_locked(O_CREAT);
+		if (journal_fd < 0)
+			return journal_fd;
+		if (ftruncate(journal_fd, 0)) {
+			ret = -errno;
+			close(journal_fd);
+			journal_fd = -1;
+			return ret;
+		}
+		owner_pid = getpid();
+		cb_settings_install_handlers();
+	}
+	ret = cb_journal_append(path, value);
+	if (ret)
+		return ret;
+	snprintf(saved[nsaved].path, CB_PATH_MAX, "%s", path);
+	snprintf(saved[nsaved].value, CB_VALUE_MAX, "%s", value);
+	nsaved++;
+	return 0;
+}
+
 int cb_settings_set(const char *path, const char *value)
 {
 	char old[CB_VALUE_MAX];
 	bool known = false;
 	int ret;
 
-	if (strlen(path) >= CB_PATH_MAX || strlen(value) >= CB_VALUE_MAX)
+	if (strlen(path) >= CB_PATH_MAX || strlen(value) >= CB_VALUE_MAX || path[0] == '!')
 		return -ENAMETOOLONG;
 	for (int i = 0; i < nsaved; i++)
 		known |= strcmp(saved[i].path, path) == 0;
 	if (!known) {
-		if (nsaved == CB_SAVED_MAX)
-			return -ENOSPC;
 		ret = cb_settings_current(path, old, sizeof(old));
+		if (!ret)
+			ret = cb_settings_save(path, old);
 		if (ret)
 			return ret;
-		if (journal_fd < 0) {
-			int restored;
-
-			ret = cb_settings_recover(&restored);
-			if (ret)
-				return ret;
-			/* Truncate only once the lock is ours: a live holder's journal must survive. */
-			journal_fd = cb_journal_open_locked(O_CREAT);
-			if (journal_fd < 0)
-				return journal_fd;
-			if (ftruncate(journal_fd, 0)) {
-				ret = -errno;
-				close(journal_fd);
-				journal_fd = -1;
-				return ret;
-			}
-			owner_pid = getpid();
-			cb_settings_install_handlers();
-		}
-		ret = cb_journal_append(path, old);
-		if (ret)
-			return ret;
-		snprintf(saved[nsaved].path, CB_PATH_MAX, "%s", path);
-		snprintf(saved[nsaved].value, CB_VALUE_MAX, "%s", old);
-		nsaved++;
 	}
 	return cb_sysfs_write(path, value);
+}
+
+int cb_settings_undo(const char *action, const char *arg)
+{
+	static const char *const actions[] = { "!swapoff", "!zram_reset", "!unlink", "!rmdir" };
+	bool ok = false;
+
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		ok |= strcmp(action, actions[i]) == 0;
+	if (!ok || strlen(arg) >= CB_VALUE_MAX || strchr(arg, '\n') || strchr(arg, '\t'))
+		return -EINVAL;
+	return cb_settings_save(action, arg);
 }
 
 int cb_settings_push(void)
@@ -208,7 +254,7 @@ int cb_settings_pop(int mark)
 	int ret = 0;
 
 	for (int i = nsaved - 1; i >= mark; i--) {
-		int r = cb_sysfs_write(saved[i].path, saved[i].value);
+		int r = cb_undo_one(saved[i].path, saved[i].value);
 
 		if (r && !ret)
 			ret = r;
@@ -226,7 +272,7 @@ int cb_settings_restore(void)
 	int ret = 0;
 
 	for (int i = nsaved - 1; i >= 0; i--) {
-		int r = cb_sysfs_write(saved[i].path, saved[i].value);
+		int r = cb_undo_one(saved[i].path, saved[i].value);
 
 		if (r && !ret)
 			ret = r;
@@ -279,7 +325,7 @@ int cb_settings_recover(int *restored)
 		n++;
 	}
 	for (int i = n - 1; i >= 0; i--) {
-		int r = cb_sysfs_write(entries[i].path, entries[i].value);
+		int r = cb_undo_one(entries[i].path, entries[i].value);
 
 		if (r && !ret)
 			ret = r;

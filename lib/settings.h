@@ -15,6 +15,14 @@ const char *cb_settings_journal_path(void);
  * (-EBUSY: another live cowbench holds the journal). */
 int cb_settings_set(const char *path, const char *value);
 
+/*
+ * Registers (journals, fsync'd) how to undo a change the caller is about to make, before it makes
+ * it: "!swapoff" DEVICE_OR_FILE, "!zram_reset" /sys/block/zramN/reset, "!unlink" FILE, "!rmdir"
+ * DIR. Undone with the settings (pop, restore, signals, recover), newest first; undoing what is
+ * already undone counts as success. Returns 0 or -errno (-EINVAL: unknown action or bad arg).
+ */
+int cb_settings_undo(const char *action, const char *arg);
+
 /* Nested scopes (a suite's settings, then an instance's backing): push returns a mark, pop
  * puts back what was changed since that mark and drops it from the journal. */
 int cb_settings_push(void);

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -291,4 +292,45 @@ CB_TEST(settings_push_pop_scopes)
 	CB_CHECK(cb_settings_restore() == 0);
 	CB_CHECK_STR(contents(a), "madvise");
 	CB_CHECK(!journal_exists());
+}
+
+CB_TEST(settings_undo_actions)
+{
+	char file[256], sub[300];
+	pid_t pid;
+	int status, restored;
+
+	if (!setup()) {
+		CB_CHECK(!"journal path is not the test's");
+		return;
+	}
+	CB_CHECK(cb_settings_undo("!format_disk", "/dev/sda") == -EINVAL);
+	/* A scope: a directory and a file created after registering their undo go away on pop. */
+	make_file(file, sizeof(file), "x");
+	snprintf(sub, sizeof(sub), "%s/made_dir", dir);
+	{
+		int mark = cb_settings_push();
+
+		CB_CHECK(cb_settings_undo("!rmdir", sub) == 0);
+		CB_CHECK(mkdir(sub, 0700) == 0);
+		CB_CHECK(cb_settings_undo("!unlink", file) == 0);
+		CB_CHECK(strstr(journal_text(), "!unlink") != NULL);
+		CB_CHECK(cb_settings_pop(mark) == 0);
+	}
+	CB_CHECK(access(file, F_OK) != 0 && access(sub, F_OK) != 0);
+	CB_CHECK(cb_settings_restore() == 0);
+	/* Killed after registering: the next run's recovery undoes it; already undone is success. */
+	make_file(file, sizeof(file), "x");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		cb_settings_undo("!unlink", file);
+		cb_settings_undo("!swapoff", "/nonexistent-swap");
+		_exit(0);
+	}
+	CB_CHECK(waitpid(pid, &status, 0) == pid);
+	CB_CHECK(access(file, F_OK) == 0 && journal_exists());
+	CB_CHECK(cb_settings_recover(&restored) == 0);
+	CB_CHECK(restored == 2);
+	CB_CHECK(access(file, F_OK) != 0 && !journal_exists());
 }
