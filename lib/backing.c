@@ -56,6 +56,14 @@ bool cb_backing_name_ok(const char *name)
 {
 	size_t bytes;
 
+	if (!strcmp(name, "swapped") || !strcmp(name, "swapcache"))
+		return true;
+	if (!strncmp(name, "swapped_", 8)) {
+		name += 8;
+		if (strcmp(name, "thp") && strncmp(name, "mthp_", 5))
+			return false;
+	}
+
 	if (!strcmp(name, "base") || !strcmp(name, "thp") || !strcmp(name, "thp_pte") ||
 	    !strcmp(name, "thp_single_pte") || !strcmp(name, "sys"))
 		return true;
@@ -72,6 +80,14 @@ int cb_backing_parse(const char *name, struct cb_backing *b, char *why, size_t l
 		return -EINVAL;
 	memset(b, 0, sizeof(*b));
 	snprintf(b->name, sizeof(b->name), "%s", name);
+	/* The swap backings are a folio backing (base, thp, mthp_<size>) paged out afterwards. */
+	if (!strcmp(name, "swapped") || !strcmp(name, "swapcache")) {
+		b->swap = !strcmp(name, "swapped") ? CB_SWAP_OUT : CB_SWAP_CACHE;
+		name = "base";
+	} else if (!strncmp(name, "swapped_", 8)) {
+		b->swap = CB_SWAP_OUT;
+		name += 8;
+	}
 	b->folio_size = b->align = cb_page_size;
 	if (!strcmp(name, "base"))
 		return 0;

@@ -13,9 +13,16 @@ struct cb_backing {
 	enum cb_backing_kind kind;
 	size_t folio_size;          /* the folio size every page must end up in */
 	size_t align;               /* region alignment (= folio size for large folios) */
+	int swap;                   /* CB_SWAP_*: paged out after it is populated and verified */
 };
 
-/* base | thp | thp_pte | thp_single_pte | mthp_<size> (e.g. mthp_64K) | sys; "all" is not a
+/* swapped: base pages paged out (MADV_PAGEOUT); swapped_thp / swapped_mthp_<size>: the large
+ * folios of thp / mthp_<size> paged out (whole where the kernel can); swapcache: swapped, then
+ * read back into the swap cache unmapped (MADV_WILLNEED). Not in "all" (they need swap). */
+enum { CB_SWAP_NONE, CB_SWAP_OUT, CB_SWAP_CACHE };
+
+/* base | thp | thp_pte | thp_single_pte | mthp_<size> (e.g. mthp_64K) | sys | swapped | swapcache |
+ * swapped_thp | swapped_mthp_<size>; "all" is not a
  * backing. sys: no madvise and no settings, PMD-aligned: whatever the machine's THP settings
  * give a plain mapping (the folio sizes are recorded, not required). "all" leaves sys out. */
 bool cb_backing_name_ok(const char *name);

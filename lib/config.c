@@ -97,7 +97,8 @@ static int cb_config_default(struct cb_config *cfg, const char *key, const char 
 		unsigned flag;
 	} keys[] = {
 		{ "size", CB_OPT_SIZE }, { "repeat", CB_OPT_REPEAT }, { "warmup", CB_OPT_WARMUP },
-		{ "cpu", CB_OPT_CPU }, { "backing", CB_OPT_BACKING },
+		{ "cpu", CB_OPT_CPU }, { "backing", CB_OPT_BACKING }, { "swap", CB_OPT_SWAP },
+		{ "swap_size", CB_OPT_SWAP_SIZE }, { "swap_comp", CB_OPT_SWAP_COMP }, { "swapfile", CB_OPT_SWAPFILE },
 	};
 	char opt[48];
 	char *argv[2] = { opt, (char *)val };
@@ -190,6 +191,8 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 			memcpy(o.events, run->opts.events, sizeof(o.events));
 		if (run->opts.set & CB_OPT_SIBLINGS)
 			o.siblings = run->opts.siblings;
+		if (run->opts.set & CB_OPT_SWAP)
+			memcpy(o.swap, run->opts.swap, sizeof(o.swap));
 		o.set = run->opts.set;
 		if (strcmp(o.backing, "all") == 0) {
 			int k = cb_backing_all(names, 64);

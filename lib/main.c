@@ -61,6 +61,8 @@ static const char usage_main[] =
 	"  --events LIST    hardware events, libpfm4 names, comma-separated, instead of the default\n"
 	"                   set (cycles, instructions, TLB misses; page walks where the PMU names them)\n"
 	"  --siblings N     sibling threads spinning in the mm on other CPUs (tlb scenarios)\n"
+	"  --swap KIND      swap for scenarios that need it: zram (default), swapfile, existing or\n"
+	"                   none (set up for the instance, taken down after)\n"
 	"\n"
 	"Every command takes --help. Exit status: 0 ok (skips included), 1 a fail or error, 2 usage.\n";
 

@@ -28,7 +28,9 @@ void cb_opts_instance(const struct cb_opts *o, char *buf, size_t len)
 	if ((o->set & CB_OPT_SIBLINGS) && off < len)
 		off += (size_t)snprintf(buf + off, len - off, "%ssiblings=%d", off ? " " : "", o->siblings);
 	if (o->events[0] && off < len)
-		snprintf(buf + off, len - off, "%sevents=%s", off ? " " : "", o->events);
+		off += (size_t)snprintf(buf + off, len - off, "%sevents=%s", off ? " " : "", o->events);
+	if (o->swap[0] && off < len)
+		snprintf(buf + off, len - off, "%sswap=%s", off ? " " : "", o->swap);
 }
 
 int cb_size_parse(const char *s, size_t *out)
@@ -101,6 +103,8 @@ static const struct {
 	{ "backing", CB_OPT_BACKING }, { "size", CB_OPT_SIZE }, { "repeat", CB_OPT_REPEAT },
 	{ "warmup", CB_OPT_WARMUP },   { "cpu", CB_OPT_CPU },   { "out", CB_OPT_OUT },
 	{ "numa", CB_OPT_NUMA },       { "events", CB_OPT_EVENTS }, { "siblings", CB_OPT_SIBLINGS },
+	{ "swap", CB_OPT_SWAP },       { "swap_size", CB_OPT_SWAP_SIZE }, { "swap_comp", CB_OPT_SWAP_COMP },
+	{ "swapfile", CB_OPT_SWAPFILE },
 };
 
 static int cb_opt_apply(struct cb_opts *o, unsigned flag, const char *name, const char *val, char *err,
@@ -164,6 +168,25 @@ static int cb_opt_apply(struct cb_opts *o, unsigned flag, const char *name, cons
 			goto bad;
 		o->siblings = (int)v;
 		break;
+	case CB_OPT_SWAP:
+		if (strcmp(val, "zram") && strcmp(val, "swapfile") && strcmp(val, "existing") && strcmp(val, "none"))
+			goto bad;
+		snprintf(o->swap, sizeof(o->swap), "%s", val);
+		break;
+	case CB_OPT_SWAP_SIZE:
+		if (cb_size_parse(val, &o->swap_size))
+			goto bad;
+		break;
+	case CB_OPT_SWAP_COMP:
+		if (!*val || strlen(val) >= sizeof(o->swap_comp) || strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(val))
+			goto bad;
+		snprintf(o->swap_comp, sizeof(o->swap_comp), "%s", val);
+		break;
+	case CB_OPT_SWAPFILE:
+		if (val[0] != '/' || strlen(val) >= sizeof(o->swapfile))
+			goto bad;
+		snprintf(o->swapfile, sizeof(o->swapfile), "%s", val);
+		break;
 	}
 	o->set |= flag;
 	return 0;
@@ -174,7 +197,11 @@ bad:
 		 flag == CB_OPT_CPU ? " (want a CPU number or auto)" :
 		 flag == CB_OPT_NUMA ? " (want local, remote or interleave)" :
 		 flag == CB_OPT_EVENTS ? " (want libpfm4 event names separated by commas)" :
-		 flag == CB_OPT_SIBLINGS ? " (want 0 ... 4095)" : "");
+		 flag == CB_OPT_SIBLINGS ? " (want 0 ... 4095)" :
+		 flag == CB_OPT_SWAP ? " (want zram, swapfile, existing or none)" :
+		 flag == CB_OPT_SWAP_SIZE ? " (want a size such as 2G)" :
+		 flag == CB_OPT_SWAP_COMP ? " (want a zram algorithm such as lz4)" :
+		 flag == CB_OPT_SWAPFILE ? " (want an absolute path)" : "");
 	return -1;
 }
 

@@ -13,8 +13,13 @@
 #define CB_OPT_NUMA (1u << 6)
 #define CB_OPT_EVENTS (1u << 7)
 #define CB_OPT_SIBLINGS (1u << 8)
+#define CB_OPT_SWAP (1u << 9)
+/* Config keys only (suite defaults), not run options. */
+#define CB_OPT_SWAP_SIZE (1u << 10)
+#define CB_OPT_SWAP_COMP (1u << 11)
+#define CB_OPT_SWAPFILE (1u << 12)
 #define CB_OPT_RUN (CB_OPT_BACKING | CB_OPT_SIZE | CB_OPT_REPEAT | CB_OPT_WARMUP | CB_OPT_CPU | CB_OPT_NUMA | \
-		    CB_OPT_EVENTS | CB_OPT_SIBLINGS)
+		    CB_OPT_EVENTS | CB_OPT_SIBLINGS | CB_OPT_SWAP)
 
 struct cb_opts {
 	char backing[32];
@@ -26,6 +31,10 @@ struct cb_opts {
 	char numa[16];              /* "", "local", "remote" or "interleave" */
 	char events[256];           /* extra hardware events, libpfm4 names, comma-separated; "" = default set */
 	int siblings;               /* sibling threads spinning in the mm on other CPUs (tlb scenarios), >= 0 */
+	char swap[16];              /* swap for CB_NEED_SWAP scenarios: "" (= zram), "zram", "swapfile", "existing", "none" */
+	size_t swap_size;           /* bytes, 0 = twice the region */
+	char swap_comp[32];         /* zram compression algorithm, "" = the device's default */
+	char swapfile[256];         /* "" = /var/tmp/cowbench.swap */
 	unsigned set;               /* CB_OPT_* given explicitly */
 };
 

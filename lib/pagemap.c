@@ -97,6 +97,8 @@ void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32
 		cb_pagemap_decode(after[i], &a);
 		if (!a.present)
 			out->lost++;
+		else if (!b.present && b.swapped)
+			out->swapin++;
 		else if (!b.present)
 			out->fresh++;
 		else if (!faults[i])

@@ -44,7 +44,9 @@ struct cb_cow_counts {
 	uint64_t copy;      /* faulted, new PFN */
 	uint64_t reuse;     /* faulted, same PFN */
 	uint64_t nofault;   /* no fault: already writable */
-	uint64_t fresh;     /* not present before: a first touch, not a COW */
+	uint64_t fresh;     /* not present before (no swap entry): a first touch, not a COW */
+	uint64_t swapin;    /* a swap entry before, present after: the write fault swapped it in (the
+			     * swap-cache page reused or a page read from swap: see allocations) */
 	uint64_t lost;      /* not present after the write: cannot be classified */
 };
 

@@ -163,6 +163,7 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 		cb_put(o, "reuse", cb_u64(c->cow.reuse));
 		cb_put(o, "nofault", cb_u64(c->cow.nofault));
 		cb_put(o, "first_touch", cb_u64(c->cow.fresh));
+		cb_put(o, "swapin", cb_u64(c->cow.swapin));
 		cb_put(o, "unmapped_after", cb_u64(c->cow.lost));
 		cb_put(r, "cow", o);
 
@@ -258,6 +259,7 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "rep", json_object_new_int(in->rep));
 	cb_put(r, "repeat", json_object_new_int(in->opts->repeat));
 	cb_put(r, "cpu", json_object_new_int(in->cpu));
+	cb_put(r, "swap", json_object_new_string(in->swap ? in->swap : "none"));
 	cb_put(r, "status", json_object_new_string(cb_status_name(in->status)));
 	cb_put(r, "reason", in->reason && *in->reason ? json_object_new_string(in->reason) : NULL);
 	cb_put(r, "op", json_object_new_string(in->scn->op));

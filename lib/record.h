@@ -22,6 +22,7 @@ struct cb_record_in {
 	const struct cb_pass_result *timing, *counting; /* NULL when the pass did not run */
 	const char *source;         /* who timed it: NULL = cowbench's passes, "hyperfine" (no counting pass) */
 	const struct cb_numa_pages *numa; /* the counting pass's page nodes, NULL or !noted: none */
+	const char *swap;           /* cb_swap_describe during the instance; NULL: "none" */
 };
 
 const char *cb_status_name(int status);

@@ -11,6 +11,7 @@
 #include "record.h"
 #include "runner.h"
 #include "settings.h"
+#include "swap.h"
 
 static int cb_cpus_pick(int want, int *cpu, int *other)
 {
@@ -132,13 +133,15 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	struct cb_numa_policy numa_saved = { .saved = false };
 	struct cb_numa_pages *numa_pages;
 	int status = CB_OK, ret, mark = -1;
-	char reason[256] = "";
+	char reason[256] = "", swap[256];
 
 	memset(row, 0, sizeof(*row));
 	snprintf(row->scenario, sizeof(row->scenario), "%s", s->name);
 	snprintf(row->backing, sizeof(row->backing), "%s", o->backing);
 	cb_size_format(o->size, row->size_h, sizeof(row->size_h));
 	row->faults_per_page = row->allocs_per_page = row->tlb_per_fault = NAN;
+	cb_swap_describe(swap, sizeof(swap));
+	rin.swap = swap;
 
 	ret = cb_cpus_pick(o->cpu, &ctx.cpu, &ctx.other_cpu);
 	rin.cpu = ctx.cpu;
@@ -168,6 +171,22 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	if (ret) {
 		status = CB_ERROR;
 		goto pop_settings;
+	}
+	/* Swap the instance sets up is taken down with its settings scope. */
+	if (s->needs & CB_NEED_SWAP) {
+		/* Twice the region, at least 64 MiB: swap-cache folios keep their slots a while. */
+		size_t dflt = 2 * o->size > (64ull << 20) ? 2 * o->size : 64ull << 20;
+		struct cb_swap_conf sc = { .size = o->swap_size ? o->swap_size : dflt, .priority = 32767 };
+
+		snprintf(sc.kind, sizeof(sc.kind), "%s", o->swap);
+		snprintf(sc.comp, sizeof(sc.comp), "%s", o->swap_comp);
+		snprintf(sc.path, sizeof(sc.path), "%s", o->swapfile);
+		ret = cb_swap_setup(&sc, reason, sizeof(reason));
+		cb_swap_describe(swap, sizeof(swap));
+		if (ret) {
+			status = CB_SKIP;
+			goto pop_settings;
+		}
 	}
 
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

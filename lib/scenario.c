@@ -14,6 +14,7 @@
 #include "numa_place.h"
 #include "opts.h"
 #include "scenario.h"
+#include "sysfs.h"
 #include "timer.h"
 
 #define CB_SCENARIOS_MAX 128
@@ -56,8 +57,10 @@ const struct cb_scenario *cb_scenario_find(const char *name)
 
 bool cb_scenario_has_backing(const struct cb_scenario *s, const char *backing)
 {
-	/* The token "mthp" stands for every mthp_<size> the kernel offers. */
-	const char *want = strncmp(backing, "mthp_", 5) == 0 ? "mthp" : backing;
+	/* The token "mthp" stands for every mthp_<size> the kernel offers, "swapped_mthp" for
+	 * every swapped_mthp_<size>. */
+	const char *want = strncmp(backing, "mthp_", 5) == 0 ? "mthp" :
+			   strncmp(backing, "swapped_mthp_", 13) == 0 ? "swapped_mthp" : backing;
 	size_t len = strlen(want);
 
 	for (const char *p = s->backings; (p = strstr(p, want)); p += len)
@@ -208,6 +211,125 @@ static int cb_region_shape(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag
 	return 0;
 }
 
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+static int cb_region_pagemap(int pm, struct cb_region *r, uint64_t *raw);
+
+/* A per-size mTHP stat (hugepages-<size>kB/stats/<stat>), -1 when the kernel has none. */
+static long long cb_mthp_stat(size_t folio_size, const char *stat)
+{
+	char path[256], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/transparent_hugepage/hugepages-%zukB/stats/%s",
+		 folio_size / 1024, stat);
+	if (cb_sysfs_read(path, buf, sizeof(buf)) < 0)
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+/* SwapFree from /proc/meminfo (KiB), -1 if unreadable: why a pageout could not swap. */
+static long long cb_swap_free_kb(void)
+{
+	char line[128];
+	long long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SwapFree: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* Counts the measured pages whose PTE holds a swap entry, and of those the ones mincore()
+ * reports resident: for a swap entry, mincore looks the entry up in the swap cache. */
+static int cb_region_swap_count(struct cb_region *r, size_t *swapped, size_t *cached)
+{
+	uint64_t *raw = calloc(r->pages, 8);
+	unsigned char *vec = calloc(r->len / cb_page_size, 1);
+	int pm, ret;
+
+	*swapped = *cached = 0;
+	if (!raw || !vec) {
+		ret = -ENOMEM;
+		goto free_arrays;
+	}
+	pm = cb_pagemap_open();
+	if (pm < 0) {
+		ret = pm;
+		goto free_arrays;
+	}
+	ret = cb_region_pagemap(pm, r, raw);
+	close(pm);
+	if (ret)
+		goto free_arrays;
+	if (mincore(r->addr, r->len, vec)) {
+		ret = -errno;
+		goto free_arrays;
+	}
+	for (size_t i = 0; i < r->pages; i++) {
+		bool sw = (raw[i] & CB_PM_SWAPPED) && !(raw[i] & CB_PM_PRESENT);
+
+		*swapped += sw;
+		*cached += sw && (vec[i * r->stride / cb_page_size] & 1);
+	}
+free_arrays:
+	free(raw);
+	free(vec);
+	return ret;
+}
+
+/*
+ * The swap backings: MADV_PAGEOUT of the verified region (pages mapped once only: the kernel
+ * skips shared folios), verified with the pagemap swapped bit on every page. swapcache then
+ * reads them back unmapped (MADV_WILLNEED goes through the swap cache even on zram, whose fault
+ * path would bypass it), verified with mincore() (no PFN is visible for an unmapped page, so
+ * KPF_SWAPCACHE cannot be read). Large folios: the size's swpout / swpout_fallback deltas.
+ */
+static int cb_region_swapout(struct cb_ctx *ctx, struct cb_region *r)
+{
+	size_t fs = ctx->bk.folio_size, swapped = 0, cached = 0;
+	long long out0 = -1, fb0 = -1;
+	int ret;
+
+	if (fs > cb_page_size) {
+		out0 = cb_mthp_stat(fs, "swpout");
+		fb0 = cb_mthp_stat(fs, "swpout_fallback");
+	}
+	/* A page still in a per-CPU LRU batch cannot be isolated for reclaim: retry a few times. */
+	for (int try = 0; try < 3; try++) {
+		if (madvise(r->addr, r->len, MADV_PAGEOUT))
+			return cb_ctx_error(ctx, "madvise(MADV_PAGEOUT)", -errno);
+		ret = cb_region_swap_count(r, &swapped, &cached);
+		if (ret)
+			return cb_ctx_error(ctx, "pagemap/mincore", ret);
+		if (swapped == r->pages)
+			break;
+	}
+	if (ctx->pass == CB_PASS_COUNTING && out0 >= 0) {
+		cb_ctx_extra(ctx, "swpout", (double)(cb_mthp_stat(fs, "swpout") - out0));
+		cb_ctx_extra(ctx, "swpout_fallback", (double)(cb_mthp_stat(fs, "swpout_fallback") - fb0));
+	}
+	if (swapped != r->pages)
+		return cb_ctx_skip(ctx, "%s: %zu of %zu pages swapped out after MADV_PAGEOUT (SwapFree %lld KiB)",
+				   ctx->bk.name, swapped, r->pages, cb_swap_free_kb());
+	if (ctx->bk.swap != CB_SWAP_CACHE)
+		return 0;
+	if (madvise(r->addr, r->len, MADV_WILLNEED))
+		return cb_ctx_error(ctx, "madvise(MADV_WILLNEED)", -errno);
+	ret = cb_region_swap_count(r, &swapped, &cached);
+	if (ret)
+		return cb_ctx_error(ctx, "pagemap/mincore", ret);
+	if (swapped != r->pages || cached != r->pages)
+		return cb_ctx_skip(ctx, "swapcache: after MADV_WILLNEED %zu of %zu pages still swap entries, %zu of them "
+				   "in the swap cache (mincore)", swapped, r->pages, cached);
+	return 0;
+}
+
 int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	int ret;
@@ -220,7 +342,10 @@ int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 	ret = cb_region_shape(ctx, r, tag);
 	if (ret)
 		return ret;
-	return cb_region_check(ctx, r);
+	ret = cb_region_check(ctx, r);
+	if (ret || ctx->res->status != CB_OK || ctx->bk.swap == CB_SWAP_NONE)
+		return ret;
+	return cb_region_swapout(ctx, r);
 }
 
 /* Raw pagemap entries of the measured pages. */
@@ -426,11 +551,19 @@ static int cb_measure_precheck(struct cb_ctx *ctx, const uint64_t *raw, uint64_t
 		zero_pfn += e.present && !e.pfn;
 		if (ctx->expect_mapcount == 0 && e.present)
 			bad++;
+		if (ctx->expect_mapcount == CB_EXPECT_SWAPPED && !e.swapped)
+			bad++;
 		if (ctx->expect_mapcount > 0 && !e.present)
 			bad++;
 	}
 	if (zero_pfn) {
 		ret = cb_ctx_skip(ctx, "pagemap shows no PFNs (needs CAP_SYS_ADMIN): cannot classify COW");
+		goto free_words;
+	}
+	if (ctx->expect_mapcount == CB_EXPECT_SWAPPED) {
+		if (bad)
+			cb_ctx_skip(ctx, "%zu of %zu pages not swapped out before the write", bad, n);
+		ret = 0;
 		goto free_words;
 	}
 	if (ctx->expect_mapcount == 0) {

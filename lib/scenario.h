@@ -21,6 +21,7 @@ struct cb_hyperfine;
 /* What a scenario needs from the machine; unmet needs make the instance `skip` with the reason. */
 #define CB_NEED_PRIV (1u << 0)       /* PFNs, kpageflags, tracepoints: root / CAP_SYS_ADMIN */
 #define CB_NEED_TWO_CPUS (1u << 1)
+#define CB_NEED_SWAP (1u << 2)       /* swap set up for the instance (zram by default) */
 
 struct cb_scenario {
 	const char *name;           /* equals the file name in bench/ */
@@ -77,6 +78,8 @@ struct cb_pass_result {
 	} extra[CB_EXTRA_MAX];      /* counting pass: "extra"; timing pass: "extra_timed" */
 };
 
+#define CB_EXPECT_SWAPPED (-1)
+
 /* What a scenario sees of the instance it runs in. */
 struct cb_ctx {
 	const struct cb_scenario *scn;
@@ -90,7 +93,7 @@ struct cb_ctx {
 	enum cb_pass_kind pass;
 	/* Mapcount every page must have right before the measured writes (0: not present yet);
 	 * otherwise the pages were not shared as the scenario intended and the pass is `skip`. */
-	int expect_mapcount;
+	int expect_mapcount;        /* CB_EXPECT_SWAPPED: every page a swap entry (swap backings) */
 	struct cb_pass_result *res; /* shared with forked children */
 	/* private to lib: child synchronisation */
 	int sync_down[2], sync_up[2];

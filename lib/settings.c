@@ -51,6 +51,16 @@ static int cb_undo_one(const char *path, const char *value)
 		return unlink(value) && errno != ENOENT ? -errno : 0;
 	if (strcmp(path, "!rmdir") == 0)
 		return rmdir(value) && errno != ENOENT ? -errno : 0;
+	if (strcmp(path, "!zram_remove") == 0) {
+		/* A hot-added device goes again; one already gone is "No such device". */
+		fd = open("/sys/class/zram-control/hot_remove", O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -errno;
+		if (write(fd, value, strlen(value)) < 0 && errno != ENODEV && errno != ENOENT)
+			ret = -errno;
+		close(fd);
+		return ret;
+	}
 	if (strcmp(path, "!zram_reset") == 0) {
 		path = value;
 		value = "1";
@@ -92,7 +102,8 @@ static void cb_settings_at_exit(void)
 
 static void cb_settings_install_handlers(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL };
+	/* SIGPIPE: `cowbench run ... | head` must not leave swap on. */
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL };
 	struct sigaction sa = { .sa_handler = cb_settings_on_signal };
 
 	sigfillset(&sa.sa_mask);
@@ -217,7 +228,7 @@ int cb_settings_set(const char *path, const char *value)
 
 int cb_settings_undo(const char *action, const char *arg)
 {
-	static const char *const actions[] = { "!swapoff", "!zram_reset", "!unlink", "!rmdir" };
+	static const char *const actions[] = { "!swapoff", "!zram_reset", "!zram_remove", "!unlink", "!rmdir" };
 	bool ok = false;
 
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)

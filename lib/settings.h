@@ -17,7 +17,8 @@ int cb_settings_set(const char *path, const char *value);
 
 /*
  * Registers (journals, fsync'd) how to undo a change the caller is about to make, before it makes
- * it: "!swapoff" DEVICE_OR_FILE, "!zram_reset" /sys/block/zramN/reset, "!unlink" FILE, "!rmdir"
+ * it: "!swapoff" DEVICE_OR_FILE, "!zram_reset" /sys/block/zramN/reset, "!zram_remove" N (a
+ * hot-added /dev/zramN, through /sys/class/zram-control/hot_remove), "!unlink" FILE, "!rmdir"
  * DIR. Undone with the settings (pop, restore, signals, recover), newest first; undoing what is
  * already undone counts as success. Returns 0 or -errno (-EINVAL: unknown action or bad arg).
  */

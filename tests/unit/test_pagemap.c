@@ -94,6 +94,24 @@ CB_TEST(pagemap_cow_classify)
 	CB_CHECK_U64(c.copy + c.reuse + c.nofault + c.fresh + c.lost, 0);
 }
 
+CB_TEST(pagemap_cow_classify_swapin)
+{
+	const uint64_t P = CB_PM_PRESENT, S = CB_PM_SWAPPED;
+	/* swapped then written (swap-in), swapped and still swapped (lost), not present without a
+	 * swap entry (fresh), present (read back from swap before the write) then nofault */
+	const uint64_t before[] = { S | 0x1234, S | 0x1235, 0, P | 103 };
+	const uint64_t after[] = { P | 200, S | 0x1235, P | 202, P | 103 };
+	const uint32_t faults[] = { 1, 1, 1, 0 };
+	struct cb_cow_counts c;
+
+	cb_cow_classify(before, after, faults, 4, &c);
+	CB_CHECK_U64(c.swapin, 1);
+	CB_CHECK_U64(c.lost, 1);
+	CB_CHECK_U64(c.fresh, 1);
+	CB_CHECK_U64(c.nofault, 1);
+	CB_CHECK_U64(c.copy + c.reuse, 0);
+}
+
 CB_TEST(pagemap_folio_runs)
 {
 	uint64_t pfns[40], flags[40], by[CB_FOLIO_ORDERS];

@@ -1,0 +1,47 @@
+/* Swap the suite sets up itself (zram, swap file) or finds (existing), and memory cgroups
+ * (v2 preferred, v1 where that is what the machine has). Every change goes through the settings
+ * journal (cb_settings_set / cb_settings_undo) so that it is undone like the THP settings. */
+#ifndef CB_SWAP_H
+#define CB_SWAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "vmstat.h"
+
+struct cb_swap_conf {
+	char kind[16];              /* "zram" (default), "swapfile", "existing", "none" */
+	size_t size;                /* bytes; 0 = default (zram: 2 GiB or the region size x 2) */
+	char comp[32];              /* zram comp_algorithm, "" = the device's default */
+	char path[256];             /* swapfile path, "" = /var/tmp/cowbench.swap */
+	int priority;               /* swapon priority, default 32767 (before any other swap) */
+};
+
+/* Makes swap available as c asks, inside the caller's settings scope (undone on pop). Returns 0,
+ * or -errno with a one-line reason in why (no zram module, not root, no swap in the kernel, a
+ * file system that cannot hold a swap file, not enough disk...). */
+int cb_swap_setup(const struct cb_swap_conf *c, char *why, size_t len);
+/* What swap is active, for records: e.g. "zram /dev/zram0 2G lz4 prio 32767" or "none". */
+void cb_swap_describe(char *buf, size_t len);
+
+struct cb_memcg {
+	int version;                /* 1 or 2 */
+	char path[512];             /* the group's directory */
+};
+
+/* Creates a child memory cgroup of this process's own group (undone with the scope: tasks moved
+ * back, directory removed). Returns 0 or -errno with the reason. */
+int cb_memcg_create(struct cb_memcg *m, const char *name, char *why, size_t len);
+/* Limits: max (v2 memory.max / v1 memory.limit_in_bytes), high (v2 only; 0 = unset), swap_max
+ * (v2 memory.swap.max / v1 memory.memsw.limit_in_bytes = max + swap_max; SIZE_MAX = unlimited). */
+int cb_memcg_limit(struct cb_memcg *m, size_t max, size_t high, size_t swap_max);
+/* Moves task pid (0 = caller) into the group. */
+int cb_memcg_enter(struct cb_memcg *m, pid_t pid);
+/* memory.stat, memory.events (v2) / memory.failcnt (v1), memory.pressure (v2 some/full avg10 and
+ * total) as "memcg.<name>" entries, for deltas with cb_vmstat_delta. */
+int cb_memcg_snap(struct cb_memcg *m, struct cb_vmstat *out);
+/* Moves the caller back to its original group and removes the group now. */
+int cb_memcg_destroy(struct cb_memcg *m);
+
+#endif

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Swap backings and scenarios on real swap (the zram device each instance sets up), exact
+# outcomes on this kernel (6.18), 4 MiB = 1024 pages; and the machine left with the swap devices,
+# zram sizes and memory cgroups it had before.
+source "$(dirname "$0")/lib.sh"
+N=1024
+
+if ! is_root; then
+	skip all "needs root (swap set-up, pagemap PFNs)"
+	exit 0
+fi
+
+# Swap devices, every zram device's size, the memory cgroups below this process's own.
+machine_state() {
+	tail -n +2 /proc/swaps | awk '{print $1}' | sort
+	for d in /sys/block/zram*; do [ -e "$d/disksize" ] && echo "$d $(cat "$d/disksize")"; done
+	local cg
+	cg=$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
+	[ -n "$cg" ] && [ -d "/sys/fs/cgroup/memory$cg" ] && find "/sys/fs/cgroup/memory$cg" -mindepth 1 -type d | sort
+	ls /var/tmp/cowbench.swap 2>/dev/null
+}
+machine_state >"$TMP/before"
+
+run() { # NAME SCENARIO BACKING [options]: records into $TMP/NAME.jsonl
+	local name=$1 scn=$2 bk=$3
+	shift 3
+	"$CB" run "$scn" --backing "$bk" --size 4M --repeat 2 --warmup 0 "$@" >"$TMP/$name.jsonl" 2>"$TMP/$name.err"
+}
+
+run swapin swapin_write swapped
+if jq -e 'select(.status == "skip")' "$TMP/swapin.jsonl" >/dev/null 2>&1; then
+	skip all "no swap possible here: $(jq -r .reason "$TMP/swapin.jsonl" | head -1)"
+	exit 0
+fi
+# Pageout + read: N major faults; the swap entry was exclusive, so the page came back writable.
+expect_all swapin_write_read_major_faults ".status == \"ok\" and .extra.read_major_faults == $N" "$TMP/swapin.jsonl"
+expect_all swapin_write_nofault ".cow.nofault == $N and .cow.copy == 0 and .cow.reuse == 0 and .cow.swapin == 0" "$TMP/swapin.jsonl"
+expect_all swapin_write_swap_recorded '.swap | test("^zram ")' "$TMP/swapin.jsonl"
+
+# Written while in the swap cache, unmapped: one fault per page maps the swap-cache page itself
+# (no page allocated).
+run swapcache swapcache_write swapcache
+expect_all swapcache_write_swapin ".status == \"ok\" and .cow.swapin == $N and .cow.copy == 0 and .cow.first_touch == 0" "$TMP/swapcache.jsonl"
+expect_all swapcache_write_no_alloc '.counters["kmem:mm_page_alloc"] == 0 and .counters["page-faults"] == '$N "$TMP/swapcache.jsonl"
+
+# Swap entries shared by fork: the child's writes copy; after it exits the parent's swap entries
+# are its own: its writes reuse (one page comes back already writable on this kernel) and no
+# written page is left in the swap cache.
+run fork swap_fork swapped
+expect_all swap_fork_child_copies ".status == \"ok\" and .cow.copy == $N and .cow.reuse == 0" "$TMP/fork.jsonl"
+expect_all swap_fork_parent_reuses ".extra.parent_copy == 0 and .extra.parent_reuse + .extra.parent_nofault == $N and .extra.parent_reuse >= $N - 1" "$TMP/fork.jsonl"
+expect_all swap_fork_swapcache_freed '.extra.parent_swapcache_after == 0' "$TMP/fork.jsonl"
+
+# Large folios paged out whole (4 MiB = 2 THPs or 64 folios of 64 KiB); 64 KiB ones swap back
+# in whole too (one major fault per folio); the writes after the read-back take no fault.
+if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-2048kB ]; then
+	run thp swapin_write swapped_thp
+	expect_all swapped_thp_whole ".status == \"ok\" and .extra.swpout == 2 and .extra.swpout_fallback == 0 and .cow.nofault == $N" "$TMP/thp.jsonl"
+else
+	skip swapped_thp_whole "no PMD THP in this kernel"
+fi
+if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
+	run mthp swapin_write swapped_mthp_64K
+	expect_all swapped_mthp_whole ".status == \"ok\" and .extra.swpout == 64 and .extra.swpout_fallback == 0 and .extra.read_major_faults == 64 and .cow.nofault == $N" "$TMP/mthp.jsonl"
+else
+	skip swapped_mthp_whole "no 64 KiB mTHP in this kernel"
+fi
+
+# Without swap the swap backings are a skip with the reason, never a figure.
+run noswap swapin_write swapped --swap none
+expect_all no_swap_skips '.status == "skip" and (.reason | length > 0) and .cow == null' "$TMP/noswap.jsonl"
+# Swap backings are not in "all": a scenario without them rejects them.
+if "$CB" run cow_reuse --backing swapped --size 4M >/dev/null 2>&1; then
+	fail swap_backing_rejected "cow_reuse accepted --backing swapped"
+else
+	ok swap_backing_rejected
+fi
+
+machine_state >"$TMP/after"
+if cmp -s "$TMP/before" "$TMP/after"; then
+	ok machine_left_as_found
+else
+	fail machine_left_as_found "before/after differ: $(diff "$TMP/before" "$TMP/after" | tr '\n' ' ')"
+fi
