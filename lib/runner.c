@@ -48,6 +48,7 @@ static int cb_pass_run(const struct cb_scenario *s, struct cb_ctx *ctx, enum cb_
 	res->status = CB_OK;
 	ctx->pass = kind;
 	ctx->expect_mapcount = 0;
+	ctx->order = NULL;
 	ctx->child = 0;
 	ctx->align = 0;
 	if (cb_cpu_pin(ctx, ctx->cpu))

@@ -330,15 +330,20 @@ static int cb_region_swapout(struct cb_ctx *ctx, struct cb_region *r)
 	return 0;
 }
 
-int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+void cb_region_fill_data(struct cb_region *r, uint64_t tag)
 {
-	int ret;
-
 	for (size_t i = 0; i < r->pages; i++) {
 		/* Non-zero data: zero-filled pages take shortcuts (zero page, swap skips them). */
 		memset(r->addr + i * r->stride, CB_FILL_BYTE, cb_page_size);
 		*cb_page_word(r, i, 0) = tag ^ i;
 	}
+}
+
+int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+{
+	int ret;
+
+	cb_region_fill_data(r, tag);
 	ret = cb_region_shape(ctx, r, tag);
 	if (ret)
 		return ret;
@@ -521,9 +526,10 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	/* One timestamp per op, chained: each interval holds one write plus the previous op's
 	 * histogram update (a few ns), which halves the timer's cost against a start/stop pair. */
 	for (size_t i = 0; i < r->pages; i++) {
+		size_t p = ctx->order ? ctx->order[i] : i;
 		uint64_t now;
 
-		*(volatile uint64_t *)cb_page_word(r, i, 0) = tag ^ i;
+		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
 		now = cb_timer_ticks();
 		cb_hist_add(h, cb_timer_ns(now - prev));
 		prev = now;
@@ -553,11 +559,19 @@ static int cb_measure_precheck(struct cb_ctx *ctx, const uint64_t *raw, uint64_t
 			bad++;
 		if (ctx->expect_mapcount == CB_EXPECT_SWAPPED && !e.swapped)
 			bad++;
+		if (ctx->expect_mapcount == CB_EXPECT_EXCLUSIVE && !e.present && !e.swapped)
+			bad++;
 		if (ctx->expect_mapcount > 0 && !e.present)
 			bad++;
 	}
 	if (zero_pfn) {
 		ret = cb_ctx_skip(ctx, "pagemap shows no PFNs (needs CAP_SYS_ADMIN): cannot classify COW");
+		goto free_words;
+	}
+	if (ctx->expect_mapcount == CB_EXPECT_EXCLUSIVE) {
+		if (bad)
+			cb_ctx_skip(ctx, "%zu of %zu pages neither resident nor swapped before the write", bad, n);
+		ret = 0;
 		goto free_words;
 	}
 	if (ctx->expect_mapcount == CB_EXPECT_SWAPPED) {
@@ -642,10 +656,11 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	cb_vmstat_snap(&vs[0]);
 	cb_counters_enable(&res->counters);
 	for (size_t i = 0; i < n; i++) {
+		size_t p = ctx->order ? ctx->order[i] : i;
 		uint64_t f0 = cb_faultctr_read(fc);
 
-		*(volatile uint64_t *)cb_page_word(r, i, 0) = tag ^ i;
-		faults[i] = (uint32_t)(cb_faultctr_read(fc) - f0);
+		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
+		faults[p] = (uint32_t)(cb_faultctr_read(fc) - f0);
 	}
 	cb_counters_disable(&res->counters);
 	cb_counters_read(&res->counters);

@@ -79,6 +79,8 @@ struct cb_pass_result {
 };
 
 #define CB_EXPECT_SWAPPED (-1)
+/* Every page either resident or a swap entry, this process's only (memory pressure). */
+#define CB_EXPECT_EXCLUSIVE (-2)
 
 /* What a scenario sees of the instance it runs in. */
 struct cb_ctx {
@@ -93,6 +95,8 @@ struct cb_ctx {
 	enum cb_pass_kind pass;
 	/* Mapcount every page must have right before the measured writes (0: not present yet);
 	 * otherwise the pages were not shared as the scenario intended and the pass is `skip`. */
+	/* The order of the measured writes: a permutation of [0, pages), or NULL for 0, 1, 2, ... */
+	const size_t *order;
 	int expect_mapcount;        /* CB_EXPECT_SWAPPED: every page a swap entry (swap backings) */
 	struct cb_pass_result *res; /* shared with forked children */
 	/* private to lib: child synchronisation */
@@ -126,6 +130,9 @@ void cb_region_unmap(struct cb_region *r);
  * then turns it into the backing (PTE-maps THPs for thp_pte, keeps one PTE per THP for
  * thp_single_pte) and verifies it with cb_region_check. */
 int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
+/* Only the data part of cb_region_fill: no shaping, no check (pages may be swapped out at once
+ * under a memory limit). */
+void cb_region_fill_data(struct cb_region *r, uint64_t tag);
 /* Verifies the backing is what was asked for: every measured page present, in folios of the
  * backing's size (kpageflags), PMD-mapped or not (smaps AnonHugePages). Otherwise skip, naming
  * the folio sizes obtained and the fallback counters. */

@@ -1,0 +1,159 @@
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb.h"
+#include "pressure.h"
+#include "swap.h"
+#include "sysfs.h"
+
+#define OLD 0x9e559e5500000000ull
+#define NEW 0x9e55e11100000000ull
+
+/* Fisher-Yates with a fixed-seed xorshift: the same order on every run and kernel. */
+static size_t *cb_pressure_order(size_t n)
+{
+	size_t *order = malloc(n * sizeof(*order));
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	if (!order)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j, t;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (size_t)(x % (i + 1));
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	return order;
+}
+
+/* orig_data_size / compr_data_size of the zram device swapped on, 0 when none. */
+static double cb_zram_ratio(void)
+{
+	char line[512], dev[64], path[128], buf[256];
+	unsigned long long orig, compr;
+	double ratio = 0;
+	FILE *f = fopen("/proc/swaps", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "/dev/%63s", dev) != 1 || strncmp(dev, "zram", 4) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/mm_stat", dev);
+		if (cb_sysfs_read(path, buf, sizeof(buf)) > 0 && sscanf(buf, "%llu %llu", &orig, &compr) == 2 &&
+		    compr)
+			ratio = (double)orig / (double)compr;
+		break;
+	}
+	fclose(f);
+	return ratio;
+}
+
+static void cb_pressure_extras(struct cb_ctx *ctx, const struct cb_vmstat *d)
+{
+	/* v1 and v2 names for the same things; the first present wins. */
+	static const char *const want[][2] = {
+		{ "memcg.pgmajfault", "pgmajfault" },
+		{ "memcg.workingset_refault_anon", "workingset_refault_anon" },
+		{ "memcg.pgscan", "pgscan" },
+		{ "memcg.pgsteal", "pgsteal" },
+		{ "memcg.failcnt", "failcnt" },
+		{ "memcg.pressure.some.total_us", "psi_some_us" },
+	};
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(want); i++)
+		for (int k = 0; k < d->n; k++)
+			if (strcmp(d->e[k].name, want[i][0]) == 0)
+				cb_ctx_extra(ctx, want[i][1], (double)d->e[k].v);
+}
+
+static int cb_pressure_child(struct cb_ctx *ctx, struct cb_memcg *m)
+{
+	struct cb_vmstat *vs = calloc(3, sizeof(*vs));
+	struct cb_region r;
+	int ret;
+
+	if (!vs)
+		return cb_ctx_error(ctx, "calloc", -ENOMEM);
+	ret = cb_memcg_enter(m, 0);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "cgroup.procs", ret);
+		goto free_vmstat;
+	}
+	ret = cb_region_map(ctx, &r);
+	if (ret || ctx->res->status)
+		goto free_vmstat;
+	cb_region_fill_data(&r, OLD);
+	cb_memcg_snap(m, &vs[0]);
+	ctx->expect_mapcount = CB_EXPECT_EXCLUSIVE;
+	ret = cb_measure_writes(ctx, &r, NEW);
+	cb_memcg_snap(m, &vs[1]);
+	if (!ret && ctx->pass == CB_PASS_COUNTING) {
+		cb_vmstat_delta(&vs[0], &vs[1], &vs[2]);
+		cb_pressure_extras(ctx, &vs[2]);
+		cb_ctx_extra(ctx, "zram_compression_ratio", cb_zram_ratio());
+	}
+	if (!ret)
+		ret = cb_region_verify(ctx, &r, NEW, false, "writer under pressure");
+	cb_region_unmap(&r);
+free_vmstat:
+	free(vs);
+	return ret;
+}
+
+int cb_pressure_run(struct cb_ctx *ctx, int percent, bool random)
+{
+	struct cb_memcg m;
+	size_t *order = NULL;
+	char why[256];
+	pid_t pid;
+	int ret, cret;
+
+	ret = cb_memcg_create(&m, "pressure", why, sizeof(why));
+	if (ret)
+		return cb_ctx_skip(ctx, "no memory cgroup: %s", why);
+	ret = cb_memcg_limit(&m, ctx->size / 100 * (size_t)percent, 0, SIZE_MAX);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "memory cgroup limit", ret);
+		goto destroy;
+	}
+	if (random) {
+		order = cb_pressure_order(ctx->pages);
+		if (!order) {
+			ret = cb_ctx_error(ctx, "malloc", -ENOMEM);
+			goto destroy;
+		}
+		ctx->order = order;
+	}
+	if (ctx->pass == CB_PASS_COUNTING)
+		cb_ctx_extra(ctx, "limit_percent", percent);
+	/* The workload runs in the group, the runner not: it must be able to remove the group. */
+	pid = cb_child_fork(ctx);
+	if (pid < 0) {
+		ret = pid;
+		goto free_order;
+	}
+	if (pid == 0)
+		cb_child_exit(ctx, cb_pressure_child(ctx, &m));
+	cret = cb_child_wait(ctx);
+	if (!ret)
+		ret = cret;
+free_order:
+	ctx->order = NULL;
+	free(order);
+destroy:
+	cret = cb_memcg_destroy(&m);
+	if (!ret && cret)
+		ret = cb_ctx_error(ctx, "rmdir(memory cgroup)", cret);
+	return ret;
+}

@@ -1,0 +1,18 @@
+/* Memory pressure: a workload in a memory cgroup limited below its working set. */
+#ifndef CB_PRESSURE_H
+#define CB_PRESSURE_H
+
+#include <stdbool.h>
+
+#include "scenario.h"
+
+/*
+ * One pass: a child in a new memory cgroup limited to percent % of the region fills the region
+ * (pushing the rest to swap), then writes every page once, in order or in a fixed pseudo-random
+ * order (the same on every kernel): the measured writes (major faults, swap-ins, reclaim). Memcg
+ * stat deltas (major faults, refaults, scans, steals) and the zram compression ratio go into the
+ * record's extras. Skips when no memory cgroup can be made.
+ */
+int cb_pressure_run(struct cb_ctx *ctx, int percent, bool random);
+
+#endif

@@ -1,0 +1,37 @@
+# Memory pressure: a workload in a memory cgroup limited below its working set really swaps, the
+# figures are recorded, and the cgroup and the swap device are gone afterwards.
+. "$(dirname "$0")/lib.sh"
+
+if ! is_root; then skip pressure "needs root"; exit 0; fi
+if [ -n "$(tail -n +2 /proc/swaps)" ]; then skip pressure "swap is already on: the test checks the suite's own"; exit 0; fi
+mine=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' /proc/self/cgroup)
+groups() { find "/sys/fs/cgroup/memory$mine" -mindepth 1 -type d 2>/dev/null | wc -l; }
+groups_before=$(groups)
+SIZE=8M
+PAGES=$((8 * 1024 * 1024 / $(getconf PAGESIZE)))
+
+for s in pressure_seq_25 pressure_seq_50 pressure_seq_75 pressure_rand_50; do
+	"$CB" run $s --size $SIZE --repeat 1 --warmup 0 --out "$TMP/$s.jsonl" 2>"$TMP/$s.err"
+	if grep -q '"status":"skip"' "$TMP/$s.jsonl" && grep -q 'no memory cgroup' "$TMP/$s.jsonl"; then
+		skip "$s" "$(jq -r .reason "$TMP/$s.jsonl")"
+		continue
+	fi
+	expect "${s}_ok" '.status == "ok" and (.swap | test("^zram "))' "$TMP/$s.jsonl"
+	# Below its working set the process must swap: pages go out and come back with major faults.
+	expect "${s}_swaps" '.counters["major-faults"] > 0 and .vmstat_delta.pswpin > 0 and .vmstat_delta.pswpout > 0 and .extra.pgmajfault > 0' "$TMP/$s.jsonl"
+	expect "${s}_limit" ".extra.limit_percent == ${s##*_} and .extra.zram_compression_ratio > 1" "$TMP/$s.jsonl"
+	# Every page written once; the task's own bookkeeping is under the limit too, so the task's
+	# fault counters can exceed the faults taken by the measured writes themselves.
+	expect "${s}_every_page_written" ".ops == $PAGES and .faults.total > 0 and (.cow | .copy + .reuse + .nofault + .swapin + .first_touch + .unmapped_after) >= $PAGES" "$TMP/$s.jsonl"
+done
+# A tighter limit swaps more: 25 % takes more major faults than 75 %.
+if [ -s "$TMP/pressure_seq_25.jsonl" ] && [ -s "$TMP/pressure_seq_75.jsonl" ]; then
+	a=$(jq '.counters["major-faults"]' "$TMP/pressure_seq_25.jsonl")
+	b=$(jq '.counters["major-faults"]' "$TMP/pressure_seq_75.jsonl")
+	if [ "$a" -gt "$b" ]; then ok tighter_limit_more_faults; else fail tighter_limit_more_faults "25 %: $a, 75 %: $b"; fi
+fi
+if [ -z "$(tail -n +2 /proc/swaps)" ] && [ "$(groups)" = "$groups_before" ] && [ ! -e /run/cowbench/journal ]; then
+	ok machine_left_as_found
+else
+	fail machine_left_as_found "swaps: $(tail -n +2 /proc/swaps | awk '{print $1}'), groups $(groups) (was $groups_before)"
+fi
