@@ -3,7 +3,7 @@
 
 static int pressure_rand_50_run(struct cb_ctx *ctx)
 {
-	return cb_pressure_run(ctx, 50, true);
+	return cb_pressure_run(ctx, 50, true, false);
 }
 
 static const struct cb_scenario pressure_rand_50 = {

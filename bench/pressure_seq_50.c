@@ -3,7 +3,7 @@
 
 static int pressure_seq_50_run(struct cb_ctx *ctx)
 {
-	return cb_pressure_run(ctx, 50, false);
+	return cb_pressure_run(ctx, 50, false, false);
 }
 
 static const struct cb_scenario pressure_seq_50 = {

@@ -3,7 +3,7 @@
 
 static int pressure_seq_75_run(struct cb_ctx *ctx)
 {
-	return cb_pressure_run(ctx, 75, false);
+	return cb_pressure_run(ctx, 75, false, false);
 }
 
 static const struct cb_scenario pressure_seq_75 = {

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cb.h"
 #include "pressure.h"
 #include "swap.h"
 #include "sysfs.h"
+#include "timer.h"
 
 #define OLD 0x9e559e5500000000ull
 #define NEW 0x9e55e11100000000ull
@@ -77,26 +79,56 @@ static void cb_pressure_extras(struct cb_ctx *ctx, const struct cb_vmstat *d)
 				cb_ctx_extra(ctx, want[i][1], (double)d->e[k].v);
 }
 
-static int cb_pressure_child(struct cb_ctx *ctx, struct cb_memcg *m)
+/* Re-reads every page in the measured order after the writes: its time per page (timing pass)
+ * and the major faults it took (counting pass). */
+static void cb_pressure_reread(struct cb_ctx *ctx, struct cb_region *r)
+{
+	struct rusage ru0, ru1;
+	uint64_t t0, sum = 0;
+
+	getrusage(RUSAGE_SELF, &ru0);
+	t0 = cb_clock_ns();
+	for (size_t i = 0; i < r->pages; i++) {
+		size_t p = ctx->order ? ctx->order[i] : i;
+
+		sum += *(volatile uint64_t *)(r->addr + p * r->stride);
+	}
+	if (ctx->pass == CB_PASS_TIMING)
+		cb_ctx_extra(ctx, "reread_ns_per_page", (double)(cb_clock_ns() - t0) / (double)r->pages);
+	getrusage(RUSAGE_SELF, &ru1);
+	if (ctx->pass == CB_PASS_COUNTING)
+		cb_ctx_extra(ctx, "reread_major_faults", (double)(ru1.ru_majflt - ru0.ru_majflt));
+	(void)sum;
+}
+
+/* The writer: the child itself, or (cow) a grandchild forked after the fill, writing pages it
+ * shares with the child while reclaim runs in the same group. */
+static int cb_pressure_write(struct cb_ctx *ctx, struct cb_memcg *m, struct cb_region *r, bool cow)
 {
 	struct cb_vmstat *vs = calloc(3, sizeof(*vs));
-	struct cb_region r;
+	pid_t pid = 0;
 	int ret;
 
 	if (!vs)
 		return cb_ctx_error(ctx, "calloc", -ENOMEM);
-	ret = cb_memcg_enter(m, 0);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "cgroup.procs", ret);
-		goto free_vmstat;
+	if (cow) {
+		pid = cb_child_fork(ctx);
+		if (pid < 0) {
+			ret = pid;
+			goto free_vmstat;
+		}
+		if (pid > 0) {
+			/* The child keeps the pages (resident or as swap entries) until the writer is done. */
+			ret = cb_child_wait(ctx);
+			if (!ret)
+				ret = cb_region_verify(ctx, r, OLD, false, "parent of the COW writer");
+			goto free_vmstat;
+		}
 	}
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status)
-		goto free_vmstat;
-	cb_region_fill_data(&r, OLD);
 	cb_memcg_snap(m, &vs[0]);
+	/* Resident or a swap entry: under a limit either may hold for any page. */
 	ctx->expect_mapcount = CB_EXPECT_EXCLUSIVE;
-	ret = cb_measure_writes(ctx, &r, NEW);
+	ret = cb_measure_writes(ctx, r, NEW);
 	cb_memcg_snap(m, &vs[1]);
 	if (!ret && ctx->pass == CB_PASS_COUNTING) {
 		cb_vmstat_delta(&vs[0], &vs[1], &vs[2]);
@@ -104,14 +136,34 @@ static int cb_pressure_child(struct cb_ctx *ctx, struct cb_memcg *m)
 		cb_ctx_extra(ctx, "zram_compression_ratio", cb_zram_ratio());
 	}
 	if (!ret)
-		ret = cb_region_verify(ctx, &r, NEW, false, "writer under pressure");
-	cb_region_unmap(&r);
+		cb_pressure_reread(ctx, r);
+	if (!ret)
+		ret = cb_region_verify(ctx, r, NEW, false, cow ? "COW writer under pressure" : "writer under pressure");
 free_vmstat:
 	free(vs);
+	if (cow && pid == 0)
+		cb_child_exit(ctx, ret);
 	return ret;
 }
 
-int cb_pressure_run(struct cb_ctx *ctx, int percent, bool random)
+static int cb_pressure_child(struct cb_ctx *ctx, struct cb_memcg *m, bool cow)
+{
+	struct cb_region r;
+	int ret;
+
+	ret = cb_memcg_enter(m, 0);
+	if (ret)
+		return cb_ctx_error(ctx, "cgroup.procs", ret);
+	ret = cb_region_map(ctx, &r);
+	if (ret || ctx->res->status)
+		return ret;
+	cb_region_fill_data(&r, OLD);
+	ret = cb_pressure_write(ctx, m, &r, cow);
+	cb_region_unmap(&r);
+	return ret;
+}
+
+int cb_pressure_run(struct cb_ctx *ctx, int percent, bool random, bool cow)
 {
 	struct cb_memcg m;
 	size_t *order = NULL;
@@ -144,7 +196,7 @@ int cb_pressure_run(struct cb_ctx *ctx, int percent, bool random)
 		goto free_order;
 	}
 	if (pid == 0)
-		cb_child_exit(ctx, cb_pressure_child(ctx, &m));
+		cb_child_exit(ctx, cb_pressure_child(ctx, &m, cow));
 	cret = cb_child_wait(ctx);
 	if (!ret)
 		ret = cret;

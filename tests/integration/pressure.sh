@@ -10,7 +10,7 @@ groups_before=$(groups)
 SIZE=8M
 PAGES=$((8 * 1024 * 1024 / $(getconf PAGESIZE)))
 
-for s in pressure_seq_25 pressure_seq_50 pressure_seq_75 pressure_rand_50; do
+for s in pressure_seq_25 pressure_seq_50 pressure_seq_75 pressure_rand_50 pressure_cow; do
 	"$CB" run $s --size $SIZE --repeat 1 --warmup 0 --out "$TMP/$s.jsonl" 2>"$TMP/$s.err"
 	if grep -q '"status":"skip"' "$TMP/$s.jsonl" && grep -q 'no memory cgroup' "$TMP/$s.jsonl"; then
 		skip "$s" "$(jq -r .reason "$TMP/$s.jsonl")"
@@ -19,7 +19,11 @@ for s in pressure_seq_25 pressure_seq_50 pressure_seq_75 pressure_rand_50; do
 	expect "${s}_ok" '.status == "ok" and (.swap | test("^zram "))' "$TMP/$s.jsonl"
 	# Below its working set the process must swap: pages go out and come back with major faults.
 	expect "${s}_swaps" '.counters["major-faults"] > 0 and .vmstat_delta.pswpin > 0 and .vmstat_delta.pswpout > 0 and .extra.pgmajfault > 0' "$TMP/$s.jsonl"
-	expect "${s}_limit" ".extra.limit_percent == ${s##*_} and .extra.zram_compression_ratio > 1" "$TMP/$s.jsonl"
+	pct=${s##*_}
+	[ "$pct" = cow ] && pct=50
+	expect "${s}_limit" ".extra.limit_percent == $pct and .extra.zram_compression_ratio > 1" "$TMP/$s.jsonl"
+	# The set is re-read after the writes, and under the limit that faults pages back in too.
+	expect "${s}_reread" '.extra.reread_major_faults > 0 and .extra_timed.reread_ns_per_page > 0' "$TMP/$s.jsonl"
 	# Every page written once; the task's own bookkeeping is under the limit too, so the task's
 	# fault counters can exceed the faults taken by the measured writes themselves.
 	expect "${s}_every_page_written" ".ops == $PAGES and .faults.total > 0 and (.cow | .copy + .reuse + .nofault + .swapin + .first_touch + .unmapped_after) >= $PAGES" "$TMP/$s.jsonl"
@@ -34,4 +38,8 @@ if [ -z "$(tail -n +2 /proc/swaps)" ] && [ "$(groups)" = "$groups_before" ] && [
 	ok machine_left_as_found
 else
 	fail machine_left_as_found "swaps: $(tail -n +2 /proc/swaps | awk '{print $1}'), groups $(groups) (was $groups_before)"
+fi
+# COW under pressure: the writer's pages are shared with its parent, so none can be reused.
+if [ -s "$TMP/pressure_cow.jsonl" ] && grep -q '"status":"ok"' "$TMP/pressure_cow.jsonl"; then
+	expect pressure_cow_copies '.cow.copy > 0 and .cow.reuse <= 1' "$TMP/pressure_cow.jsonl"
 fi
