@@ -129,7 +129,7 @@ static const struct cb_scenario pin_iouring = {
 		       "child writes (extra.child_write_faults)",
 	.op = "the parent's first write to a pinned page after fork",
 	.invalid_if = "io_uring unavailable or disabled (skip); pages mapped more than once before the parent's writes",
-	.backings = "base thp thp_pte mthp",
+	.backings = "base thp thp_pte mthp swapped",
 	.needs = CB_NEED_PRIV,
 	.run = pin_iouring_run,
 };

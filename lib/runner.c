@@ -174,7 +174,7 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		goto pop_settings;
 	}
 	/* Swap the instance sets up is taken down with its settings scope. */
-	if (s->needs & CB_NEED_SWAP) {
+	if ((s->needs & CB_NEED_SWAP) || ctx.bk.swap) {
 		/* Twice the region, at least 64 MiB: swap-cache folios keep their slots a while. */
 		size_t dflt = 2 * o->size > (64ull << 20) ? 2 * o->size : 64ull << 20;
 		struct cb_swap_conf sc = { .size = o->swap_size ? o->swap_size : dflt, .priority = 32767 };

@@ -117,3 +117,14 @@ if cc -o "$TMP/nouring" "$TMP/nouring.c" 2>"$TMP/nouring.err"; then
 else
 	skip iouring_enosys_skips "cannot build the seccomp helper: $(head -c 200 "$TMP/nouring.err")"
 fi
+
+# io_uring on swapped-out pages: registering the buffers swaps them in and pins them; fork then
+# copies them eagerly like resident ones.
+if is_root; then
+	"$CB" run pin_iouring --backing swapped --size 4M --repeat 1 --warmup 0 --out "$TMP/iouring_swapped.jsonl" 2>/dev/null
+	if jq -e '.status == "skip"' "$TMP/iouring_swapped.jsonl" >/dev/null; then
+		skip iouring_swapped "$(jq -r .reason "$TMP/iouring_swapped.jsonl")"
+	else
+		expect iouring_swapped_eager_copy '.status == "ok" and .extra.eager_copied_pages == 1024 and .cow.nofault == 1024 and .faults.total == 0' "$TMP/iouring_swapped.jsonl"
+	fi
+fi
