@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "settings.h"
+#include "opts.h"
 #include "swap.h"
 #include "sysfs.h"
 
@@ -356,21 +357,6 @@ int cb_swap_setup(const struct cb_swap_conf *c, char *why, size_t len)
 	return -EINVAL;
 }
 
-static void cb_size_short(unsigned long long bytes, char *buf, size_t len)
-{
-	static const char units[] = "KMGT";
-	int u = -1;
-
-	while (u < 3 && bytes >= 1024 && bytes % 1024 == 0) {
-		bytes /= 1024;
-		u++;
-	}
-	if (u < 0)
-		snprintf(buf, len, "%llu", bytes);
-	else
-		snprintf(buf, len, "%llu%c", bytes, units[u]);
-}
-
 void cb_swap_describe(char *buf, size_t len)
 {
 	char line[512], name[256], type[32], path[300], val[256], sz[32], comp[40];
@@ -391,7 +377,7 @@ void cb_swap_describe(char *buf, size_t len)
 			if (cb_sysfs_read(path, val, sizeof(val)) < 0 ||
 			    cb_sysfs_selected(val, comp, sizeof(comp)) <= 0)
 				snprintf(comp, sizeof(comp), "?");
-			cb_size_short(kib << 10, sz, sizeof(sz));
+			cb_size_format((size_t)kib << 10, sz, sizeof(sz));
 			off += (size_t)snprintf(buf + off, len - off, "%szram %s %s %s prio %d", off ? "; " : "", name,
 						sz, comp, prio);
 		} else {
@@ -400,7 +386,7 @@ void cb_swap_describe(char *buf, size_t len)
 			/* A file's own size, not the usable part /proc/swaps gives (less the header page). */
 			if (strcmp(type, "file") == 0 && stat(name, &st) == 0)
 				kib = (unsigned long long)st.st_size >> 10;
-			cb_size_short(kib << 10, sz, sizeof(sz));
+			cb_size_format((size_t)kib << 10, sz, sizeof(sz));
 			off += (size_t)snprintf(buf + off, len - off, "%s%s %s %s prio %d", off ? "; " : "",
 						strcmp(type, "file") == 0 ? "file" : "partition", name, sz, prio);
 		}
