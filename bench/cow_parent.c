@@ -10,11 +10,8 @@ static int cow_parent_run(struct cb_ctx *ctx)
 	pid_t pid;
 	int ret, child_ret;
 
-	ret = cb_region_map(ctx, &r);
-	if (ret)
-		return ret;
-	ret = cb_region_fill(ctx, &r, OLD);
-	if (ret)
+	ret = cb_region_setup(ctx, &r, OLD);
+	if (ret || ctx->res->status)
 		goto unmap;
 	pid = cb_child_fork(ctx);
 	if (pid < 0) {

@@ -13,8 +13,8 @@ static int cow_reuse_remote_run(struct cb_ctx *ctx)
 	int ret;
 
 	ret = cb_region_map(ctx, &r);
-	if (ret)
-		return ret;
+	if (ret || ctx->res->status)
+		goto unmap;
 	ret = cb_cpu_pin(ctx, ctx->other_cpu);
 	if (ret)
 		goto unmap;

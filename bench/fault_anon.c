@@ -9,8 +9,8 @@ static int fault_anon_run(struct cb_ctx *ctx)
 	int ret;
 
 	ret = cb_region_map(ctx, &r);
-	if (ret)
-		return ret;
+	if (ret || ctx->res->status)
+		goto unmap;
 	ctx->expect_mapcount = 0;
 	ret = cb_measure_writes(ctx, &r, TAG);
 	/* The first touch is what populates the backing: check it got the folios it asked for. */
@@ -18,6 +18,7 @@ static int fault_anon_run(struct cb_ctx *ctx)
 		ret = cb_region_check(ctx, &r);
 	if (!ret)
 		ret = cb_region_verify(ctx, &r, TAG, true, "writer");
+unmap:
 	cb_region_unmap(&r);
 	return ret;
 }

@@ -24,10 +24,7 @@ static int fork_run(struct cb_ctx *ctx)
 	uint64_t t0;
 	int ret;
 
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status)
-		goto unmap;
-	ret = cb_region_fill(ctx, &r, TAG);
+	ret = cb_region_setup(ctx, &r, TAG);
 	if (ret || ctx->res->status)
 		goto unmap;
 	t0 = cb_clock_ns();

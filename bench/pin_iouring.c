@@ -20,10 +20,13 @@
 static int pin_iouring_child(struct cb_ctx *ctx, struct cb_region *r, const uint64_t *parent_pfns)
 {
 	uint64_t *pfns = calloc(r->pages, sizeof(*pfns)), faults = 0;
-	int fc, ret;
+	uint32_t *page_faults = calloc(r->pages, sizeof(*page_faults));
+	int ret;
 
-	if (!pfns)
-		return cb_ctx_error(ctx, "calloc", -ENOMEM);
+	if (!pfns || !page_faults) {
+		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
+		goto free_pfns;
+	}
 	ret = cb_pin_pfns(r->addr, r->stride, r->pages, pfns);
 	if (ret) {
 		cb_ctx_error(ctx, "pread(pagemap)", ret);
@@ -34,18 +37,11 @@ static int pin_iouring_child(struct cb_ctx *ctx, struct cb_region *r, const uint
 	ret = cb_region_verify(ctx, r, OLD, false, "child after fork");
 	if (ret || ctx->res->status)
 		goto free_pfns;
-	fc = cb_faultctr_open();
-	if (fc < 0) {
-		ret = cb_ctx_error(ctx, "perf_event_open(page-faults)", fc);
+	ret = cb_region_write_faults(ctx, r, CHILD, page_faults);
+	if (ret)
 		goto free_pfns;
-	}
-	for (size_t i = 0; i < r->pages; i++) {
-		uint64_t f0 = cb_faultctr_read(fc);
-
-		*(volatile uint64_t *)(r->addr + i * r->stride) = CHILD ^ i;
-		faults += cb_faultctr_read(fc) - f0;
-	}
-	close(fc);
+	for (size_t i = 0; i < r->pages; i++)
+		faults += page_faults[i];
 	if (ctx->pass == CB_PASS_COUNTING)
 		cb_ctx_extra(ctx, "child_write_faults", (double)faults);
 	ret = cb_region_verify(ctx, r, CHILD, false, "child after its writes");
@@ -57,6 +53,7 @@ static int pin_iouring_child(struct cb_ctx *ctx, struct cb_region *r, const uint
 		ret = cb_child_hold(ctx);
 free_pfns:
 	free(pfns);
+	free(page_faults);
 	return ret;
 }
 
@@ -69,10 +66,7 @@ static int pin_iouring_run(struct cb_ctx *ctx)
 	pid_t pid;
 	int ret, cret;
 
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status)
-		goto unmap;
-	ret = cb_region_fill(ctx, &r, OLD);
+	ret = cb_region_setup(ctx, &r, OLD);
 	if (ret || ctx->res->status)
 		goto unmap;
 	ret = cb_pin_uring_register(&u, r.addr, r.len, why, sizeof(why));

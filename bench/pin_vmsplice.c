@@ -96,10 +96,7 @@ static int pin_vmsplice_run(struct cb_ctx *ctx)
 	pid_t pid;
 	int ret, cret;
 
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status)
-		goto unmap;
-	ret = cb_region_fill(ctx, &r, OLD);
+	ret = cb_region_setup(ctx, &r, OLD);
 	if (ret || ctx->res->status)
 		goto unmap;
 	pid = cb_child_fork(ctx);

@@ -45,8 +45,9 @@ static int swap_fork_parent(struct cb_ctx *ctx, struct cb_region *r)
 {
 	uint64_t *pm0 = calloc(r->pages, 8), *pm1 = calloc(r->pages, 8), *flags = calloc(r->pages, 8);
 	uint32_t *faults = calloc(r->pages, sizeof(*faults));
-	size_t reuse = 0, copy = 0, nofault = 0, cached = 0, bad;
-	int pm = -1, fc = -1, ret;
+	struct cb_cow_counts cc;
+	size_t cached = 0, bad;
+	int pm = -1, ret;
 
 	if (!pm0 || !pm1 || !flags || !faults) {
 		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
@@ -67,31 +68,19 @@ static int swap_fork_parent(struct cb_ctx *ctx, struct cb_region *r)
 		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
 		goto close_pagemap;
 	}
-	fc = cb_faultctr_open();
-	if (fc < 0) {
-		ret = cb_ctx_error(ctx, "perf_event_open(page-faults)", fc);
+	ret = cb_region_write_faults(ctx, r, PARENT, faults);
+	if (ret)
 		goto close_pagemap;
-	}
-	for (size_t i = 0; i < r->pages; i++) {
-		uint64_t f0 = cb_faultctr_read(fc);
-
-		*(volatile uint64_t *)(r->addr + i * r->stride) = PARENT ^ i;
-		faults[i] = (uint32_t)(cb_faultctr_read(fc) - f0);
-	}
-	close(fc);
 	ret = cb_pagemap_read(pm, r->addr, r->pages, pm1);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
 		goto close_pagemap;
 	}
+	cb_cow_classify(pm0, pm1, faults, r->pages, &cc);
 	for (size_t i = 0; i < r->pages; i++) {
-		struct cb_pm_entry a, b;
+		struct cb_pm_entry a;
 
-		cb_pagemap_decode(pm0[i], &b);
 		cb_pagemap_decode(pm1[i], &a);
-		nofault += b.present && a.present && !faults[i];
-		reuse += b.present && a.present && faults[i] && a.pfn == b.pfn;
-		copy += b.present && a.present && faults[i] && a.pfn != b.pfn;
 		pm1[i] = a.pfn;
 	}
 	ret = cb_kpage_read("/proc/kpageflags", pm1, r->pages, flags);
@@ -102,9 +91,9 @@ static int swap_fork_parent(struct cb_ctx *ctx, struct cb_region *r)
 	for (size_t i = 0; i < r->pages; i++)
 		cached += (flags[i] >> CB_KPF_SWAPCACHE) & 1;
 	if (ctx->pass == CB_PASS_COUNTING) {
-		cb_ctx_extra(ctx, "parent_reuse", (double)reuse);
-		cb_ctx_extra(ctx, "parent_copy", (double)copy);
-		cb_ctx_extra(ctx, "parent_nofault", (double)nofault);
+		cb_ctx_extra(ctx, "parent_reuse", (double)cc.reuse);
+		cb_ctx_extra(ctx, "parent_copy", (double)cc.copy);
+		cb_ctx_extra(ctx, "parent_nofault", (double)cc.nofault);
 		cb_ctx_extra(ctx, "parent_swapcache_after", (double)cached);
 	}
 	ret = cb_region_verify(ctx, r, PARENT, false, "parent after its writes");
@@ -124,10 +113,7 @@ static int swap_fork_run(struct cb_ctx *ctx)
 	pid_t pid;
 	int ret;
 
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status)
-		goto unmap;
-	ret = cb_region_fill(ctx, &r, OLD);
+	ret = cb_region_setup(ctx, &r, OLD);
 	if (ret || ctx->res->status)
 		goto unmap;
 	pid = cb_child_fork(ctx);

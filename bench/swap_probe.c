@@ -52,9 +52,7 @@ static int swap_probe_run(struct cb_ctx *ctx)
 	struct cb_region r;
 	int ret;
 
-	ret = cb_region_map(ctx, &r);
-	if (!ret && !ctx->res->status)
-		ret = cb_region_fill(ctx, &r, SWAP_PROBE_TAG);
+	ret = cb_region_setup(ctx, &r, SWAP_PROBE_TAG);
 	if (!ret && !ctx->res->status)
 		ret = cb_measure_op(ctx, &r, 0, swap_probe_pageout, NULL);
 	if (!ret && !ctx->res->status)

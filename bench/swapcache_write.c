@@ -11,10 +11,7 @@ static int swapcache_write_run(struct cb_ctx *ctx)
 	struct cb_region r;
 	int ret;
 
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status)
-		goto unmap;
-	ret = cb_region_fill(ctx, &r, OLD);
+	ret = cb_region_setup(ctx, &r, OLD);
 	if (ret || ctx->res->status)
 		goto unmap;
 	ctx->expect_mapcount = CB_EXPECT_SWAPPED;

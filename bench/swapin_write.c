@@ -52,10 +52,7 @@ static int swapin_write_run(struct cb_ctx *ctx)
 	struct cb_region r;
 	int ret;
 
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status)
-		goto unmap;
-	ret = cb_region_fill(ctx, &r, OLD);
+	ret = cb_region_setup(ctx, &r, OLD);
 	if (ret || ctx->res->status)
 		goto unmap;
 	ret = swapin_read_back(ctx, &r);

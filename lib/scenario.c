@@ -353,6 +353,16 @@ int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 	return cb_region_swapout(ctx, r);
 }
 
+int cb_region_setup(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+{
+	int ret = cb_region_map(ctx, r);
+
+	/* A skip at map time leaves no region to fill. */
+	if (ret || ctx->res->status != CB_OK)
+		return ret;
+	return cb_region_fill(ctx, r, tag);
+}
+
 /* Raw pagemap entries of the measured pages. */
 static int cb_region_pagemap(int pm, struct cb_region *r, uint64_t *raw)
 {
@@ -609,6 +619,29 @@ free_words:
 	return ret;
 }
 
+/* The counting pass's loop: each write bracketed by reads of a lone page-fault counter. */
+static void cb_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, int fc, uint32_t *faults)
+{
+	for (size_t i = 0; i < r->pages; i++) {
+		size_t p = ctx->order ? ctx->order[i] : i;
+		uint64_t f0 = cb_faultctr_read(fc);
+
+		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
+		faults[p] = (uint32_t)(cb_faultctr_read(fc) - f0);
+	}
+}
+
+int cb_region_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, uint32_t *faults)
+{
+	int fc = cb_faultctr_open();
+
+	if (fc < 0)
+		return cb_ctx_error(ctx, "perf_event_open(page-faults)", fc);
+	cb_write_faults(ctx, r, tag, fc, faults);
+	close(fc);
+	return 0;
+}
+
 static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	struct cb_pass_result *res = ctx->res;
@@ -655,13 +688,7 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	}
 	cb_vmstat_snap(&vs[0]);
 	cb_counters_enable(&res->counters);
-	for (size_t i = 0; i < n; i++) {
-		size_t p = ctx->order ? ctx->order[i] : i;
-		uint64_t f0 = cb_faultctr_read(fc);
-
-		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
-		faults[p] = (uint32_t)(cb_faultctr_read(fc) - f0);
-	}
+	cb_write_faults(ctx, r, tag, fc, faults);
 	cb_counters_disable(&res->counters);
 	cb_counters_read(&res->counters);
 	cb_vmstat_snap(&vs[1]);
@@ -823,9 +850,7 @@ int cb_measure_populated_op(struct cb_ctx *ctx, uint64_t tag, cb_op_fn op, void 
 	struct cb_region r;
 	int ret;
 
-	ret = cb_region_map(ctx, &r);
-	if (!ret && !ctx->res->status)
-		ret = cb_region_fill(ctx, &r, tag);
+	ret = cb_region_setup(ctx, &r, tag);
 	if (!ret && !ctx->res->status)
 		ret = cb_measure_op(ctx, &r, 0, op, arg);
 	cb_region_unmap(&r);

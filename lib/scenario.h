@@ -130,6 +130,9 @@ void cb_region_unmap(struct cb_region *r);
  * then turns it into the backing (PTE-maps THPs for thp_pte, keeps one PTE per THP for
  * thp_single_pte) and verifies it with cb_region_check. */
 int cb_region_fill(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
+/* cb_region_map then cb_region_fill: returns 0 or -errno; the pass may also have become skip
+ * (backing not obtained), which callers check in ctx->res->status before going on. */
+int cb_region_setup(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
 /* Only the data part of cb_region_fill: no shaping, no check (pages may be swapped out at once
  * under a memory limit). */
 void cb_region_fill_data(struct cb_region *r, uint64_t tag);
@@ -168,6 +171,11 @@ int cb_region_collapse(struct cb_ctx *ctx, struct cb_region *r);
 int cb_measure_populated_op(struct cb_ctx *ctx, uint64_t tag, cb_op_fn op, void *arg);
 /* Lifts the base backing's MADV_NOHUGEPAGE (MADV_HUGEPAGE), so the region may become THP. */
 int cb_region_thp_allow(struct cb_ctx *ctx, struct cb_region *r);
+
+/* Writes tag ^ page to the first word of every measured page (in ctx->order, if set), storing in
+ * faults[page] the page faults that write took, untimed: for scenarios that need a second
+ * classified write outside the record's measured loop. Returns 0 or -errno via cb_ctx_error. */
+int cb_region_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, uint32_t *faults);
 
 /* Pins the calling task to cpu. */
 int cb_cpu_pin(struct cb_ctx *ctx, int cpu);
