@@ -16,7 +16,33 @@ UNIT_OBJ  := $(UNIT_SRC:%.c=$(B)/%.o)
 # The unit tests link lib/ without the command-line entry point.
 CORE_OBJ  := $(filter-out $(B)/lib/main.o,$(LIB_OBJ))
 
-.PHONY: all deps check unit clean
+# `make static [ARCH=x86_64|arm64]`: a -static $(B)/static-ARCH/cowbench for the VM runner's
+# initramfs, from objects of its own. Another arch than the host's is cross-compiled against
+# Debian's -dev packages of that arch, which scripts/sysroot.sh unpacks into the cache.
+HOST_ARCH := $(patsubst aarch64,arm64,$(shell uname -m))
+ARCH      ?= $(HOST_ARCH)
+S_ARCH    := $(or $(if $(filter x86_64 amd64 x86,$(ARCH)),x86_64),$(if $(filter arm64 aarch64,$(ARCH)),arm64),$(ARCH))
+S_DEB     := $(patsubst x86_64,amd64,$(S_ARCH))
+S_TRIPLET := $(patsubst arm64,aarch64,$(S_ARCH))-linux-gnu
+SB        := $(B)/static-$(S_ARCH)
+S_OBJ     := $(LIB_SRC:%.c=$(SB)/%.o) $(BENCH_SRC:%.c=$(SB)/%.o)
+ifeq ($(S_ARCH),$(HOST_ARCH))
+S_CC      := $(CC)
+else
+S_CC      := $(S_TRIPLET)-gcc
+S_SYSROOT := $(or $(COWBENCH_CACHE),cache)/sysroot-$(S_DEB)
+S_STAMP   := $(S_SYSROOT)/.cowbench-sysroot
+# Before the cross compiler's own default of the host's /usr/include, whose headers are amd64's.
+S_CPPFLAGS := -isystem $(S_SYSROOT)/usr/include
+S_LDFLAGS := -L$(S_SYSROOT)/usr/lib/$(S_TRIPLET)
+endif
+ifneq ($(filter static sysroot,$(MAKECMDGOALS)),)
+ifeq ($(filter x86_64 arm64,$(S_ARCH)),)
+$(error ARCH=$(ARCH): static builds are for x86_64 or arm64)
+endif
+endif
+
+.PHONY: all deps check unit clean static sysroot
 all: $(B)/cowbench
 
 # Installs missing build and test packages (apt-get or dnf) and says what it installs.
@@ -33,8 +59,25 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+static: $(SB)/cowbench
+
+# The cross build's libraries (nothing to do for the host's arch).
+sysroot: $(S_STAMP)
+
+ifdef S_STAMP
+$(S_STAMP):
+	scripts/sysroot.sh $(S_DEB)
+endif
+
+$(SB)/cowbench: $(S_OBJ)
+	$(S_CC) -static $(LDFLAGS) $(S_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(SB)/%.o: %.c | $(S_STAMP)
+	@mkdir -p $(dir $@)
+	$(S_CC) $(S_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
 # The version string changes with every commit: rebuild the object that prints it.
-$(B)/lib/env.o $(B)/lib/main.o: $(wildcard .git/index)
+$(B)/lib/env.o $(B)/lib/main.o $(SB)/lib/env.o $(SB)/lib/main.o: $(wildcard .git/index)
 
 check: deps
 	@$(MAKE) --no-print-directory all $(B)/unit_tests
@@ -46,4 +89,4 @@ unit: $(B)/unit_tests
 clean:
 	rm -rf $(B)
 
--include $(LIB_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(S_OBJ:.o=.d)

@@ -222,7 +222,8 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 			done = more;
 			done[ndone] = *run;
 			done[ndone].opts = o;
-			snprintf(done[ndone].opts.backing, sizeof(o.backing), "%s", names[j]);
+			/* Same-size NUL-terminated arrays; snprintf here trips aarch64 gcc 12's format-truncation. */
+			memcpy(done[ndone].opts.backing, names[j], sizeof(o.backing));
 			ndone++;
 		}
 	}

@@ -11,6 +11,12 @@
 #define CB_COUNTERS_MAX (14 + CB_HW_EVENTS_MAX)
 #define CB_COUNTER_NAME 64
 #define CB_COUNTER_WHY 128
+/* Why tlb:tlb_flush is unsupported: generic mm code defines it, but only x86 emits it. */
+#if defined(__x86_64__) || defined(__i386__)
+#define CB_TLB_FLUSH_WHY "no tlb:tlb_flush tracepoint on this kernel"
+#else
+#define CB_TLB_FLUSH_WHY "tlb:tlb_flush is emitted on x86 only (other archs flush without it)"
+#endif
 #define CB_EVENT_MAX 256            /* one name of an event list (the whole --events fits) */
 
 /*

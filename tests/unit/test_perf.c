@@ -151,7 +151,7 @@ CB_TEST(perf_set_order_and_support)
 		for (int i = PERF_FIRST_TP; i < PERF_FIRST_HW; i++) {
 #if !defined(__x86_64__) && !defined(__i386__)
 			if (strncmp(cs.c[i].name, "tlb:", 4) == 0) {
-				CB_CHECK_STR(cs.c[i].why, "no tlb:tlb_flush tracepoint on this kernel/arch");
+				CB_CHECK_STR(cs.c[i].why, CB_TLB_FLUSH_WHY);
 				continue;
 			}
 #endif
@@ -268,7 +268,7 @@ CB_TEST(perf_tlb_reasons_add_up)
 	}
 #if !defined(__x86_64__) && !defined(__i386__)
 	for (int i = PERF_TLB_TOTAL; i < PERF_FIRST_HW; i++)
-		CB_CHECK_STR(cs.c[i].why, "no tlb:tlb_flush tracepoint on this kernel/arch");
+		CB_CHECK_STR(cs.c[i].why, CB_TLB_FLUSH_WHY);
 	goto close;
 #endif
 	p = perf_map_fresh(TOUCH_PAGES);
