@@ -51,20 +51,35 @@ static const struct {
 	{ "folio_pages_by_size_after", -1 },
 };
 
-/* Environment fields listed when they differ; those with force set make the comparison
- * meaningless without --force (another machine, or other THP settings). */
+/* Environment fields listed when they differ. CMP_ENV_FORCE: a difference makes the comparison
+ * meaningless without --force (another machine, or other THP settings). CMP_ENV_HW: the field
+ * necessarily differs between a VM guest and its host, so only a difference between runs of one
+ * kind (native, tcg, kvm) needs --force. CMP_ENV_VM: listed only when the kinds differ. */
+enum { CMP_ENV_FORCE = 1, CMP_ENV_HW = 2, CMP_ENV_VM = 4 };
+
 static const struct {
 	const char *field, *what;
-	int force;
+	int flags;
 } cmp_env_fields[] = {
+	{ "virtualized", "virtualization", 0 },
 	{ "kernel.release", "kernel release", 0 },
 	{ "kernel.version", "kernel version", 0 },
 	{ "cmdline", "kernel command line", 0 },
-	{ "thp", "THP settings", 1 },
+	{ "thp", "THP settings", CMP_ENV_FORCE },
 	{ "swap", "swap", 0 },
-	{ "cpu.model", "CPU model", 1 },
+	{ "cpu.model", "CPU model", CMP_ENV_FORCE | CMP_ENV_HW },
+	{ "cpu.online", "CPUs online", CMP_ENV_HW | CMP_ENV_VM },
+	{ "memory.total_kb", "memory", CMP_ENV_HW | CMP_ENV_VM },
+	{ "cpu.virtualization", "hypervisor", CMP_ENV_HW | CMP_ENV_VM },
 	{ "cowbench_version", "cowbench version", 0 },
-	{ "hostname", "hostname", 1 },
+	{ "hostname", "hostname", CMP_ENV_FORCE | CMP_ENV_HW },
+};
+
+/* How a timing of run i is compared with the baseline's. */
+enum cmp_timing {
+	CMP_TIMING_HW,	     /* neither side emulated */
+	CMP_TIMING_EMULATED, /* compared, but a side's times are emulated */
+	CMP_TIMING_SKIPPED,  /* one side emulated, the other not: not compared (no --timings) */
 };
 
 /* ---- JSON access ---- */
@@ -268,9 +283,28 @@ static size_t cmp_sizes_sorted(json_object *obj, struct cmp_sized *out, size_t m
 	return n;
 }
 
+/* A kernel without mTHP (before 6.8) behaves as one whose PMD size inherits the top-level
+ * setting and whose other sizes are never: the same settings, though the sysfs files differ. */
+static bool cmp_mthp_default(json_object *thp)
+{
+	json_object *mthp = jget(thp, "mthp");
+	double pmd = jnum(thp, "hpage_pmd_size");
+
+	if (!mthp || !json_object_is_type(mthp, json_type_object) || !(pmd > 0))
+		return false;
+	json_object_object_foreach (mthp, k, v) {
+		const char *want = cmp_kb(k) == (long)(pmd / 1024) ? "inherit" : "never";
+
+		if (!json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), want))
+			return false;
+	}
+	return true;
+}
+
 /* The THP settings that change what a scenario measures, compactly: enabled, defrag and the
- * mTHP sizes not set to never. The khugepaged counters in the same object are not settings. */
-static void cmp_thp_str(json_object *thp, char *buf, size_t len)
+ * mTHP sizes not set to never. The khugepaged counters in the same object are not settings.
+ * fold: the default mTHP settings as a kernel without mTHP shows them (to compare settings). */
+static void cmp_thp_str(json_object *thp, char *buf, size_t len, bool fold)
 {
 	struct cmp_sized sz[32];
 	size_t n, off, never = 0;
@@ -281,7 +315,7 @@ static void cmp_thp_str(json_object *thp, char *buf, size_t len)
 	}
 	off = (size_t)snprintf(buf, len, "enabled=%s defrag=%s", jstr(thp, "enabled") ?: "?",
 			       jstr(thp, "defrag") ?: "?");
-	n = cmp_sizes_sorted(jget(thp, "mthp"), sz, CB_ARRAY_SIZE(sz));
+	n = fold && cmp_mthp_default(thp) ? 0 : cmp_sizes_sorted(jget(thp, "mthp"), sz, CB_ARRAY_SIZE(sz));
 	if (!n || off >= len)
 		return;
 	off += (size_t)snprintf(buf + off, len - off, " mthp:");
@@ -323,6 +357,42 @@ static void cmp_swap_str(json_object *swap, char *buf, size_t len)
 	}
 }
 
+/* How the VM runner ran the set: "tcg", "kvm"; NULL for a native run (and for result sets
+ * from before the VM runner). */
+static const char *cmp_virt(json_object *env)
+{
+	const char *v = jstr(env, "virtualized");
+
+	return v && *v ? v : NULL;
+}
+
+/* TCG emulates the CPU: its times are not the hardware's. KVM runs on the hardware. */
+static bool cmp_emulated(json_object *env)
+{
+	const char *v = cmp_virt(env);
+
+	return v && strcmp(v, "tcg") == 0;
+}
+
+static bool cmp_same_kind(json_object *a, json_object *b)
+{
+	const char *x = cmp_virt(a), *y = cmp_virt(b);
+
+	return x && y ? strcmp(x, y) == 0 : x == y;
+}
+
+/* "tcg (QEMU 7.2.19, x86_64, debian:linux-image-6.12…)"; "none" for a native run. */
+static void cmp_vm_str(json_object *env, char *buf, size_t len)
+{
+	json_object *vm = jget(env, "vm");
+
+	if (!cmp_virt(env))
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%s (QEMU %s, %s, %s)", cmp_virt(env), jstr(vm, "qemu") ?: "?",
+			 jstr(vm, "arch") ?: "?", jstr(vm, "kernel_source") ?: "?");
+}
+
 /* A field of env.json as a string; NULL when absent. */
 static json_object *cmp_env_value(json_object *env, const char *field)
 {
@@ -330,7 +400,11 @@ static json_object *cmp_env_value(json_object *env, const char *field)
 	json_object *v;
 
 	if (strcmp(field, "thp") == 0) {
-		cmp_thp_str(jget(env, "thp"), buf, sizeof(buf));
+		cmp_thp_str(jget(env, "thp"), buf, sizeof(buf), false);
+		return json_object_new_string(buf);
+	}
+	if (strcmp(field, "virtualized") == 0) {
+		cmp_vm_str(env, buf, sizeof(buf));
 		return json_object_new_string(buf);
 	}
 	if (strcmp(field, "swap") == 0) {
@@ -351,31 +425,26 @@ static bool cmp_str_eq(json_object *a, json_object *b)
 	return strcmp(json_object_get_string(a), json_object_get_string(b)) == 0;
 }
 
-/* Labels: the kernel release, with the run id where two runs share a release. */
+/* Labels: the kernel release, with the run id where two runs of one kind share a release, and
+ * how a VM ran it: an emulated run's times must not pass for hardware ones wherever it is named. */
 static void cmp_labels(struct cb_resultset *sets, int n)
 {
 	for (int i = 0; i < n; i++) {
 		json_object *rel = jpath(sets[i].env, "kernel.release");
-
-		snprintf(sets[i].label, sizeof(sets[i].label), "%s",
-			 rel ? json_object_get_string(rel) : "unknown kernel");
-	}
-	for (int i = 0; i < n; i++) {
+		const char *virt = cmp_virt(sets[i].env), *id = jstr(sets[i].env, "run_id");
+		char how[32] = "";
 		bool dup = false;
 
-		for (int j = 0; j < n && !dup; j++) {
-			json_object *a = jpath(sets[i].env, "kernel.release"),
-				    *b = jpath(sets[j].env, "kernel.release");
-
-			dup = j != i && cmp_str_eq(a, b);
-		}
-		if (dup) {
-			const char *id = jstr(sets[i].env, "run_id");
-			char tmp[sizeof(sets[i].label)];
-
-			snprintf(tmp, sizeof(tmp), "%.80s (%.40s)", sets[i].label, id ?: basename(sets[i].dir));
-			memcpy(sets[i].label, tmp, sizeof(tmp));
-		}
+		for (int j = 0; j < n && !dup; j++)
+			dup = j != i && cmp_str_eq(rel, jpath(sets[j].env, "kernel.release")) &&
+			      cmp_same_kind(sets[i].env, sets[j].env);
+		if (virt)
+			snprintf(how, sizeof(how), " (%s)", strcmp(virt, "tcg") == 0   ? "TCG emulation" :
+							    strcmp(virt, "kvm") == 0 ? "KVM guest" :
+										       "virtual machine");
+		snprintf(sets[i].label, sizeof(sets[i].label), "%.70s%s%.30s%s%.24s",
+			 rel ? json_object_get_string(rel) : "unknown kernel", dup ? " (" : "",
+			 dup ? id ?: basename(sets[i].dir) : "", dup ? ")" : "", how);
 	}
 	/* The same run given twice. */
 	for (int i = 1; i < n; i++)
@@ -388,13 +457,39 @@ static void cmp_labels(struct cb_resultset *sets, int n)
 			}
 }
 
+/* Whether two runs differ in a field in a way that needs --force: hardware fields only between
+ * runs of one kind, THP settings by what they do (a kernel without mTHP has its defaults). */
+static bool cmp_env_conflict(struct cb_resultset *sets, int n, size_t f, json_object *vals)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++) {
+			char a[1024], b[1024];
+
+			if ((cmp_env_fields[f].flags & CMP_ENV_HW) && !cmp_same_kind(sets[i].env, sets[j].env))
+				continue;
+			if (strcmp(cmp_env_fields[f].field, "thp") != 0) {
+				if (!cmp_str_eq(jidx(vals, (size_t)i), jidx(vals, (size_t)j)))
+					return true;
+				continue;
+			}
+			cmp_thp_str(jget(sets[i].env, "thp"), a, sizeof(a), true);
+			cmp_thp_str(jget(sets[j].env, "thp"), b, sizeof(b), true);
+			if (strcmp(a, b) != 0)
+				return true;
+		}
+	return false;
+}
+
 static json_object *cmp_env_diff(struct cb_resultset *sets, int n, bool force, bool *forced_out, json_object *warnings,
 				 char *err, size_t errlen)
 {
 	json_object *diff = json_object_new_array();
 	char why[1024] = "", forced[256] = "";
 	size_t woff = 0, foff = 0;
+	bool kinds = false;
 
+	for (int i = 1; i < n; i++)
+		kinds |= !cmp_same_kind(sets[0].env, sets[i].env);
 	for (size_t f = 0; f < CB_ARRAY_SIZE(cmp_env_fields); f++) {
 		json_object *vals = json_object_new_array(), *d;
 		bool differ = false;
@@ -403,11 +498,11 @@ static json_object *cmp_env_diff(struct cb_resultset *sets, int n, bool force, b
 			json_object_array_add(vals, cmp_env_value(sets[i].env, cmp_env_fields[f].field));
 		for (int i = 1; i < n; i++)
 			differ |= !cmp_str_eq(jidx(vals, 0), jidx(vals, (size_t)i));
-		if (!differ) {
+		if (!differ || ((cmp_env_fields[f].flags & CMP_ENV_VM) && !kinds)) {
 			json_object_put(vals);
 			continue;
 		}
-		if (cmp_env_fields[f].force) {
+		if ((cmp_env_fields[f].flags & CMP_ENV_FORCE) && cmp_env_conflict(sets, n, f, vals)) {
 			if (woff < sizeof(why))
 				woff += (size_t)snprintf(why + woff, sizeof(why) - woff, "%s%s (", woff ? ", " : "",
 							 cmp_env_fields[f].what);
@@ -516,9 +611,43 @@ static json_object *cmp_vs(const double *a, size_t na, const double *b, size_t n
 	return o;
 }
 
+/* Times and rates of time: what emulation changes. */
+static bool cmp_is_timing(const char *unit)
+{
+	static const char *const units[] = { "ns", "us", "µs", "ms", "s" };
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(units); i++)
+		if (strcmp(unit, units[i]) == 0)
+			return true;
+	return strstr(unit, "/s") != NULL;
+}
+
+/* A comparison with the baseline, or only the note that emulated and hardware times were not
+ * compared; NULL when a side has no value. */
+static json_object *cmp_vs_timed(const double *a, size_t na, const double *b, size_t nb, bool lower_better,
+				 enum cmp_timing t)
+{
+	json_object *o;
+
+	if (t == CMP_TIMING_SKIPPED) {
+		if (!na || !nb)
+			return NULL;
+		o = json_object_new_object();
+		json_object_object_add(o, "timing", json_object_new_string("emulated"));
+		json_object_object_add(o, "compared", json_object_new_boolean(false));
+		return o;
+	}
+	o = cmp_vs(a, na, b, nb, lower_better);
+	if (o && t == CMP_TIMING_EMULATED) {
+		json_object_object_add(o, "timing", json_object_new_string("emulated"));
+		json_object_object_add(o, "compared", json_object_new_boolean(true));
+	}
+	return o;
+}
+
 /* One statistical metric over every run; NULL when no run has a value. */
 static json_object *cmp_stat_metric(struct cb_resultset *sets, int n, const char *key, const char *name,
-				    const char *unit, const char *better)
+				    const char *unit, const char *better, const enum cmp_timing *timing)
 {
 	json_object *m, *runs = json_object_new_array(), *vs = json_object_new_array();
 	double *base = NULL;
@@ -531,7 +660,9 @@ static json_object *cmp_stat_metric(struct cb_resultset *sets, int n, const char
 
 		any |= nv > 0;
 		json_object_array_add(runs, cmp_summary(v, nv));
-		json_object_array_add(vs, i ? cmp_vs(base, nbase, v, nv, strcmp(better, "lower") == 0) : NULL);
+		json_object_array_add(vs, i ? cmp_vs_timed(base, nbase, v, nv, strcmp(better, "lower") == 0,
+							   cmp_is_timing(unit) ? timing[i] : CMP_TIMING_HW) :
+					      NULL);
 		if (i) {
 			free(v);
 		} else {
@@ -695,7 +826,7 @@ static size_t cmp_extra_timed(struct cb_resultset *sets, int n, const char *key,
 }
 
 static json_object *cmp_instance(struct cb_resultset *sets, int n, const char *key, const char *labels[],
-				 json_object *warnings)
+				 const enum cmp_timing *timing, json_object *warnings)
 {
 	json_object *o = json_object_new_object(), *status = json_object_new_array(), *reason = json_object_new_array(),
 		    *metrics = json_object_new_array(), *changes = json_object_new_array(), *any = NULL;
@@ -719,13 +850,13 @@ static json_object *cmp_instance(struct cb_resultset *sets, int n, const char *k
 	json_object_object_add(o, "reason", reason);
 	for (size_t m = 0; m < CB_ARRAY_SIZE(cmp_stat_metrics); m++) {
 		json_object *mo = cmp_stat_metric(sets, n, key, cmp_stat_metrics[m].name, cmp_stat_metrics[m].unit,
-						  cmp_stat_metrics[m].better);
+						  cmp_stat_metrics[m].better, timing);
 		if (mo)
 			json_object_array_add(metrics, mo);
 	}
 	nextra = cmp_extra_timed(sets, n, key, extra, CB_ARRAY_SIZE(extra));
 	for (size_t m = 0; m < nextra; m++) {
-		json_object *mo = cmp_stat_metric(sets, n, key, extra[m], "ns", "lower");
+		json_object *mo = cmp_stat_metric(sets, n, key, extra[m], "ns", "lower", timing);
 
 		if (mo)
 			json_object_array_add(metrics, mo);
@@ -759,11 +890,62 @@ static bool cmp_has_key(char (*keys)[CB_KEY_MAX], size_t n, const char *key)
 	return false;
 }
 
-json_object *cb_compare_build(struct cb_resultset *sets, int n, int force, char *err, size_t errlen)
+/* Which runs' timings are compared with the baseline's, with warnings that say so; returns the
+ * value of "timings" (see compare.h). */
+static const char *cmp_timings(struct cb_resultset *sets, int n, bool force, enum cmp_timing *timing,
+			       json_object *warnings)
+{
+	char skipped[512] = "", forced[512] = "", w[1400];
+	size_t soff = 0, foff = 0;
+	bool emu = false, listed[CMP_MAX_RUNS] = { false };
+
+	timing[0] = CMP_TIMING_HW;
+	for (int i = 1; i < n; i++) {
+		bool e0 = cmp_emulated(sets[0].env), ei = cmp_emulated(sets[i].env);
+		int who = e0 ? 0 : i;
+		char *list = force ? forced : skipped;
+		size_t *off = force ? &foff : &soff;
+
+		timing[i] = e0 || ei ? CMP_TIMING_EMULATED : CMP_TIMING_HW;
+		emu |= e0 && ei;
+		if (e0 == ei)
+			continue;
+		if (!force)
+			timing[i] = CMP_TIMING_SKIPPED;
+		if (listed[who] || *off >= sizeof(skipped))
+			continue;
+		listed[who] = true;
+		*off += (size_t)snprintf(list + *off, sizeof(skipped) - *off, "%s%s", *off ? ", " : "", sets[who].label);
+	}
+	if (soff) {
+		snprintf(w, sizeof(w),
+			 "timings of %s not compared with hardware timings: emulated times are not hardware times;"
+			 " deterministic outcomes are compared as usual (--timings compares timings anyway)",
+			 skipped);
+		json_object_array_add(warnings, json_object_new_string(w));
+	}
+	if (foff) {
+		snprintf(w, sizeof(w),
+			 "--timings: timings of %s compared with hardware timings, but emulated times are not"
+			 " hardware times: their ratios say little about the kernel",
+			 forced);
+		json_object_array_add(warnings, json_object_new_string(w));
+	}
+	if (emu)
+		json_object_array_add(warnings, json_object_new_string(
+			soff || foff ? "timings compared between runs under TCG emulation are emulated times, not"
+				       " hardware times" :
+				       "every result set ran under TCG emulation: the timings compared are emulated"
+				       " times, not hardware times (deterministic outcomes are the kernel's own)"));
+	return soff ? "not compared" : foff ? "forced" : emu ? "emulated" : "hardware";
+}
+
+json_object *cb_compare_build(struct cb_resultset *sets, int n, unsigned flags, char *err, size_t errlen)
 {
 	char(*keys[CMP_MAX_RUNS])[CB_KEY_MAX] = { 0 };
 	size_t nkeys[CMP_MAX_RUNS] = { 0 };
-	const char *labels[CMP_MAX_RUNS];
+	const char *labels[CMP_MAX_RUNS], *timings;
+	enum cmp_timing timing[CMP_MAX_RUNS];
 	json_object *cmp = NULL, *warnings, *runs, *diff, *instances;
 	bool forced = false;
 	int i;
@@ -794,15 +976,17 @@ json_object *cb_compare_build(struct cb_resultset *sets, int n, int force, char 
 		}
 	}
 	warnings = json_object_new_array();
-	diff = cmp_env_diff(sets, n, force, &forced, warnings, err, errlen);
+	diff = cmp_env_diff(sets, n, flags & CB_CMP_FORCE, &forced, warnings, err, errlen);
 	if (!diff) {
 		json_object_put(warnings);
 		goto free_keys;
 	}
+	timings = cmp_timings(sets, n, flags & CB_CMP_TIMINGS, timing, warnings);
 	cmp = json_object_new_object();
 	json_object_object_add(cmp, "schema", json_object_new_int(1));
 	json_object_object_add(cmp, "baseline", json_object_new_string(sets[0].label));
 	json_object_object_add(cmp, "forced", json_object_new_boolean(forced));
+	json_object_object_add(cmp, "timings", json_object_new_string(timings));
 	json_object_object_add(cmp, "warnings", warnings);
 	runs = json_object_new_array();
 	for (i = 0; i < n; i++) {
@@ -814,6 +998,10 @@ json_object *cb_compare_build(struct cb_resultset *sets, int n, int force, char 
 		json_object_object_add(r, "run_id", id ? json_object_new_string(id) : NULL);
 		json_object_object_add(r, "kernel_release",
 				       rel ? json_object_new_string(json_object_get_string(rel)) : NULL);
+		json_object_object_add(r, "virtualized",
+				       cmp_virt(sets[i].env) ? json_object_new_string(cmp_virt(sets[i].env)) : NULL);
+		json_object_object_add(r, "emulated", json_object_new_boolean(cmp_emulated(sets[i].env)));
+		json_object_object_add(r, "vm", cmp_virt(sets[i].env) ? json_object_get(jget(sets[i].env, "vm")) : NULL);
 		json_object_array_add(runs, r);
 	}
 	json_object_object_add(cmp, "runs", runs);
@@ -827,7 +1015,7 @@ json_object *cb_compare_build(struct cb_resultset *sets, int n, int force, char 
 			for (int j = 0; j < i && !earlier; j++)
 				earlier = cmp_has_key(keys[j], nkeys[j], keys[i][k]);
 			if (!earlier)
-				json_object_array_add(instances, cmp_instance(sets, n, keys[i][k], labels, warnings));
+				json_object_array_add(instances, cmp_instance(sets, n, keys[i][k], labels, timing, warnings));
 		}
 	json_object_object_add(cmp, "instances", instances);
 free_keys:
@@ -900,6 +1088,54 @@ static void cmp_wrap(FILE *f, int first, int cont, const char *text)
 	} while (*text);
 }
 
+/* What "timings" says, for the header; "" when every timing is a hardware one. */
+static const char *cmp_timings_note(json_object *cmp)
+{
+	const char *t = jstr(cmp, "timings") ?: "hardware";
+
+	if (strcmp(t, "emulated") == 0)
+		return "emulated timings (TCG)";
+	if (strcmp(t, "not compared") == 0)
+		return "emulated timings not compared with hardware ones";
+	if (strcmp(t, "forced") == 0)
+		return "emulated and hardware timings compared (--timings)";
+	return "";
+}
+
+/* A timing of an emulated run and a hardware one: not compared. */
+static bool cmp_vs_skipped(json_object *vs)
+{
+	json_object *c = jget(vs, "compared");
+
+	return c && !json_object_get_boolean(c);
+}
+
+/* The runs with a timing not compared with the baseline's, as letters ("B, C"); 0 when none. */
+static size_t cmp_skipped_runs(json_object *cmp, char *buf, size_t len)
+{
+	json_object *inst = jget(cmp, "instances");
+	bool skipped[CMP_MAX_RUNS] = { false };
+	size_t count = 0, off = 0;
+
+	for (size_t i = 0; i < jlen(inst); i++) {
+		json_object *metrics = jget(jidx(inst, i), "metrics");
+
+		for (size_t m = 0; m < jlen(metrics); m++) {
+			json_object *vs = jget(jidx(metrics, m), "vs_baseline");
+
+			for (size_t r = 1; r < jlen(vs) && r < CMP_MAX_RUNS; r++)
+				skipped[r] |= cmp_vs_skipped(jidx(vs, r));
+		}
+	}
+	buf[0] = '\0';
+	for (int r = 1; r < CMP_MAX_RUNS; r++)
+		if (skipped[r] && off < len) {
+			off += (size_t)snprintf(buf + off, len - off, "%s%c", count ? ", " : "", 'A' + r);
+			count++;
+		}
+	return count;
+}
+
 static void cmp_text_stat_row(const struct cmp_out *o, int run, json_object *st, json_object *vs, const char *status,
 			      const char *reason)
 {
@@ -919,10 +1155,10 @@ static void cmp_text_stat_row(const struct cmp_out *o, int run, json_object *st,
 		line, sizeof(line), "    %c %3.0f %7s %7s ± %-7s %7s … %-7s", 'A' + run, jnum(st, "n"),
 		cmp_short(jnum(st, "median"), med, sizeof(med)), cmp_short(jnum(st, "mean"), mean, sizeof(mean)), cmp_short(jnum(st, "stddev"), sd, sizeof(sd)),
 		cmp_short(jnum(st, "min"), min, sizeof(min)), cmp_short(jnum(st, "max"), max, sizeof(max)));
-	if (!vs) {
+	if (!vs || cmp_vs_skipped(vs)) {
 		while (off && line[off - 1] == ' ')
 			line[--off] = '\0';
-		fprintf(o->f, "%s\n", line);
+		fprintf(o->f, "%s%s\n", line, vs ? "  emulated: not compared" : "");
 		return;
 	}
 	fprintf(o->f, "%s  %6s [%6s, %6s]  %6s  %6s  %s%c%s\n", line,
@@ -985,6 +1221,8 @@ static void cmp_text_significant(const struct cmp_out *o, json_object *inst, jso
 		 cmp_ratio_str(jnum(vs, "ratio"), ratio, sizeof(ratio)),
 		 cmp_ratio_str(jnum(vs, "ci_lo"), lo, sizeof(lo)), cmp_ratio_str(jnum(vs, "ci_hi"), hi, sizeof(hi)),
 		 cmp_p_str(jnum(vs, "p_welch"), pw, sizeof(pw)), verdict);
+	if (jstr(vs, "timing"))
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " (%s times)", jstr(vs, "timing"));
 	fputs(cmp_colour(o, verdict), o->f);
 	cmp_wrap(o->f, 2, 6, line);
 	fputs(cmp_reset(o, verdict), o->f);
@@ -1045,8 +1283,10 @@ static void cmp_render_text(const struct cmp_out *o, json_object *cmp)
 		    *inst = jget(cmp, "instances");
 	int n = (int)jlen(runs);
 	FILE *f = o->f;
+	char skipped[128];
 
-	fprintf(f, "cowbench compare: %d result sets, baseline A\n", n);
+	fprintf(f, "cowbench compare: %d result sets, baseline A%s%s\n", n, *cmp_timings_note(cmp) ? "; " : "",
+		cmp_timings_note(cmp));
 	for (int i = 0; i < n; i++) {
 		json_object *r = jidx(runs, (size_t)i);
 		char line[1024];
@@ -1087,8 +1327,18 @@ static void cmp_render_text(const struct cmp_out *o, json_object *cmp)
 	fprintf(f, "\nSignificant differences (Welch p < 0.05 and the 95%% CI of the ratio excludes 1):\n");
 	cmp_count = 0;
 	cmp_each_significant(cmp, cmp_text_significant, o);
-	if (!cmp_count)
+	/* "(none)" would read as "no regression" where the timings were not compared. */
+	if (!cmp_skipped_runs(cmp, skipped, sizeof(skipped)) && !cmp_count)
 		fprintf(f, "  (none)\n");
+	if (skipped[0]) {
+		char line[300];
+
+		snprintf(line, sizeof(line),
+			 "timings of %s not compared with A's: TCG emulation against hardware (--timings compares"
+			 " them)",
+			 skipped);
+		cmp_wrap(f, 2, 4, line);
+	}
 	fprintf(f, "\nInstances not ok or not in every result set:\n");
 	cmp_count = 0;
 	cmp_each_not_ok(cmp, cmp_text_not_ok, o);
@@ -1097,7 +1347,10 @@ static void cmp_render_text(const struct cmp_out *o, json_object *cmp)
 	fprintf(f, "\nPer instance: n repetitions, median, mean ± standard deviation, min … max (ns; k = 10^3,\n"
 		   "M = 10^6); ratio = mean / mean of A with its 95%% CI; p of Welch's t-test and of the\n"
 		   "Mann-Whitney U test (p columns Welch, MWU). Lower is better. Mark: + regression,\n"
-		   "- improvement, ~ not significant, ? too few samples (n < 2).\n\n");
+		   "- improvement, ~ not significant, ? too few samples (n < 2).\n");
+	if (skipped[0])
+		fprintf(f, "emulated: not compared (a run under TCG emulation against a hardware run).\n");
+	fputc('\n', f);
 	/* σ takes two bytes for one column. */
 	fprintf(f, "    %c %3s %7s %7s ± %-8s %7s … %-7s  %6s %-15s  %6s  %6s  %s\n", ' ', "n", "median", "mean", "σ",
 		"min", "max", "ratio", "[95% CI]", "Welch", "MWU", "mark");
@@ -1156,7 +1409,8 @@ static void cmp_md_significant(const struct cmp_out *o, json_object *inst, json_
 	cmp_md_cell(o->f, cell);
 	cmp_md_cell(o->f, cmp_p_str(jnum(vs, "p_welch"), pw, sizeof(pw)));
 	cmp_md_cell(o->f, cmp_p_str(jnum(vs, "p_mannwhitney"), pm, sizeof(pm)));
-	snprintf(cell, sizeof(cell), "**%s**", jstr(vs, "verdict"));
+	snprintf(cell, sizeof(cell), "**%s**%s%s%s", jstr(vs, "verdict"), jstr(vs, "timing") ? " (" : "",
+		 jstr(vs, "timing") ?: "", jstr(vs, "timing") ? " times)" : "");
 	cmp_md_cell(o->f, cell);
 	fputc('\n', o->f);
 	cmp_count++;
@@ -1179,8 +1433,12 @@ static void cmp_render_markdown(const struct cmp_out *o, json_object *cmp)
 		    *inst = jget(cmp, "instances");
 	int n = (int)jlen(runs);
 	FILE *f = o->f;
+	char skipped[128];
 
-	fprintf(f, "# cowbench compare\n\n| run | kernel | result dir | run id |\n|---|---|---|---|\n");
+	fprintf(f, "# cowbench compare\n\n");
+	if (*cmp_timings_note(cmp))
+		fprintf(f, "Timings: %s.\n\n", cmp_timings_note(cmp));
+	fprintf(f, "| run | kernel | result dir | run id |\n|---|---|---|---|\n");
 	for (int i = 0; i < n; i++) {
 		json_object *r = jidx(runs, (size_t)i);
 
@@ -1229,13 +1487,17 @@ static void cmp_render_markdown(const struct cmp_out *o, json_object *cmp)
 	cmp_each_significant(cmp, cmp_md_significant, o);
 	if (!cmp_count)
 		fprintf(f, "| (none) | | | | | | |\n");
+	if (cmp_skipped_runs(cmp, skipped, sizeof(skipped)))
+		fprintf(f, "\nTimings of %s not compared with A's: TCG emulation against hardware (`--timings`"
+			   " compares them).\n", skipped);
 	fprintf(f, "\n## Instances not ok or not in every result set\n\n| instance | run | status | reason |\n"
 		   "|---|---|---|---|\n");
 	cmp_count = 0;
 	cmp_each_not_ok(cmp, cmp_md_not_ok, o);
 	if (!cmp_count)
 		fprintf(f, "| (none) | | | |\n");
-	fprintf(f, "\n## Per instance\n\nTimes in ns, lower is better; ratio = mean / mean of A.\n");
+	fprintf(f, "\n## Per instance\n\nTimes in ns, lower is better; ratio = mean / mean of A%s.\n",
+		skipped[0] ? "; emulated: not compared (a run under TCG emulation against a hardware run)" : "");
 	for (size_t i = 0; i < jlen(inst); i++) {
 		json_object *in = jidx(inst, i), *metrics = jget(in, "metrics");
 		bool header = false;
@@ -1271,8 +1533,8 @@ static void cmp_render_markdown(const struct cmp_out *o, json_object *cmp)
 					cmp_short(jnum(st, "stddev"), b, sizeof(b)));
 				fprintf(f, " %s … %s |", cmp_short(jnum(st, "min"), a, sizeof(a)),
 					cmp_short(jnum(st, "max"), b, sizeof(b)));
-				if (!vs) {
-					fprintf(f, " | | | |\n");
+				if (!vs || cmp_vs_skipped(vs)) {
+					fprintf(f, vs ? " emulated | | | not compared |\n" : " | | | |\n");
 					continue;
 				}
 				snprintf(cell, sizeof(cell), "%s [%s, %s]",
@@ -1405,7 +1667,7 @@ static void cmp_render_sv(const struct cmp_out *o, json_object *cmp, char sep)
 					cmp_sv_val(jget(vs, "ci_hi")),
 					cmp_sv_val(jget(vs, "p_welch")),
 					cmp_sv_val(jget(vs, "p_mannwhitney")),
-					jstr(vs, "verdict"),
+					cmp_vs_skipped(vs) ? "emulated" : jstr(vs, "verdict"),
 					changed,
 				};
 
@@ -1432,17 +1694,20 @@ static const struct {
 
 static const char cmp_usage[] =
 	"usage: cowbench compare [--format text|markdown|csv|tsv|json|html] [--out DIR] [--force]\n"
-	"                        BASELINE OTHER...\n"
+	"                        [--timings] BASELINE OTHER...\n"
 	"Compares result sets (a run directory, or a kernel-release directory: its newest run) with the\n"
 	"first one: per instance and metric n, median, mean ± sd, min … max, the ratio to the baseline with\n"
 	"a 95 % confidence interval, Welch's t-test and Mann-Whitney U p-values, and a verdict (regression\n"
 	"or improvement only when Welch p < 0.05 and the interval excludes 1); COW outcomes, faults and\n"
 	"allocations per page, TLB flushes and folio sizes compared exactly (a change is a behaviour\n"
-	"change); environment differences first.\n"
+	"change); environment differences first. Runs under TCG emulation (the VM runner) are marked;\n"
+	"their times are not hardware times, so against a hardware run only their outcomes are compared.\n"
 	"  --format F  text (default; coloured on a terminal), markdown, csv, tsv, json, html\n"
 	"  --out DIR   write DIR/compare.<txt|md|csv|tsv|json> or DIR/report.html (html needs --out);\n"
 	"              DIR must not exist or be empty, and appears only complete\n"
 	"  --force     compare result sets from different machines (hostname, CPU) or THP settings\n"
+	"              (not needed for a VM guest against its host)\n"
+	"  --timings   compare the timings of emulated runs with hardware ones too (with a warning)\n"
 	"Exit status: 0 done, 1 output could not be written, 2 usage or bad input.\n";
 
 static int cmp_usage_error(const char *fmt, const char *arg)
@@ -1576,7 +1841,8 @@ int cb_compare_main(int argc, char **argv)
 	char **paths, err[2048], tmp[1100] = "";
 	struct cb_resultset *sets = NULL;
 	json_object *cmp = NULL;
-	int npaths = 0, force = 0, status = CMP_EXIT_USAGE, loaded = 0;
+	int npaths = 0, status = CMP_EXIT_USAGE, loaded = 0;
+	unsigned flags = 0;
 	bool opts_done = false;
 
 	paths = calloc((size_t)argc + 1, sizeof(*paths));
@@ -1600,8 +1866,8 @@ int cb_compare_main(int argc, char **argv)
 			status = 0;
 			goto free_paths;
 		}
-		if (strcmp(a, "--force") == 0) {
-			force = 1;
+		if (strcmp(a, "--force") == 0 || strcmp(a, "--timings") == 0) {
+			flags |= a[2] == 'f' ? CB_CMP_FORCE : CB_CMP_TIMINGS;
 			continue;
 		}
 		if ((!is_out && strncmp(a, "--format", 8)) || (a[l] && a[l] != '=')) {
@@ -1646,7 +1912,7 @@ int cb_compare_main(int argc, char **argv)
 			cmp_error(NULL, err);
 			goto free_sets;
 		}
-	cmp = cb_compare_build(sets, npaths, force, err, sizeof(err));
+	cmp = cb_compare_build(sets, npaths, flags, err, sizeof(err));
 	if (!cmp) {
 		cmp_error(NULL, err);
 		goto free_sets;

@@ -1126,6 +1126,14 @@ static const char *cb_verdict_class(const char *v)
 	return "few";
 }
 
+/* A timing of a run under TCG emulation against a hardware one: compare did not compare it. */
+static bool cb_html_not_compared(json_object *vs)
+{
+	json_object *c = cb_jget(vs, "compared");
+
+	return c && !json_object_get_boolean(c);
+}
+
 /* The headline metric of an instance: ns_per_page, else its first compared statistic. */
 static json_object *cb_html_headline(json_object *in)
 {
@@ -1179,6 +1187,10 @@ static void cb_html_summary(FILE *f, json_object *insts, json_object *runs)
 				fputs(strcmp(s0, "ok") ? " in baseline</td>" : "</td>", f);
 				continue;
 			}
+			if (cb_html_not_compared(v)) {
+				fputs("<td>emulated</td><td class=\"l few\">not compared</td>", f);
+				continue;
+			}
 			fprintf(f, "<td>%.3f", cb_jnum(v, "ratio"));
 			if (!isnan(cb_jnum(v, "ci_lo")) && !isnan(cb_jnum(v, "ci_hi")))
 				fprintf(f, " [%.3f, %.3f]", cb_jnum(v, "ci_lo"), cb_jnum(v, "ci_hi"));
@@ -1227,6 +1239,10 @@ static void cb_html_stat_row(FILE *f, json_object *m, size_t nruns)
 
 		if (!v) {
 			fputs("<td><span class=\"none\">–</span></td><td></td><td></td><td></td>", f);
+			continue;
+		}
+		if (cb_html_not_compared(v)) {
+			fputs("<td>emulated</td><td></td><td></td><td class=\"l few\">not compared</td>", f);
 			continue;
 		}
 		snprintf(num, sizeof(num), "%.3f", cb_jnum(v, "ratio"));

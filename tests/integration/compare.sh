@@ -1,17 +1,21 @@
 # `cowbench compare`: golden outputs from two hand-written result sets (tests/golden/a, b), every
 # format, --out written whole or not at all, bad input named by file:line, --force for another
 # machine or other THP settings, and (root) two real suites with mTHP 64K off and on.
+# Result sets from TCG emulation (tests/golden/emu: b's records, env.json of a VM run) are marked,
+# their timings not compared with hardware ones unless --timings, their outcomes compared as usual.
 # After an intended change of an output format, regenerate the goldens from the repository root with
 #   build/cowbench compare --format F tests/golden/a tests/golden/b >tests/golden/expected.EXT
-# (F = text, tsv, json) and review the diff: the checks below pin what they must keep showing.
+#   build/cowbench compare --format F tests/golden/a tests/golden/emu >tests/golden/expected-emu.EXT
+# (F = text, tsv, json; emu: text, json) and review the diff: the checks below pin what they must
+# keep showing.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 G=tests/golden
 
-# golden NAME FORMAT EXPECTED: the output must equal the expected file byte for byte.
+# golden NAME FORMAT EXPECTED [OTHER]: the output must equal the expected file byte for byte.
 golden() {
-	local name=$1 fmt=$2 want=$3
-	"$CB" compare --format "$fmt" $G/a $G/b >"$TMP/$name.out" 2>"$TMP/$name.err"
+	local name=$1 fmt=$2 want=$3 other=${4:-$G/b}
+	"$CB" compare --format "$fmt" $G/a "$other" >"$TMP/$name.out" 2>"$TMP/$name.err"
 	local rc=$?
 	if [ "$rc" = 0 ] && diff -u "$want" "$TMP/$name.out" >"$TMP/$name.diff"; then
 		ok "$name"
@@ -22,6 +26,8 @@ golden() {
 golden golden_text text $G/expected.txt
 golden golden_tsv tsv $G/expected.tsv
 golden golden_json json $G/expected.json
+golden golden_emu_text text $G/expected-emu.txt $G/emu
+golden golden_emu_json json $G/expected-emu.json $G/emu
 # Text is the default format.
 "$CB" compare $G/a $G/b >"$TMP/default.out" 2>/dev/null
 if cmp -s "$TMP/default.out" $G/expected.txt; then ok text_is_default; else fail text_is_default "differs from expected.txt"; fi
@@ -218,6 +224,135 @@ if [ -s "$TMP/forced.json" ] && jq -e '.forced and (.env_diff[] | select(.field 
 else
 	fail forced_json_thp_diff "$(jq -c '{forced, env_diff}' "$TMP/forced.json" 2>&1 | head -c 400)"
 fi
+
+# Emulation (env.json "virtualized": "tcg"). Against a native set: no --force for what a VM guest
+# necessarily has of its own (hostname, CPU), the run marked everywhere, timings not compared
+# (no ratio, no verdict) but outcomes compared as usual; --timings compares them with a warning.
+t=$G/expected-emu.txt
+j=$G/expected-emu.json
+"$CB" compare $G/a $G/emu >/dev/null 2>"$TMP/err"
+rc=$?
+if [ "$rc" = 0 ] && [ ! -s "$TMP/err" ] && jq -e '.forced == false and ([.env_diff[].field] | index("virtualized") and index("cpu.model")
+	and index("hostname"))' $j >/dev/null; then
+	ok emu_no_force
+else
+	fail emu_no_force "exit $rc: $(cat "$TMP/err")"
+fi
+if grep -qx '  B  6.19.0-test (TCG emulation)  tests/golden/emu (run 20260102-100000)' $t &&
+	grep -q '^cowbench compare: 2 result sets, baseline A; emulated timings not compared' $t &&
+	grep -q '^  timings of 6.19.0-test (TCG emulation) not compared with hardware timings' $t &&
+	grep -A2 '^  timings of 6.19.0-test' $t | grep -q -- '--timings compares timings anyway' &&
+	grep -A2 '^  virtualized$' $t | grep -qx '    B  tcg (QEMU 7.2.19, x86_64, debian:linux-image-6.19.0-test)'; then
+	ok emu_marked_text
+else
+	fail emu_marked_text "$(head -8 $t)"
+fi
+if jq -e '.timings == "not compared" and .runs[0].virtualized == null and .runs[0].emulated == false
+	and .runs[1].virtualized == "tcg" and .runs[1].emulated and .runs[1].vm.qemu == "7.2.19"
+	and .runs[1].label == "6.19.0-test (TCG emulation)"' $j >/dev/null; then
+	ok emu_marked_json
+else
+	fail emu_marked_json "$(jq -c '{timings, runs}' $j 2>&1 | head -c 500)"
+fi
+# Every timing of the emulated run: no ratio, p or verdict, only the note; nothing significant.
+if jq -e '[.instances[].metrics[] | select(.kind == "stat") | .vs_baseline[1] | select(. != null)]
+	| length >= 10 and all(.[]; . == {"timing": "emulated", "compared": false})' $j >/dev/null &&
+	grep -A3 '^cow_reuse/base/8M' $t | grep -q '^    B   5 .*  emulated: not compared$' &&
+	! grep -q 'regression\|improvement' <(sed -n '/^Significant/,/^Instances/p' $t) &&
+	grep -qx '  timings of B not compared with A.s: TCG emulation against hardware (--timings compares them)' $t; then
+	ok emu_timings_not_compared
+else
+	fail emu_timings_not_compared "$(sed -n '/^Significant/,/^Instances/p' $t | head -8)"
+fi
+if jq -e --slurpfile want $G/expected.json '[.instances[].behaviour_changes[]] == [$want[0].instances[].behaviour_changes[]]
+	and ([.instances[].behaviour_changes[]] | length) == 4' $j >/dev/null &&
+	grep -qx '  cow_reuse/thp_pte/8M: cow.copy 2048 → 0' $t && grep -q '^  cow.copy: A 2048, B 0  CHANGED$' $t; then
+	ok emu_behaviour_changes
+else
+	fail emu_behaviour_changes "$(jq -c '[.instances[].behaviour_changes[]]' $j 2>&1)"
+fi
+w=$(LC_ALL=C.UTF-8 wc -L <$t)
+if [ "$w" -le 100 ]; then ok emu_text_width; else fail emu_text_width "$w columns (max 100)"; fi
+"$CB" compare --timings --format json $G/a $G/emu >"$TMP/timings.json" 2>"$TMP/err"
+"$CB" compare --timings $G/a $G/emu >"$TMP/timings.txt" 2>>"$TMP/err"
+if jq -e '.timings == "forced" and any(.warnings[]; startswith("--timings: timings of 6.19.0-test (TCG emulation) compared"))
+	and ([.instances[] | select(.key == "cow_reuse/base/8M") | .metrics[] | select(.name == "ns_per_page")][0].vs_baseline[1]
+		| .verdict == "regression" and .timing == "emulated" and .compared and .ratio > 1)' "$TMP/timings.json" >/dev/null &&
+	grep -q '^  cow_reuse/base/8M ns_per_page: B/A 1.103 \[1.096, 1.110\], p <1e-4: regression (emulated times)$' "$TMP/timings.txt" &&
+	grep -q '^  --timings: timings of 6.19.0-test (TCG emulation) compared with hardware timings' "$TMP/timings.txt"; then
+	ok emu_timings_flag
+else
+	fail emu_timings_flag "$(jq -c '{timings, warnings}' "$TMP/timings.json" 2>&1 | head -c 400) $(cat "$TMP/err")"
+fi
+# Both emulated (6.1 against 6.12 in the VM runner): timings compared, said to be emulated.
+cp -r $G/a "$TMP/emu_a"
+jq --slurpfile emu $G/emu/env.json '.virtualized = "tcg" | .vm = {qemu: "7.2.19", arch: "x86_64", kernel_source: "debian:6.1"}
+	| .hostname = $emu[0].hostname | .cpu = $emu[0].cpu' $G/a/env.json >"$TMP/emu_a/env.json"
+"$CB" compare --format json "$TMP/emu_a" $G/emu >"$TMP/allemu.json" 2>"$TMP/err"
+"$CB" compare "$TMP/emu_a" $G/emu >"$TMP/allemu.txt" 2>>"$TMP/err"
+if jq -e '.timings == "emulated" and any(.warnings[]; startswith("every result set ran under TCG emulation"))
+	and ([.instances[] | select(.key == "cow_reuse/base/8M") | .metrics[] | select(.name == "ns_per_page")][0].vs_baseline[1]
+		| .verdict == "regression" and .timing == "emulated")' "$TMP/allemu.json" >/dev/null &&
+	grep -q '^cowbench compare: 2 result sets, baseline A; emulated timings (TCG)$' "$TMP/allemu.txt"; then
+	ok emu_all_emulated
+else
+	fail emu_all_emulated "$(jq -c '{timings, warnings}' "$TMP/allemu.json" 2>&1 | head -c 400) $(cat "$TMP/err")"
+fi
+# What still needs --force: two emulated runs from different machines, or other THP settings.
+jq '.hostname = "vm2"' "$TMP/emu_a/env.json" >"$TMP/env" && mv "$TMP/env" "$TMP/emu_a/env.json"
+cp -r $G/emu "$TMP/emu_thp"
+jq '.thp.mthp["64kB"] = "always"' $G/emu/env.json >"$TMP/emu_thp/env.json"
+needs_force() {
+	local name=$1 what=$2 base=$3 other=$4 rc
+	"$CB" compare "$base" "$other" >/dev/null 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" = 2 ] && grep -q "differ in $what (.*needs --force" "$TMP/err"; then ok "$name"; else fail "$name" "exit $rc: $(cat "$TMP/err")"; fi
+}
+needs_force emu_vms_other_host_need_force hostname "$TMP/emu_a" $G/emu
+needs_force emu_thp_needs_force "THP settings" $G/a "$TMP/emu_thp"
+# A kernel without mTHP (6.1) has the default mTHP settings: listed, no --force.
+cp -r $G/a "$TMP/nomthp"
+jq '.thp.mthp = {}' $G/a/env.json >"$TMP/nomthp/env.json"
+"$CB" compare --format json "$TMP/nomthp" $G/emu >"$TMP/nomthp.json" 2>"$TMP/err"
+if jq -e '.forced == false and (.env_diff[] | select(.field == "thp") | .values == ["enabled=madvise defrag=madvise",
+	"enabled=madvise defrag=madvise mthp: 2M=inherit, others never"])' "$TMP/nomthp.json" >/dev/null; then
+	ok thp_without_mthp_is_default
+else
+	fail thp_without_mthp_is_default "$(cat "$TMP/err")"
+fi
+# KVM is not emulation: marked, timings compared as usual, no --force.
+cp -r $G/emu "$TMP/kvm"
+jq '.virtualized = "kvm"' $G/emu/env.json >"$TMP/kvm/env.json"
+"$CB" compare --format json $G/a "$TMP/kvm" >"$TMP/kvm.json" 2>"$TMP/err"
+if jq -e '.timings == "hardware" and .runs[1].label == "6.19.0-test (KVM guest)" and .runs[1].emulated == false
+	and ([.instances[] | select(.key == "cow_reuse/base/8M") | .metrics[] | select(.name == "ns_per_page")][0].vs_baseline[1]
+		| .verdict == "regression" and (has("timing") | not))' "$TMP/kvm.json" >/dev/null; then
+	ok kvm_not_emulated
+else
+	fail kvm_not_emulated "$(jq -c '{timings, runs}' "$TMP/kvm.json" 2>&1 | head -c 400) $(cat "$TMP/err")"
+fi
+# The other formats show the marking and the cells not compared.
+"$CB" compare --format markdown $G/a $G/emu >"$TMP/emu.md" 2>&1
+"$CB" compare --format csv $G/a $G/emu >"$TMP/emu.csv" 2>&1
+"$CB" compare --format html --out "$TMP/emu-html" $G/a $G/emu 2>"$TMP/err"
+if grep -qF '| B | 6.19.0-test (TCG emulation) | tests/golden/emu | 20260102-100000 |' "$TMP/emu.md" &&
+	grep -qF '|  | B | 5 | 14000 | 14016 ± 59.4 | 13950 … 14100 | emulated | | | not compared |' "$TMP/emu.md"; then
+	ok emu_markdown
+else
+	fail emu_markdown "$(grep -m3 'emulat' "$TMP/emu.md")"
+fi
+if grep -q '^cow_reuse/base/8M,cow_reuse,base,8M,ns_per_page,stat,ns,lower,B,6.19.0-test (TCG emulation),ok,,5,14000,.*,,,,,,emulated,$' "$TMP/emu.csv"; then
+	ok emu_csv
+else
+	fail emu_csv "$(grep 'cow_reuse/base/8M,.*ns_per_page' "$TMP/emu.csv")"
+fi
+if grep -q '6.19.0-test (TCG emulation)' "$TMP/emu-html/report.html" && grep -q '<td>emulated</td><td class="l few">not compared</td>' "$TMP/emu-html/report.html" &&
+	! grep -q '>nan' "$TMP/emu-html/report.html"; then
+	ok emu_html
+else
+	fail emu_html "$(cat "$TMP/err")"
+fi
+if "$CB" compare --help | grep -q '^  --timings  '; then ok help_timings; else fail help_timings "--help does not document --timings"; fi
 
 # End to end: two real suites, mTHP 64K never then always. The sys backing takes what the
 # machine's settings give a plain mapping, so the report must show the behaviour change.
