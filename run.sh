@@ -13,6 +13,9 @@ usage: ./run.sh [CONFIG]          build, then run CONFIG (default configs/quick.
                                   compare result sets (text, markdown, csv, tsv, json, html)
        ./run.sh plot [--out DIR] RESULT_DIR...
                                   gnuplot plots (PNG, SVG) of result sets against each other
+       ./run.sh vm --kernel KERNEL [--config FILE] [--arch x86_64|arm64] [--accel auto|kvm|tcg] ...
+                                  boot KERNEL (a file or debian:6.12) in QEMU, run CONFIG
+                                  inside, bring the result set back (./run.sh vm --help)
        ./run.sh env               print the environment record
        ./run.sh list              list the scenarios
 Run as root: without it every scenario reports skip (PFNs, /proc/kpage* and tracepoints need it).
@@ -31,6 +34,11 @@ overhead) shift && build && exec build/cowbench overhead "$@" ;;
 compare) shift && build && exec build/cowbench compare "$@" ;;
 plot) shift && build && exec build/cowbench plot "$@" ;;
 env) build && exec build/cowbench env ;;
+vm)
+	shift
+	case " $* " in *" -h "* | *" --help "*) exec scripts/vm.sh --help ;; esac
+	build && exec scripts/vm.sh "$@"
+	;;
 list) build && exec build/cowbench list ;;
 -*) usage >&2 && exit 2 ;;
 *)

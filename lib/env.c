@@ -170,6 +170,44 @@ static void env_header(json_object *root, const struct utsname *u, bool *oom)
 	env_put_str(root, "hostname", u ? u->nodename : NULL, oom);
 }
 
+/* The VM runner (scripts/vm.sh) boots its guest with cowbench.virtualized=tcg|kvm and the QEMU
+ * version on the kernel command line: only the host knows them, and compare must tell emulated
+ * timings from hardware ones. A native run has "virtualized": null. */
+static void env_cmdline_word(const char *cmdline, const char *key, char *val, size_t len)
+{
+	size_t n = strlen(key);
+
+	val[0] = '\0';
+	for (const char *p = cmdline; (p = strstr(p, key)); p += n) {
+		if ((p == cmdline || isspace((unsigned char)p[-1])) && p[n] == '=') {
+			snprintf(val, len, "%.*s", (int)strcspn(p + n + 1, " \t\n"), p + n + 1);
+			return;
+		}
+	}
+}
+
+static void env_vm(json_object *root, const char *cmdline, bool *oom)
+{
+	static const char *const keys[] = { "qemu", "arch", "kernel_source" };
+	char key[64], val[256];
+	json_object *vm;
+
+	env_cmdline_word(cmdline, "cowbench.virtualized", val, sizeof(val));
+	if (!val[0]) {
+		env_put_null(root, "virtualized", oom);
+		env_put_null(root, "vm", oom);
+		return;
+	}
+	env_put_str(root, "virtualized", val, oom);
+	vm = json_object_new_object();
+	for (size_t i = 0; i < CB_ARRAY_SIZE(keys); i++) {
+		snprintf(key, sizeof(key), "cowbench.%s", keys[i]);
+		env_cmdline_word(cmdline, key, val, sizeof(val));
+		env_put_str(vm, keys[i], val[0] ? val : NULL, oom);
+	}
+	env_put(root, "vm", vm, oom);
+}
+
 static void env_kernel(json_object *root, const struct utsname *u, bool *oom)
 {
 	char buf[4096];
@@ -195,6 +233,7 @@ static void env_kernel(json_object *root, const struct utsname *u, bool *oom)
 	for (p = buf; isspace((unsigned char)*p); p++)
 		;
 	env_put_str(root, "cmdline", p, oom);
+	env_vm(root, p, oom);
 }
 
 static const char *const cb_kconfig_prefixes[] = {

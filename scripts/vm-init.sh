@@ -1,0 +1,62 @@
+#!/bin/busybox sh
+# /init of the initramfs that scripts/vm.sh builds: mount what cowbench measures through, load the
+# modules the host resolved, run the suite, send the result set back through the results port and
+# power off. Every line starting "cowbench-vm:" is read by the host; keep their wording in step.
+/bin/busybox --install -s /bin
+export PATH=/bin HOME=/root
+# busybox mkswap has no -f; util-linux's (which lib/swap.c runs) is not in the initramfs.
+rm -f /bin/mkswap
+printf '#!/bin/sh\n[ "$1" = -f ] && shift\nexec /bin/busybox mkswap "$@"\n' >/bin/mkswap
+chmod +x /bin/mkswap
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null ||
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# Memory cgroups: v2 like a current distribution; pressure scenarios skip with a reason without.
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null &&
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+
+arg() {
+	for w in $(cat /proc/cmdline); do
+		case $w in "$1"=*) echo "${w#*=}" && return ;; esac
+	done
+}
+
+echo "cowbench-vm: init reached, kernel $(uname -r)"
+if [ "$(arg cowbench.probe)" = 1 ]; then
+	poweroff -f
+fi
+
+# The host's defrag mode (enabled comes as transparent_hugepage= on the command line).
+defrag=$(arg cowbench.thp_defrag)
+[ -n "$defrag" ] && echo "$defrag" >/sys/kernel/mm/transparent_hugepage/defrag 2>/dev/null
+
+while read -r m; do
+	[ -n "$m" ] && { insmod "/lib/modules/$m" || echo "cowbench-vm: insmod $m failed"; }
+done </cowbench/modules.list
+
+mkdir -p /out && cd /out
+/cowbench/cowbench suite /cowbench/config.conf
+st=$?
+echo "cowbench-vm: suite exit $st"
+
+port=$(arg cowbench.port)
+if [ -c "$port" ]; then
+	# Raw keeps the tty from rewriting newlines; the host strips CRs anyway. Closing the port
+	# waits for the UART to drain, so the end line is only there when everything before it is.
+	stty -F "$port" raw -echo 2>/dev/null
+	{
+		echo "cowbench-vm-results-begin"
+		tar -C /out/results -cf - . | gzip -1 | base64
+		echo "cowbench-vm-results-end $st"
+	} >"$port"
+	echo "cowbench-vm: results sent"
+else
+	echo "cowbench-vm: no results port '$port'"
+fi
+sync
+poweroff -f

@@ -1,0 +1,490 @@
+#!/usr/bin/env bash
+# Boots a kernel in QEMU, runs a cowbench config inside it and brings the result set back to
+# results/<guest release>/<run id>/, so kernels compare without rebooting the host.
+# Called by `./run.sh vm`; see usage() and README.md ("Other kernels in a VM").
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${COWBENCH_CACHE:-$root/cache}
+B=${B:-build}
+
+usage() {
+	cat <<'TXT'
+usage: ./run.sh vm --kernel KERNEL [--kernel KERNEL2 ...] [--modules DIR] [--config FILE]
+                   [--mem 2G] [--cpus 2] [--accel auto|kvm|tcg] [--arch x86_64|arm64]
+                   [--boot-timeout S] [--timeout S] [--append ARGS] [--out DIR]
+  KERNEL      a bzImage, vmlinuz or vmlinux file, or debian:<version prefix> (debian:6.1,
+              debian:6.12): the newest matching Debian linux-image package, downloaded into
+              cache/kernels/ with its modules. Several --kernel: one run each, then a comparison.
+  --modules   the modules tree of a local kernel (INSTALL_MOD_PATH or lib/modules/<release>);
+              without it, what the config needs (zram) must be built in
+  --config    suite run in the guest (default configs/quick.conf)
+  --accel     auto tries KVM with a short boot probe and falls back to TCG emulation
+  --boot-timeout  seconds for the guest to reach init (default 120; arm64 TCG 240)
+  --timeout   hard limit for a whole guest run in seconds (default 3600)
+  --append    extra kernel command-line arguments
+  --out       results root (default results)
+Timings under TCG are emulated; copy/reuse/fault counts, folio sizes and flush counts are the
+guest kernel's own. `cowbench compare` marks emulated result sets.
+TXT
+}
+
+die() {
+	echo "vm: $*" >&2
+	exit 1
+}
+
+usage_die() {
+	echo "vm: $*" >&2
+	echo "vm: see ./run.sh vm --help" >&2
+	exit 2
+}
+
+kernels=() modules='' config=configs/quick.conf mem=2G cpus=2 accel=auto arch=''
+boot_timeout='' timeout=3600 append='' out=results
+while (($#)); do
+	case $1 in
+	-h | --help) usage && exit 0 ;;
+	--kernel | --modules | --config | --mem | --cpus | --accel | --arch | --boot-timeout | \
+		--timeout | --append | --out)
+		(($# >= 2)) || usage_die "$1 needs a value"
+		case $1 in
+		--kernel) kernels+=("$2") ;;
+		--modules) modules=$2 ;;
+		--config) config=$2 ;;
+		--mem) mem=$2 ;;
+		--cpus) cpus=$2 ;;
+		--accel) accel=$2 ;;
+		--arch) arch=$2 ;;
+		--boot-timeout) boot_timeout=$2 ;;
+		--timeout) timeout=$2 ;;
+		--append) append=$2 ;;
+		--out) out=$2 ;;
+		esac
+		shift 2
+		;;
+	*) usage_die "unexpected argument '$1'" ;;
+	esac
+done
+
+((${#kernels[@]})) || usage_die "which kernel? (--kernel PATH or --kernel debian:6.12)"
+[[ -r $config ]] || usage_die "no config $config"
+[[ $accel =~ ^(auto|kvm|tcg)$ ]] || usage_die "--accel must be auto, kvm or tcg"
+[[ $mem =~ ^[0-9]+[MG]?$ ]] || usage_die "--mem must look like 2G or 1536M"
+[[ $cpus =~ ^[1-9][0-9]*$ ]] || usage_die "--cpus must be a positive number"
+[[ $timeout =~ ^[1-9][0-9]*$ ]] || usage_die "--timeout must be seconds"
+[[ -z $boot_timeout || $boot_timeout =~ ^[1-9][0-9]*$ ]] || usage_die "--boot-timeout must be seconds"
+((${#kernels[@]} == 1)) || [[ -z $modules ]] || usage_die "--modules applies to a single --kernel"
+
+host_arch=$(uname -m)
+[[ $host_arch == aarch64 ]] && host_arch=arm64
+arch=${arch:-$host_arch}
+case $arch in
+x86_64)
+	deb_arch=amd64 qemu=qemu-system-x86_64 console=ttyS0 port=/dev/ttyS1
+	# The second UART needs no module: the result port works for a kernel built without any.
+	machine=(-machine pc -vga none)
+	port_args() { echo "-serial file:$1"; }
+	transport_modules=()
+	;;
+arm64 | aarch64)
+	arch=arm64 deb_arch=arm64 qemu=qemu-system-aarch64 console=ttyAMA0 port=/dev/hvc0
+	# virt has one UART in QEMU 7.2: the results travel over a virtio console instead.
+	machine=(-machine virt)
+	port_args() { echo "-device virtio-serial-pci -chardev file,id=res,path=$1 -device virtconsole,chardev=res"; }
+	transport_modules=(virtio_pci virtio_console)
+	;;
+*) usage_die "--arch must be x86_64 or arm64" ;;
+esac
+[[ -n $boot_timeout ]] || { [[ $arch == "$host_arch" ]] && boot_timeout=120 || boot_timeout=240; }
+command -v "$qemu" >/dev/null || die "$qemu not found (Debian: qemu-system-x86 / qemu-system-arm; make deps installs them)"
+qemu_version=$("$qemu" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
+
+# --- kernels ---------------------------------------------------------------------------------
+
+# The ELF inside a bzImage: QEMU boots it through its PVH entry, seconds faster under TCG than
+# the real-mode decompressor. Prints nothing when there is none or it lacks the PVH note.
+extract_vmlinux() {
+	local img=$1 dst=$2 off magic tool
+
+	for magic in '\xfd\x37\x7a\x58\x5a\x00:xz' '\x1f\x8b\x08:gzip' '\x28\xb5\x2f\xfd:zstd'; do
+		tool=${magic##*:}
+		command -v "$tool" >/dev/null || continue
+		off=$(LC_ALL=C grep -obUaP "${magic%:*}" "$img" | head -1 | cut -d: -f1) || true
+		[[ -n $off ]] || continue
+		tail -c +$((off + 1)) "$img" | "$tool" -dc 2>/dev/null >"$dst.tmp" || true
+		if [[ $(head -c 4 "$dst.tmp" | od -An -tx1 | tr -d ' ') == 7f454c46 ]] &&
+			readelf -n "$dst.tmp" 2>/dev/null | grep -q 'Xen.*0x00000012'; then
+			mv "$dst.tmp" "$dst" && echo "$dst"
+			return
+		fi
+	done
+	rm -f "$dst.tmp"
+}
+
+# debian:<prefix> -> sets kimage, kmoddir (the tree holding lib/modules/<rel>), krel, ksource.
+resolve_debian() {
+	local prefix=$1 re pkg dir deb
+
+	[[ $prefix =~ ^[0-9]+(\.[0-9]+)*$ ]] || usage_die "debian:$prefix: want a version prefix like debian:6.12"
+	re="^linux-image-${prefix//./\\.}([.+-]|\$)"
+	pkg=$("$root/scripts/apt-arch.sh" "$deb_arch" search "$re" |
+		grep -E -- "-$deb_arch\$" | grep -v -E -- '-(rt|cloud|dbg)-' | sort -V | tail -1) || true
+	if [[ -z $pkg ]]; then
+		local have
+		have=$("$root/scripts/apt-arch.sh" "$deb_arch" search '^linux-image-[0-9]' 2>/dev/null |
+			sed -n 's/^linux-image-\([0-9]*\.[0-9]*\).*/\1/p' | sort -uV | paste -sd ' ') || true
+		usage_die "debian:$prefix: no $deb_arch linux-image package matches (offered: ${have:-none})"
+	fi
+	dir=$cache/kernels/$pkg
+	if [[ ! -e $dir/.ready ]]; then
+		echo "vm: fetching $pkg ($deb_arch) into $dir" >&2
+		rm -rf "$dir" && mkdir -p "$dir/deb"
+		"$root/scripts/apt-arch.sh" "$deb_arch" download "$dir/deb" "$pkg" >/dev/null ||
+			die "debian:$prefix: apt-get download $pkg failed"
+		for deb in "$dir"/deb/*.deb; do
+			dpkg-deb -x "$deb" "$dir/root" || die "dpkg-deb -x $deb failed"
+		done
+		rm -rf "$dir/deb"
+		krel=$(ls "$dir/root/lib/modules" 2>/dev/null | head -1)
+		[[ -n $krel ]] || die "$pkg has no lib/modules/<release>"
+		depmod -b "$dir/root" "$krel" || die "depmod for $pkg failed"
+		touch "$dir/.ready"
+	fi
+	krel=$(ls "$dir/root/lib/modules" | head -1)
+	kimage=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1)
+	[[ -n $kimage ]] || die "$pkg has no /boot/vmlinuz-*"
+	kmoddir=$dir/root ksource=debian:$pkg kconfig=$dir/root/boot/config-$krel
+}
+
+resolve_kernel() {
+	local spec=$1
+
+	kimage='' kmoddir='' krel='' ksource='' kconfig=''
+	if [[ $spec == debian:* ]]; then
+		resolve_debian "${spec#debian:}"
+	else
+		[[ -f $spec && -r $spec ]] || usage_die "kernel file $spec: not found"
+		kimage=$(realpath "$spec") ksource=file:$(basename "$spec")
+		if [[ -n $modules ]]; then
+			[[ -d $modules ]] || usage_die "--modules $modules: no such directory"
+			if [[ -d $modules/lib/modules ]]; then
+				kmoddir=$(realpath "$modules") krel=$(ls "$modules/lib/modules" | head -1)
+			elif [[ -e $modules/modules.order || -e $modules/modules.dep ]]; then
+				# lib/modules/<release> itself: modprobe wants the tree above lib/.
+				krel=$(basename "$(realpath "$modules")")
+				kmoddir=$(realpath "$modules/../../..")
+			else
+				usage_die "--modules $modules: neither lib/modules/<release> nor a release directory"
+			fi
+			[[ -e $kmoddir/lib/modules/$krel/modules.dep ]] ||
+				usage_die "--modules: $kmoddir/lib/modules/$krel has no modules.dep (run depmod -b)"
+			[[ -r $kmoddir/lib/modules/$krel/../../../boot/config-$krel ]] &&
+				kconfig=$kmoddir/boot/config-$krel
+		fi
+	fi
+	if [[ $arch == x86_64 && $(head -c 4 "$kimage" | od -An -tx1 | tr -d ' ') != 7f454c46 ]]; then
+		local elf=$cache/vmlinux/$(basename "$kimage")-$(stat -c %s-%Y "$kimage")
+		if [[ ! -e $elf && ! -e $elf.none ]]; then
+			mkdir -p "$cache/vmlinux"
+			[[ -n $(extract_vmlinux "$kimage" "$elf") ]] || touch "$elf.none"
+		fi
+		[[ -e $elf ]] && kboot=$elf || kboot=$kimage
+	else
+		kboot=$kimage
+	fi
+}
+
+# A static busybox of the guest's arch: the host's for the host's arch, else Debian's
+# busybox-static of that arch unpacked into the cache.
+guest_busybox() {
+	local dir=$cache/busybox-$deb_arch bb
+
+	bb=$(command -v busybox || true)
+	if [[ $deb_arch == "$(dpkg --print-architecture 2>/dev/null)" && -n $bb ]] &&
+		file -L "$bb" | grep -q 'statically linked'; then
+		echo "$bb"
+		return
+	fi
+	if [[ ! -x $dir/root/bin/busybox ]]; then
+		echo "vm: fetching busybox-static ($deb_arch) into $dir" >&2
+		rm -rf "$dir" && mkdir -p "$dir/deb"
+		"$root/scripts/apt-arch.sh" "$deb_arch" download "$dir/deb" busybox-static >/dev/null &&
+			dpkg-deb -x "$dir"/deb/busybox-static_*.deb "$dir/root" ||
+			die "cannot get busybox-static for $deb_arch (apt-get download busybox-static:$deb_arch)"
+		rm -rf "$dir/deb"
+	fi
+	[[ -x $dir/root/bin/busybox ]] || die "busybox-static for $deb_arch has no bin/busybox"
+	echo "$dir/root/bin/busybox"
+}
+
+# --- initramfs -------------------------------------------------------------------------------
+
+# Prints the .ko files (dependencies first) of the modules that exist among $@, skipping built-ins.
+module_files() {
+	local m
+
+	for m in "$@"; do
+		modprobe -d "$kmoddir" -S "$krel" --show-depends "$m" 2>/dev/null |
+			awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++'
+}
+
+build_initramfs() {
+	local dir=$1/initramfs ko name n=0
+
+	rm -rf "$dir"
+	mkdir -p "$dir"/{bin,dev,proc,sys,tmp,run,root,boot,lib/modules,cowbench}
+	cp "$busybox" "$dir/bin/busybox"
+	cp "$root/scripts/vm-init.sh" "$dir/init"
+	chmod 755 "$dir/init"
+	cp "$static_bin" "$dir/cowbench/cowbench"
+	cp "$config" "$dir/cowbench/config.conf"
+	[[ -n $kconfig && -r $kconfig ]] && cp "$kconfig" "$dir/boot/config-$krel"
+	: >"$dir/cowbench/modules.list"
+	if [[ -n $kmoddir ]]; then
+		# zram, the compressors it may be asked for, and the results port's transport.
+		while read -r ko; do
+			[[ -n $ko ]] || continue
+			n=$((n + 1))
+			name=$(printf '%02d-%s' "$n" "$(basename "${ko%%.ko*}").ko")
+			# Decompressed on the host: the guest's insmod then needs no decompressor.
+			case $ko in
+			*.ko.xz) xz -dc "$ko" >"$dir/lib/modules/$name" ;;
+			*.ko.zst) zstd -qdc "$ko" >"$dir/lib/modules/$name" ;;
+			*.ko.gz) gzip -dc "$ko" >"$dir/lib/modules/$name" ;;
+			*) cp "$ko" "$dir/lib/modules/$name" ;;
+			esac
+			echo "$name" >>"$dir/cowbench/modules.list"
+		done < <(module_files zram crypto-lzo-rle crypto-lzo crypto-lz4 crypto-zstd \
+			"${transport_modules[@]}")
+	fi
+	# Uncompressed: the guest unpacks it faster under emulation than it would inflate it.
+	(cd "$dir" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$1/initramfs.cpio"
+}
+
+# --- QEMU ------------------------------------------------------------------------------------
+
+qpid=''
+kill_qemu() {
+	[[ -n $qpid ]] || return 0
+	kill -TERM -- "-$qpid" 2>/dev/null || true
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$qpid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL -- "-$qpid" 2>/dev/null || true
+	wait "$qpid" 2>/dev/null || true
+	qpid=''
+}
+
+work=''
+cleanup() {
+	# Under set -e an "a && b" whose b fails ends the shell: every step here must not fail.
+	kill_qemu
+	if [[ -n $work ]]; then rm -rf "$work" || true; fi
+	if [[ -n ${stream_pid:-} ]]; then kill "$stream_pid" 2>/dev/null || true; fi
+	return 0
+}
+trap cleanup EXIT
+trap 'echo "vm: interrupted" >&2; exit 130' INT TERM HUP
+
+# Boots the guest with accelerator $1 and extra command line $2, console to $work/console.log,
+# results port to $work/port.out. Sets boot_state: done, no_init, exited. Returns QEMU's status
+# (124 when the hard timeout killed it).
+boot() {
+	local acc=$1 extra=$2 show=$3 limit=$4 cpu accel_args start rc
+
+	if [[ $acc == kvm ]]; then
+		accel_args=(-accel kvm) cpu=host
+	else
+		accel_args=(-accel tcg,thread=multi) cpu=max
+		# Emulated pointer authentication with QEMU's own cipher costs far less than QARMA.
+		[[ $arch == arm64 ]] && cpu=max,pauth-impdef=on
+	fi
+	: >"$work/console.log"
+	: >"$work/port.out"
+	# shellcheck disable=SC2046 # port_args prints separate words on purpose
+	setsid timeout -k 5 "$limit" "$qemu" "${machine[@]}" "${accel_args[@]}" -cpu "$cpu" \
+		-m "$mem" -smp "$cpus" -display none -monitor none -no-reboot -nodefaults \
+		-kernel "$kboot" -initrd "$work/initramfs.cpio" \
+		-append "console=$console panic=-1 quiet $cmdline $extra" \
+		-serial "file:$work/console.log" $(port_args "$work/port.out") \
+		</dev/null >"$work/qemu.out" 2>&1 &
+	qpid=$!
+	if [[ $show == 1 ]]; then
+		tail --pid="$qpid" -n +1 -F "$work/console.log" 2>/dev/null |
+			sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/^/  guest| /' >&2 &
+		stream_pid=$!
+	fi
+	start=$SECONDS
+	boot_state=no_init
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [[ $boot_state == no_init ]] && grep -q '^cowbench-vm: init reached' "$work/console.log"; then
+			boot_state=running
+		fi
+		if [[ $boot_state == no_init ]] && ((SECONDS - start >= boot_timeout)); then
+			kill_qemu
+			boot_state=boot_timeout
+			break
+		fi
+		sleep 0.2
+	done
+	rc=0
+	if [[ -n $qpid ]]; then
+		wait "$qpid" || rc=$?
+		qpid=''
+	fi
+	if [[ $boot_state == no_init ]] && grep -q '^cowbench-vm: init reached' "$work/console.log"; then
+		boot_state=running
+	fi
+	[[ $boot_state == running ]] && grep -q '^cowbench-vm-results-end' "$work/port.out" 2>/dev/null &&
+		boot_state=done
+	if [[ -n ${stream_pid:-} ]]; then
+		sleep 0.3
+		kill "$stream_pid" 2>/dev/null || true
+		wait "$stream_pid" 2>/dev/null || true
+		stream_pid=''
+	fi
+	return "$rc"
+}
+
+# Whether KVM can run this guest: /dev/kvm alone says little (a PVM host offers it and then
+# cannot run a stock kernel), so boot to the init marker with a short timeout.
+probe_kvm() {
+	local bt=$boot_timeout rc=0
+
+	[[ $arch == "$host_arch" ]] || { kvm_why="guest arch $arch differs from host $host_arch" && return 1; }
+	[[ -r /dev/kvm && -w /dev/kvm ]] || { kvm_why="no usable /dev/kvm" && return 1; }
+	boot_timeout=30
+	boot kvm cowbench.probe=1 0 40 || rc=$?
+	boot_timeout=$bt
+	[[ $boot_state == running ]] && return 0
+	kvm_why="probe boot failed (status $rc): $(grep -m1 -i -E 'error|abort|fail' "$work/qemu.out" || tail -1 "$work/console.log" || true)"
+	return 1
+}
+
+# The guest starts in the host's THP modes (Debian kernels default to "always"): a VM run and a
+# native one then differ in the kernel only, and compare needs no --force. A config's
+# thp_enabled / thp_defrag still apply on top inside the guest.
+host_thp() {
+	local t=/sys/kernel/mm/transparent_hugepage en df
+
+	en=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$t/enabled" 2>/dev/null) || true
+	df=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$t/defrag" 2>/dev/null) || true
+	echo "${en:+transparent_hugepage=$en} ${df:+cowbench.thp_defrag=$df}"
+}
+
+# Why a guest run brought nothing back, from its console.
+failure_reason() {
+	local panic
+
+	panic=$(sed 's/\r//' "$work/console.log" | grep -m1 -E 'Kernel panic|BUG:|Oops' || true)
+	case $boot_state in
+	boot_timeout)
+		echo "the guest did not reach init within ${boot_timeout}s${panic:+ ($panic)}" ;;
+	no_init)
+		if [[ -n $panic ]]; then
+			echo "the guest kernel panicked before init: $panic"
+		else
+			echo "QEMU exited (status $qemu_rc) before the guest reached init: $(tail -c 300 "$work/qemu.out" | tr '\n' ' ')"
+		fi
+		;;
+	running)
+		if ((qemu_rc == 124)); then
+			echo "the guest run hit the ${timeout}s limit${panic:+ ($panic)}"
+		else
+			echo "the guest stopped before sending its results${panic:+: $panic}"
+		fi
+		;;
+	esac
+}
+
+# Moves the result set of $work/port.out into $out/<release>/<run id>/; prints its path.
+unpack_results() {
+	local tmp sets set dest
+
+	mkdir -p "$out"
+	tmp=$(mktemp -d "$out/.vm-unpack.XXXXXX")
+	if ! sed 's/\r$//' "$work/port.out" |
+		awk '/^cowbench-vm-results-begin$/ { on = 1; next } /^cowbench-vm-results-end/ { on = 0 } on' |
+		base64 -d 2>/dev/null | tar -xz -C "$tmp" 2>/dev/null; then
+		rm -rf "$tmp"
+		return 1
+	fi
+	mapfile -t sets < <(cd "$tmp" && ls -d */*/ 2>/dev/null)
+	if ((${#sets[@]} != 1)) || [[ ! -s $tmp/${sets[0]}env.json || ! -e $tmp/${sets[0]}results.jsonl ]]; then
+		rm -rf "$tmp"
+		return 1
+	fi
+	set=${sets[0]%/}
+	dest=$out/$set
+	if [[ -e $dest ]]; then
+		rm -rf "$tmp"
+		echo "vm: $dest exists already" >&2
+		return 1
+	fi
+	sed 's/\r$//' "$work/console.log" >"$tmp/$set/vm-console.log"
+	mkdir -p "$(dirname "$dest")"
+	mv "$tmp/$set" "$dest"
+	rm -rf "$tmp"
+	echo "$dest"
+}
+
+# --- main ------------------------------------------------------------------------------------
+
+# Every kernel is resolved (and downloaded) first: a wrong name fails before anything is built.
+K_IMAGE=() K_BOOT=() K_MODDIR=() K_REL=() K_SOURCE=() K_CONFIG=()
+for spec in "${kernels[@]}"; do
+	resolve_kernel "$spec"
+	K_IMAGE+=("$kimage") K_BOOT+=("$kboot") K_MODDIR+=("$kmoddir") K_REL+=("$krel")
+	K_SOURCE+=("$ksource") K_CONFIG+=("$kconfig")
+done
+
+busybox=$(guest_busybox)
+echo "vm: building a static $arch cowbench" >&2
+make -C "$root" -s -j"$(nproc)" static ARCH="$arch" >&2 || die "make static ARCH=$arch failed"
+static_bin=$root/$B/static-$arch/cowbench
+[[ -x $static_bin ]] || die "no $static_bin after make static"
+
+sets=() status=0
+for i in "${!kernels[@]}"; do
+	spec=${kernels[$i]} kimage=${K_IMAGE[$i]} kboot=${K_BOOT[$i]} kmoddir=${K_MODDIR[$i]}
+	krel=${K_REL[$i]} ksource=${K_SOURCE[$i]} kconfig=${K_CONFIG[$i]}
+	work=$(mktemp -d "${TMPDIR:-/tmp}/cowbench-vm.XXXXXX")
+	build_initramfs "$work"
+	cmdline="$(host_thp) cowbench.port=$port cowbench.qemu=$qemu_version cowbench.arch=$arch cowbench.kernel_source=$ksource $append"
+	acc=$accel
+	if [[ $acc == auto ]]; then
+		if probe_kvm; then
+			acc=kvm
+		else
+			echo "vm: KVM not used ($kvm_why): emulating with TCG" >&2
+			acc=tcg
+		fi
+	fi
+	echo "vm: booting $ksource ($(basename "$kboot"), $arch, $acc, $mem, $cpus CPUs, QEMU $qemu_version)" >&2
+	qemu_rc=0
+	boot "$acc" "cowbench.virtualized=$acc" 1 "$timeout" || qemu_rc=$?
+	if [[ $acc == kvm && $accel == kvm && $boot_state != done ]]; then
+		die "$spec under KVM: $(failure_reason)"
+	fi
+	if [[ $boot_state != done ]]; then
+		mkdir -p "$cache/vm-logs"
+		log=$cache/vm-logs/$(date +%Y%m%d-%H%M%S)-console.log
+		cp "$work/console.log" "$log"
+		die "$spec: $(failure_reason); no result set (console: $log)"
+	fi
+	guest_status=$(sed -n 's/\r$//; s/^cowbench-vm-results-end \([0-9]*\)$/\1/p' "$work/port.out")
+	dest=$(unpack_results) || die "$spec: the results the guest sent are incomplete or unreadable; no result set"
+	echo "vm: result set $dest (suite exit ${guest_status:-?})" >&2
+	sets+=("$dest")
+	[[ ${guest_status:-1} == 0 ]] || status=${guest_status:-1}
+	rm -rf "$work"
+	work=''
+done
+
+if ((${#sets[@]} > 1)); then
+	"$root/$B/cowbench" compare "${sets[@]}" || status=$?
+fi
+printf '%s\n' "${sets[@]}"
+exit "$status"
