@@ -39,6 +39,22 @@ while read -r m; do
 	[ -n "$m" ] && { insmod "/lib/modules/$m" || echo "cowbench-vm: insmod $m failed"; }
 done </cowbench/modules.list
 
+# pin_odirect needs a block-backed file in /var/tmp: O_DIRECT on tmpfs is buffered (no pin).
+# A zram device of its own (the swap scenarios take another), as ext2 through the ext4 driver;
+# zram stores only what is written (zero pages as a flag), so 4G costs what a scenario uses.
+mkdir -p /var/tmp
+odirect_fs() {
+	local id
+
+	id=$(cat /sys/class/zram-control/hot_add) || return 1
+	echo 4G >"/sys/block/zram$id/disksize" || return 1
+	# zram has 4 KiB logical blocks: the 1 KiB default of mke2fs does not mount.
+	mke2fs -b 4096 "/dev/zram$id" >/tmp/mke2fs.log 2>&1 || { cat /tmp/mke2fs.log; return 1; }
+	mount -t ext2 "/dev/zram$id" /var/tmp || return 1
+	echo "cowbench-vm: /var/tmp is ext2 on zram$id"
+}
+odirect_fs || echo "cowbench-vm: no block-backed /var/tmp (see above): pin_odirect will skip"
+
 mkdir -p /out && cd /out
 /cowbench/cowbench suite /cowbench/config.conf
 st=$?

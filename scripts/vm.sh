@@ -242,7 +242,8 @@ build_initramfs() {
 	[[ -n $kconfig && -r $kconfig ]] && cp "$kconfig" "$dir/boot/config-$krel"
 	: >"$dir/cowbench/modules.list"
 	if [[ -n $kmoddir ]]; then
-		# zram, the compressors it may be asked for, and the results port's transport.
+		# zram, the compressors it may be asked for, ext4 for /var/tmp on zram (pin_odirect),
+		# and the results port's transport.
 		while read -r ko; do
 			[[ -n $ko ]] || continue
 			n=$((n + 1))
@@ -255,7 +256,7 @@ build_initramfs() {
 			*) cp "$ko" "$dir/lib/modules/$name" ;;
 			esac
 			echo "$name" >>"$dir/cowbench/modules.list"
-		done < <(module_files zram crypto-lzo-rle crypto-lzo crypto-lz4 crypto-zstd \
+		done < <(module_files zram crypto-lzo-rle crypto-lzo crypto-lz4 crypto-zstd ext4 \
 			"${transport_modules[@]}")
 	fi
 	# Uncompressed: the guest unpacks it faster under emulation than it would inflate it.
@@ -452,7 +453,7 @@ for i in "${!kernels[@]}"; do
 	krel=${K_REL[$i]} ksource=${K_SOURCE[$i]} kconfig=${K_CONFIG[$i]}
 	work=$(mktemp -d "${TMPDIR:-/tmp}/cowbench-vm.XXXXXX")
 	build_initramfs "$work"
-	cmdline="$(host_thp) cowbench.port=$port cowbench.qemu=$qemu_version cowbench.arch=$arch cowbench.kernel_source=$ksource $append"
+	cmdline="$(host_thp) cowbench.port=$port cowbench.qemu=$qemu_version cowbench.arch=$arch cowbench.kernel_source=$ksource${append:+ $append}"
 	acc=$accel
 	if [[ $acc == auto ]]; then
 		if probe_kvm; then

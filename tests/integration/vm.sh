@@ -156,6 +156,14 @@ for v in 6.1 6.12; do
 	outcome "debian_${v}_reuse_pmd_thp" "$dir" cow_reuse thp '.cow.reuse == 1 and .cow.nofault == 511'
 	# Pages read back from swap, then written: 6.1 maps an exclusive swap entry read-only on a
 	# read fault, so each write faults and reuses the page; 6.12 maps it writable at swap-in.
+	# The child's O_DIRECT write() from the shared buffer: 6.1 takes plain references (FOLL_GET),
+	# so nothing is unshared and the child's writes copy; 6.12 pins (FOLL_PIN), which unshares
+	# each page first, and the writes reuse them.
+	if [ "$v" = 6.1 ]; then
+		outcome debian_6.1_odirect_not_unshared "$dir" pin_odirect base '.status == "ok" and .cow.copy == 512'
+	else
+		outcome debian_6.12_odirect_unshared "$dir" pin_odirect base '.status == "ok" and .cow.reuse == 512'
+	fi
 	if [ "$v" = 6.1 ]; then
 		outcome debian_6.1_swapin_then_write "$dir" swapin_write swapped '.status == "ok" and .cow.reuse == 256'
 	else
