@@ -9,9 +9,9 @@ FEDORA_PKGS=(gcc make pkgconf-pkg-config glibc-devel numactl-devel libpfm-devel 
 # scripts/vm.sh (kernels in QEMU, initramfs with busybox) and `make static ARCH=arm64`, whose
 # cross libc comes from libc6-dev-arm64-cross: Fedora's aarch64 cross gcc has no libc to link
 # userspace with, so that build is Debian-only.
-DEBIAN_PKGS+=(qemu-system-x86 qemu-system-arm qemu-user-static busybox-static cpio xz-utils zstd kmod file
+DEBIAN_PKGS+=(qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils zstd kmod file
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
-FEDORA_PKGS+=(qemu-system-x86 qemu-system-aarch64 qemu-user-static busybox cpio xz zstd kmod file)
+FEDORA_PKGS+=(qemu-system-x86 qemu-system-aarch64 busybox cpio xz zstd kmod file)
 
 for pair in "$@"; do
 	deb=${pair%%:*} fed=${pair#*:}

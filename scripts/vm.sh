@@ -96,6 +96,10 @@ arm64 | aarch64)
 *) usage_die "--arch must be x86_64 or arm64" ;;
 esac
 [[ -n $boot_timeout ]] || { [[ $arch == "$host_arch" ]] && boot_timeout=120 || boot_timeout=240; }
+if [[ $accel == kvm ]]; then
+	[[ $arch == "$host_arch" ]] || usage_die "--accel kvm: a $arch guest on a $host_arch host needs TCG"
+	[[ -r /dev/kvm && -w /dev/kvm ]] || usage_die "--accel kvm: no usable /dev/kvm (--accel auto falls back to TCG)"
+fi
 command -v "$qemu" >/dev/null || die "$qemu not found (Debian: qemu-system-x86 / qemu-system-arm; make deps installs them)"
 qemu_version=$("$qemu" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
 

@@ -133,11 +133,20 @@ fi
 # --- two Debian kernels under emulation, compared with this machine ---------------------------
 
 "$CB" suite "$CONF" --out "$TMP/native" >/dev/null 2>"$TMP/native.err"
+# One command, two kernels: a run each, then their comparison; the set paths are the last lines.
+vm two --kernel debian:6.1 --kernel debian:6.12 --timeout 600
+tail -2 "$TMP/two.out" | head -1 >"$TMP/k6.1.out"
+tail -1 "$TMP/two.out" >"$TMP/k6.12.out"
+if [ "$(cat "$TMP/two.rc")" = 0 ] && grep -q "^cowbench compare: 2 result sets" "$TMP/two.out" &&
+	grep -q "cow_reuse/mthp_64K/2M  A: skip: no multi-size THP" "$TMP/two.out"; then
+	ok two_kernels_one_command
+else
+	fail two_kernels_one_command "status $(cat "$TMP/two.rc"): $(head -c 300 "$TMP/two.out") $(grep -v 'guest|' "$TMP/two.err" | tail -c 300)"
+fi
 for v in 6.1 6.12; do
-	vm "k$v" --kernel "debian:$v" --timeout 600
-	dir=$(tail -1 "$TMP/k$v.out")
-	if [ "$(cat "$TMP/k$v.rc")" != 0 ] || [ ! -d "$dir" ]; then
-		fail "debian_$v" "status $(cat "$TMP/k$v.rc"): $(grep -v 'guest|' "$TMP/k$v.err" | tail -c 400)"
+	dir=$(cat "$TMP/k$v.out")
+	if [ ! -d "$dir" ]; then
+		fail "debian_$v" "no result set: $(grep -v 'guest|' "$TMP/two.err" | tail -c 400)"
 		continue
 	fi
 	rel=$(jq -r .kernel.release "$dir/env.json")
@@ -171,7 +180,7 @@ for v in 6.1 6.12; do
 	fi
 done
 # 6.1 has no multi-size THP; 6.12 has it but copies PTE-mapped large folios (reuse came in 6.15).
-set61=$(tail -1 "$TMP/k6.1.out" 2>/dev/null) set612=$(tail -1 "$TMP/k6.12.out" 2>/dev/null)
+set61=$(cat "$TMP/k6.1.out") set612=$(cat "$TMP/k6.12.out")
 [ -d "$set61" ] && outcome debian_6.1_no_mthp "$set61" cow_reuse mthp_64K \
 	'.status == "skip" and (.reason | test("multi-size"))'
 [ -d "$set612" ] && outcome debian_6.12_mthp_copied "$set612" cow_reuse mthp_64K '.cow.copy == 512'
@@ -193,6 +202,26 @@ if [ -d "$set61" ] && [ -d "$set612" ] && [ -s "$TMP/native/env.json" ]; then
 	fi
 else
 	fail compare_lists_both_kernels "missing result sets: native $TMP/native, 6.1 '$set61', 6.12 '$set612'"
+fi
+
+# --- a kernel file with its modules tree, as a local build would be ------------------------
+
+kfile=$(ls "$ROOT"/cache/kernels/linux-image-6.12*-amd64/root/boot/vmlinuz-* 2>/dev/null | tail -1)
+if [ -n "$kfile" ]; then
+	mods=$(dirname "$(dirname "$kfile")")/lib/modules/$(basename "$kfile" | sed 's/^vmlinuz-//')
+	vm local --kernel "$kfile" --modules "$mods" --timeout 600
+	dir=$(tail -1 "$TMP/local.out")
+	if [ "$(cat "$TMP/local.rc")" = 0 ] && [ -d "$dir" ] &&
+		[ "$(jq -r .vm.kernel_source "$dir/env.json")" = "file:$(basename "$kfile")" ]; then
+		ok kernel_file_with_modules
+		# zram and ext4 came from --modules: swap and O_DIRECT measured, not skipped.
+		outcome kernel_file_swapin "$dir" swapin_write swapped '.status == "ok"'
+		outcome kernel_file_odirect "$dir" pin_odirect base '.status == "ok"'
+	else
+		fail kernel_file_with_modules "status $(cat "$TMP/local.rc"): $(grep -v 'guest|' "$TMP/local.err" | tail -c 400)"
+	fi
+else
+	fail kernel_file_with_modules "no Debian 6.12 kernel in $ROOT/cache/kernels"
 fi
 
 # --- arm64 --------------------------------------------------------------------------------------
