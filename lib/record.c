@@ -99,7 +99,8 @@ static json_object *cb_extras(const struct cb_pass_result *res)
 	json_object *o = json_object_new_object();
 
 	for (int i = 0; i < res->nextra; i++)
-		cb_put(o, res->extra[i].name, json_object_new_double(res->extra[i].value));
+		cb_put(o, res->extra[i].name, res->extra[i].why[0] ? cb_unsupported(res->extra[i].why) :
+					      json_object_new_double(res->extra[i].value));
 	return o;
 }
 

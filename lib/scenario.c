@@ -115,7 +115,18 @@ void cb_ctx_extra(struct cb_ctx *ctx, const char *name, double value)
 		return;
 	snprintf(res->extra[res->nextra].name, sizeof(res->extra[0].name), "%s", name);
 	res->extra[res->nextra].value = value;
+	res->extra[res->nextra].why[0] = '\0';
 	res->nextra++;
+}
+
+void cb_ctx_extra_unsupported(struct cb_ctx *ctx, const char *name, const char *why)
+{
+	struct cb_pass_result *res = ctx->res;
+
+	if (ctx->pass == CB_PASS_WARMUP || res->nextra == CB_EXTRA_MAX)
+		return;
+	cb_ctx_extra(ctx, name, 0);
+	snprintf(res->extra[res->nextra - 1].why, sizeof(res->extra[0].why), "%s", why);
 }
 
 int cb_region_map(struct cb_ctx *ctx, struct cb_region *r)

@@ -75,6 +75,7 @@ struct cb_pass_result {
 	struct {
 		char name[32];
 		double value;
+		char why[96];       /* set: the figure is unsupported here, this is why */
 	} extra[CB_EXTRA_MAX];      /* counting pass: "extra"; timing pass: "extra_timed" */
 };
 
@@ -121,6 +122,8 @@ int cb_ctx_fail(struct cb_ctx *ctx, const char *fmt, ...) __attribute__((format(
 /* Adds a scenario-specific figure to the record: from the counting pass under "extra", from the
  * timing pass (times only!) under "extra_timed"; ignored in warm-up. */
 void cb_ctx_extra(struct cb_ctx *ctx, const char *name, double value);
+/* The same figure recorded as {"unsupported": why}: absent would read as "not asked for". */
+void cb_ctx_extra_unsupported(struct cb_ctx *ctx, const char *name, const char *why);
 
 /* Maps the region for ctx->bk: aligned to the folio size, madvised as the backing needs. A size
  * that is not a whole number of folios is a skip. */

@@ -14,6 +14,7 @@
 
 #include "cb.h"
 #include "opts.h"
+#include "perf.h"
 #include "tlb.h"
 
 #define CB_TLB_REASON_REMOTE_SHOOTDOWN 1   /* enum tlb_flush_reason: a flush this CPU received */
@@ -325,9 +326,14 @@ void cb_tlb_watch_record(struct cb_ctx *ctx, const struct cb_tlb_watch *w)
 	if (!w->err) {
 		cb_ctx_extra(ctx, "received_shootdowns_other_cpus", (double)w->received);
 		cb_ctx_extra(ctx, "received_shootdowns_cpus", (double)w->n);
+	} else if (w->err == -ENOENT) {
+		cb_ctx_extra_unsupported(ctx, "received_shootdowns_other_cpus", CB_TLB_FLUSH_WHY);
 	}
 	if (w->intr_ok)
 		cb_ctx_extra(ctx, "interrupts_tlb_delta", (double)w->intr_delta);
+	else
+		cb_ctx_extra_unsupported(ctx, "interrupts_tlb_delta",
+					 "no TLB row in /proc/interrupts (an x86 row: arm64 broadcasts TLBI)");
 }
 
 /* The measured writes with the siblings running in the calling (writing) process. */

@@ -69,9 +69,11 @@ static void fill_results(void)
 	counting.vmstat_delta.e[0].v = 8;
 	snprintf(counting.vmstat_delta.e[1].name, CB_VMSTAT_NAME, "nr_free_pages");
 	counting.vmstat_delta.e[1].v = -8;
-	counting.nextra = 1;
+	counting.nextra = 2;
 	snprintf(counting.extra[0].name, sizeof(counting.extra[0].name), "ratio");
 	counting.extra[0].value = 0.25;
+	snprintf(counting.extra[1].name, sizeof(counting.extra[1].name), "interrupts_tlb_delta");
+	snprintf(counting.extra[1].why, sizeof(counting.extra[1].why), "no TLB row");
 }
 
 static json_object *get(json_object *o, const char *path)
@@ -215,6 +217,9 @@ CB_TEST(record_ok_roundtrip)
 	CB_CHECK(is_int(get(back, "folio_pages_by_size"), sz, 8));
 	CB_CHECK(json_object_object_length(get(back, "folio_pages_by_size")) == 1);
 	CB_CHECK(is_double(back, "extra.ratio", 0.25));
+	/* An unsupported figure carries its reason, never a number that could pass for 0. */
+	v = get(back, "extra.interrupts_tlb_delta.unsupported");
+	CB_CHECK(v && strcmp(json_object_get_string(v), "no TLB row") == 0);
 	json_object_put(back);
 put_rec:
 	json_object_put(rec);
