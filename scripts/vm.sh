@@ -447,7 +447,12 @@ done
 
 busybox=$(guest_busybox)
 echo "vm: building a static $arch cowbench" >&2
-make -C "$root" -s -j"$(nproc)" static ARCH="$arch" >&2 || die "make static ARCH=$arch failed"
+# Quiet unless it fails: glibc's static-NSS link warning (libnuma's getaddrinfo, never called)
+# is noise here.
+if ! build_log=$(make -C "$root" -s -j"$(nproc)" static ARCH="$arch" 2>&1); then
+	echo "$build_log" >&2
+	die "make static ARCH=$arch failed"
+fi
 static_bin=$root/$B/static-$arch/cowbench
 [[ -x $static_bin ]] || die "no $static_bin after make static"
 
@@ -467,7 +472,9 @@ for i in "${!kernels[@]}"; do
 			acc=tcg
 		fi
 	fi
-	echo "vm: booting $ksource ($(basename "$kboot"), $arch, $acc, $mem, $cpus CPUs, QEMU $qemu_version)" >&2
+	how=$(basename "$kimage")
+	[[ $kboot == "$kimage" ]] || how="$how as PVH vmlinux"
+	echo "vm: booting $ksource ($how, $arch, $acc, $mem, $cpus CPUs, QEMU $qemu_version)" >&2
 	qemu_rc=0
 	boot "$acc" "cowbench.virtualized=$acc" 1 "$timeout" || qemu_rc=$?
 	if [[ $acc == kvm && $accel == kvm && $boot_state != done ]]; then
