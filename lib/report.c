@@ -758,6 +758,14 @@ static int cb_plots_render(const struct cb_resultset *sets, int n, const char *d
 	}
 	/* A shallow copy: only the labels change, the records stay the caller's. */
 	memcpy(view, sets, sizeof(*view) * (size_t)n);
+	/* A plot travels without its table: the legend itself must say a time is emulated. */
+	for (int s = 0; s < n; s++) {
+		const char *virt = cb_jstr(view[s].env, "virtualized");
+		size_t len = strnlen(view[s].label, sizeof(view[s].label) - 20);
+
+		if (virt && strcmp(virt, "tcg") == 0)
+			snprintf(view[s].label + len, sizeof(view[s].label) - len, " (TCG emulation)");
+	}
 	cb_labels_unique(view, n);
 	sets = view;
 	for (size_t i = 0; i < ni && !ret; i++)

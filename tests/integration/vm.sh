@@ -200,6 +200,14 @@ if [ -d "$set61" ] && [ -d "$set612" ] && [ -s "$TMP/native/env.json" ]; then
 	else
 		fail compare_marks_emulation "no mention of emulation in: $(head -c 400 "$TMP/cmp.txt")"
 	fi
+	if ! command -v gnuplot >/dev/null; then
+		skip plot_marks_emulation "gnuplot not installed"
+	elif "$CB" plot --out "$TMP/plots" "$TMP/native" "$set612" >/dev/null 2>&1 &&
+		head -1 "$TMP/plots/bars-cow_reuse.tsv" | grep -qF "$r612 (TCG emulation)"; then
+		ok plot_marks_emulation
+	else
+		fail plot_marks_emulation "legend: $(head -1 "$TMP/plots/bars-cow_reuse.tsv" 2>&1 | head -c 300)"
+	fi
 else
 	fail compare_lists_both_kernels "missing result sets: native $TMP/native, 6.1 '$set61', 6.12 '$set612'"
 fi
