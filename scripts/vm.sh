@@ -301,7 +301,10 @@ boot() {
 
 	if [[ $acc == kvm ]]; then
 		accel_args=(-accel kvm) cpu=host
+		# An arm64 host's own interrupt controller; under TCG GICv3 (more than 8 CPUs).
+		[[ $arch == arm64 ]] && machine=(-machine virt,gic-version=host)
 	else
+		[[ $arch == arm64 ]] && machine=(-machine virt,gic-version=max)
 		accel_args=(-accel tcg,thread=multi) cpu=max
 		# Emulated pointer authentication with QEMU's own cipher costs far less than QARMA.
 		[[ $arch == arm64 ]] && cpu=max,pauth-impdef=on

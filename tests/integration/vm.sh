@@ -133,6 +133,7 @@ fi
 # --- two Debian kernels under emulation, compared with this machine ---------------------------
 
 "$CB" suite "$CONF" --out "$TMP/native" >/dev/null 2>"$TMP/native.err"
+check_complete native_complete "$TMP/native"
 # One command, two kernels: a run each, then their comparison; the set paths are the last lines.
 vm two --kernel debian:6.1 --kernel debian:6.12 --timeout 600
 tail -2 "$TMP/two.out" | head -1 >"$TMP/k6.1.out"
