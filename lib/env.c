@@ -188,7 +188,7 @@ static void env_cmdline_word(const char *cmdline, const char *key, char *val, si
 
 static void env_vm(json_object *root, const char *cmdline, bool *oom)
 {
-	static const char *const keys[] = { "qemu", "arch", "kernel_source" };
+	static const char *const keys[] = { "qemu", "arch", "kernel_source", "tcg_threads" };
 	char key[64], val[256];
 	json_object *vm;
 

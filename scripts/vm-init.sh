@@ -3,7 +3,7 @@
 # modules the host resolved, run the suite, send the result set back through the results port and
 # power off. Every line starting "cowbench-vm:" is read by the host; keep their wording in step.
 /bin/busybox --install -s /bin
-export PATH=/bin HOME=/root
+export PATH=/bin:/usr/bin HOME=/root
 # busybox mkswap has no -f; util-linux's (which lib/swap.c runs) is not in the initramfs.
 rm -f /bin/mkswap
 printf '#!/bin/sh\n[ "$1" = -f ] && shift\nexec /bin/busybox mkswap "$@"\n' >/bin/mkswap

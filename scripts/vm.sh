@@ -22,6 +22,8 @@ usage: ./run.sh vm --kernel KERNEL [--kernel KERNEL2 ...] [--modules DIR] [--con
   --boot-timeout  seconds for the guest to reach init (default 120; arm64 TCG 240)
   --timeout   hard limit for a whole guest run in seconds (default 3600)
   --append    extra kernel command-line arguments
+  --tcg-threads  multi (default: a host thread per vCPU) or single (one thread runs them all,
+              ~40% slower, no cross-vCPU races in the emulator)
   --out       results root (default results)
 Timings under TCG are emulated; copy/reuse/fault counts, folio sizes and flush counts are the
 guest kernel's own. `cowbench compare` marks emulated result sets.
@@ -40,12 +42,12 @@ usage_die() {
 }
 
 kernels=() modules='' config=configs/quick.conf mem=2G cpus=2 accel=auto arch=''
-boot_timeout='' timeout=3600 append='' out=results
+boot_timeout='' timeout=3600 append='' out=results tcg_threads=multi
 while (($#)); do
 	case $1 in
 	-h | --help) usage && exit 0 ;;
 	--kernel | --modules | --config | --mem | --cpus | --accel | --arch | --boot-timeout | \
-		--timeout | --append | --out)
+		--timeout | --append | --out | --tcg-threads)
 		(($# >= 2)) || usage_die "$1 needs a value"
 		case $1 in
 		--kernel) kernels+=("$2") ;;
@@ -59,6 +61,7 @@ while (($#)); do
 		--timeout) timeout=$2 ;;
 		--append) append=$2 ;;
 		--out) out=$2 ;;
+		--tcg-threads) tcg_threads=$2 ;;
 		esac
 		shift 2
 		;;
@@ -69,6 +72,7 @@ done
 ((${#kernels[@]})) || usage_die "which kernel? (--kernel PATH or --kernel debian:6.12)"
 [[ -r $config ]] || usage_die "no config $config"
 [[ $accel =~ ^(auto|kvm|tcg)$ ]] || usage_die "--accel must be auto, kvm or tcg"
+[[ $tcg_threads =~ ^(single|multi)$ ]] || usage_die "--tcg-threads must be single or multi"
 [[ $mem =~ ^[0-9]+[MG]?$ ]] || usage_die "--mem must look like 2G or 1536M"
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || usage_die "--cpus must be a positive number"
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || usage_die "--timeout must be seconds"
@@ -80,14 +84,15 @@ host_arch=$(uname -m)
 arch=${arch:-$host_arch}
 case $arch in
 x86_64)
-	deb_arch=amd64 qemu=qemu-system-x86_64 console=ttyS0 port=/dev/ttyS1
+	deb_arch=amd64 triplet=x86_64-linux-gnu qemu=qemu-system-x86_64 console=ttyS0 port=/dev/ttyS1
 	# The second UART needs no module: the result port works for a kernel built without any.
 	machine=(-machine pc -vga none)
 	port_args() { echo "-serial file:$1"; }
 	transport_modules=()
 	;;
 arm64 | aarch64)
-	arch=arm64 deb_arch=arm64 qemu=qemu-system-aarch64 console=ttyAMA0 port=/dev/hvc0
+	arch=arm64 deb_arch=arm64 triplet=aarch64-linux-gnu qemu=qemu-system-aarch64 console=ttyAMA0
+	port=/dev/hvc0
 	# virt has one UART in QEMU 7.2: the results travel over a virtio console instead.
 	machine=(-machine virt)
 	port_args() { echo "-device virtio-serial-pci -chardev file,id=res,path=$1 -device virtconsole,chardev=res"; }
@@ -221,6 +226,59 @@ guest_busybox() {
 	echo "$dir/root/bin/busybox"
 }
 
+# hyperfine for the proc_* scenarios: a dynamic binary, so it goes in with its loader and the
+# libraries it names. The host's own for the host's arch; else Debian's hyperfine, libc6 and
+# libgcc-s1 of that arch unpacked into the cache. Prints the root to take them from, or nothing
+# (the proc_* scenarios then skip: "hyperfine not installed").
+guest_hyperfine_root() {
+	local dir=$cache/hyperfine-$deb_arch hf
+
+	if [[ $deb_arch == "$(dpkg --print-architecture 2>/dev/null)" ]]; then
+		hf=$(command -v hyperfine || true)
+		[[ -n $hf ]] && echo /
+		return 0
+	fi
+	if [[ ! -x $dir/root/usr/bin/hyperfine ]]; then
+		echo "vm: fetching hyperfine ($deb_arch) into $dir" >&2
+		rm -rf "$dir" && mkdir -p "$dir/deb"
+		if "$root/scripts/apt-arch.sh" "$deb_arch" download "$dir/deb" hyperfine libc6 libgcc-s1 >/dev/null; then
+			for deb in "$dir"/deb/*.deb; do
+				dpkg-deb -x "$deb" "$dir/root" || break
+			done
+		fi
+		rm -rf "$dir/deb"
+	fi
+	if [[ -x $dir/root/usr/bin/hyperfine ]]; then
+		echo "$dir/root"
+	else
+		echo "vm: no hyperfine for $deb_arch: the proc_* scenarios will skip" >&2
+	fi
+	return 0
+}
+
+# Copies hyperfine from root $1 into the initramfs $2 with its loader and libraries.
+add_hyperfine() {
+	local from=$1 to=$2 hf interp lib f d
+
+	hf=$from/usr/bin/hyperfine
+	[[ $from == / ]] && hf=$(command -v hyperfine)
+	interp=$(readelf -l "$hf" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+	for f in "$interp" $(readelf -d "$hf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		[[ $f == /* ]] && lib=$from$f || lib=''
+		for d in lib usr/lib lib64; do
+			[[ -n $lib && -e $lib ]] && break
+			lib=$(find "$from/$d" -maxdepth 2 -name "$f" 2>/dev/null | head -1)
+		done
+		[[ -n $lib && -e $lib ]] || return 1
+		if [[ $f == /* ]]; then
+			mkdir -p "$to$(dirname "$f")" && cp -L "$lib" "$to$f"
+		else
+			mkdir -p "$to/lib/$triplet" && cp -L "$lib" "$to/lib/$triplet/$f"
+		fi
+	done
+	mkdir -p "$to/usr/bin" && cp "$hf" "$to/usr/bin/hyperfine"
+}
+
 # --- initramfs -------------------------------------------------------------------------------
 
 # Prints the .ko files (dependencies first) of the modules that exist among $@, skipping built-ins.
@@ -244,6 +302,10 @@ build_initramfs() {
 	cp "$static_bin" "$dir/cowbench/cowbench"
 	cp "$config" "$dir/cowbench/config.conf"
 	[[ -n $kconfig && -r $kconfig ]] && cp "$kconfig" "$dir/boot/config-$krel"
+	if [[ -n $hyperfine_root ]] && ! add_hyperfine "$hyperfine_root" "$dir"; then
+		echo "vm: hyperfine's libraries not found: the proc_* scenarios will skip" >&2
+		rm -f "$dir/usr/bin/hyperfine"
+	fi
 	: >"$dir/cowbench/modules.list"
 	if [[ -n $kmoddir ]]; then
 		# zram, the compressors it may be asked for, ext4 for /var/tmp on zram (pin_odirect),
@@ -305,7 +367,7 @@ boot() {
 		[[ $arch == arm64 ]] && machine=(-machine virt,gic-version=host)
 	else
 		[[ $arch == arm64 ]] && machine=(-machine virt,gic-version=max)
-		accel_args=(-accel tcg,thread=multi) cpu=max
+		accel_args=(-accel "tcg,thread=$tcg_threads") cpu=max
 		# Emulated pointer authentication with QEMU's own cipher costs far less than QARMA.
 		[[ $arch == arm64 ]] && cpu=max,pauth-impdef=on
 	fi
@@ -382,6 +444,9 @@ host_thp() {
 	echo "${en:+transparent_hugepage=$en} ${df:+cowbench.thp_defrag=$df}"
 }
 
+# The TCG threading, for env.json's vm section (lib/env.c reads cowbench.tcg_threads).
+vm_tcg_word() { [[ $1 == tcg ]] && echo " cowbench.tcg_threads=$tcg_threads"; return 0; }
+
 # Why a guest run brought nothing back, from its console.
 failure_reason() {
 	local panic
@@ -449,6 +514,7 @@ for spec in "${kernels[@]}"; do
 done
 
 busybox=$(guest_busybox)
+hyperfine_root=$(guest_hyperfine_root)
 echo "vm: building a static $arch cowbench" >&2
 # Quiet unless it fails: glibc's static-NSS link warning (libnuma's getaddrinfo, never called)
 # is noise here.
@@ -479,13 +545,13 @@ for i in "${!kernels[@]}"; do
 	[[ $kboot == "$kimage" ]] || how="$how as PVH vmlinux"
 	echo "vm: booting $ksource ($how, $arch, $acc, $mem, $cpus CPUs, QEMU $qemu_version)" >&2
 	qemu_rc=0
-	boot "$acc" "cowbench.virtualized=$acc" 1 "$timeout" || qemu_rc=$?
+	boot "$acc" "cowbench.virtualized=$acc$(vm_tcg_word "$acc")" 1 "$timeout" || qemu_rc=$?
 	if [[ $acc == kvm && $boot_state != done ]]; then
 		[[ $accel == kvm ]] && die "$spec under KVM: $(failure_reason)"
 		# The probe only saw init: a KVM that breaks later (a PVM host) must not cost the run.
 		echo "vm: the KVM run failed ($(failure_reason)): again under TCG" >&2
 		acc=tcg qemu_rc=0
-		boot "$acc" "cowbench.virtualized=$acc" 1 "$timeout" || qemu_rc=$?
+		boot "$acc" "cowbench.virtualized=$acc$(vm_tcg_word "$acc")" 1 "$timeout" || qemu_rc=$?
 	fi
 	if [[ $boot_state != done ]]; then
 		mkdir -p "$cache/vm-logs"
@@ -496,6 +562,10 @@ for i in "${!kernels[@]}"; do
 	guest_status=$(sed -n 's/\r$//; s/^cowbench-vm-results-end \([0-9]*\)$/\1/p' "$work/port.out")
 	dest=$(unpack_results) || die "$spec: the results the guest sent are incomplete or unreadable; no result set"
 	echo "vm: result set $dest (suite exit ${guest_status:-?})" >&2
+	# The run finished, but a kernel that oopsed or warned on the way is what a developer
+	# wants to hear about first: its figures may come from a broken kernel.
+	oops=$(grep -m1 -E 'Oops|BUG:|WARNING:|Kernel panic' "$dest/vm-console.log" || true)
+	[[ -z $oops ]] || echo "vm: the guest kernel logged: $oops (see $dest/vm-console.log)" >&2
 	sets+=("$dest")
 	[[ ${guest_status:-1} == 0 ]] || status=${guest_status:-1}
 	rm -rf "$work"

@@ -164,6 +164,7 @@ for v in 6.1 6.12; do
 	outcome "debian_${v}_cow_copy" "$dir" cow_child base '.cow.copy == 512'
 	outcome "debian_${v}_reuse_base" "$dir" cow_reuse base '.cow.reuse == 512'
 	outcome "debian_${v}_reuse_pmd_thp" "$dir" cow_reuse thp '.cow.reuse == 1 and .cow.nofault == 511'
+	outcome "debian_${v}_hyperfine" "$dir" proc_startup base '.status == "ok"'
 	# Pages read back from swap, then written: 6.1 maps an exclusive swap entry read-only on a
 	# read fault, so each write faults and reuses the page; 6.12 maps it writable at swap-in.
 	# The child's O_DIRECT write() from the shared buffer: 6.1 takes plain references (FOLL_GET),
@@ -246,6 +247,7 @@ else
 		check_complete debian_arm64_complete "$dir"
 		outcome debian_arm64_cow_copy "$dir" cow_child base '.cow.copy == 512'
 		outcome debian_arm64_reuse_pmd_thp "$dir" cow_reuse thp '.cow.reuse == 1 and .cow.nofault == 511'
+		outcome debian_arm64_hyperfine "$dir" proc_startup base '.status == "ok"'
 	else
 		fail debian_arm64_result_set "status $(cat "$TMP/arm64.rc"): $(grep -v 'guest|' "$TMP/arm64.err" | tail -c 400)"
 	fi
