@@ -130,9 +130,23 @@ extract_vmlinux() {
 	rm -f "$dst.tmp"
 }
 
+# Downloads packages $2... of the guest's arch and unpacks them all into $1/root (replaced).
+unpack_debs() {
+	local dir=$1 deb
+	shift
+
+	echo "vm: fetching $* ($deb_arch) into $dir" >&2
+	rm -rf "$dir" && mkdir -p "$dir/deb" || return 1
+	"$root/scripts/apt-arch.sh" "$deb_arch" download "$dir/deb" "$@" >/dev/null || return 1
+	for deb in "$dir"/deb/*.deb; do
+		dpkg-deb -x "$deb" "$dir/root" || return 1
+	done
+	rm -rf "$dir/deb"
+}
+
 # debian:<prefix> -> sets kimage, kmoddir (the tree holding lib/modules/<rel>), krel, ksource.
 resolve_debian() {
-	local prefix=$1 re pkg dir deb
+	local prefix=$1 re pkg dir
 
 	[[ $prefix =~ ^[0-9]+(\.[0-9]+)*$ ]] || usage_die "debian:$prefix: want a version prefix like debian:6.12"
 	re="^linux-image-${prefix//./\\.}([.+-]|\$)"
@@ -146,14 +160,7 @@ resolve_debian() {
 	fi
 	dir=$cache/kernels/$pkg
 	if [[ ! -e $dir/.ready ]]; then
-		echo "vm: fetching $pkg ($deb_arch) into $dir" >&2
-		rm -rf "$dir" && mkdir -p "$dir/deb"
-		"$root/scripts/apt-arch.sh" "$deb_arch" download "$dir/deb" "$pkg" >/dev/null ||
-			die "debian:$prefix: apt-get download $pkg failed"
-		for deb in "$dir"/deb/*.deb; do
-			dpkg-deb -x "$deb" "$dir/root" || die "dpkg-deb -x $deb failed"
-		done
-		rm -rf "$dir/deb"
+		unpack_debs "$dir" "$pkg" || die "debian:$prefix: cannot download and unpack $pkg"
 		krel=$(ls "$dir/root/lib/modules" 2>/dev/null | head -1)
 		[[ -n $krel ]] || die "$pkg has no lib/modules/<release>"
 		depmod -b "$dir/root" "$krel" || die "depmod for $pkg failed"
@@ -215,12 +222,8 @@ guest_busybox() {
 		return
 	fi
 	if [[ ! -x $dir/root/bin/busybox ]]; then
-		echo "vm: fetching busybox-static ($deb_arch) into $dir" >&2
-		rm -rf "$dir" && mkdir -p "$dir/deb"
-		"$root/scripts/apt-arch.sh" "$deb_arch" download "$dir/deb" busybox-static >/dev/null &&
-			dpkg-deb -x "$dir"/deb/busybox-static_*.deb "$dir/root" ||
+		unpack_debs "$dir" busybox-static ||
 			die "cannot get busybox-static for $deb_arch (apt-get download busybox-static:$deb_arch)"
-		rm -rf "$dir/deb"
 	fi
 	[[ -x $dir/root/bin/busybox ]] || die "busybox-static for $deb_arch has no bin/busybox"
 	echo "$dir/root/bin/busybox"
@@ -239,14 +242,7 @@ guest_hyperfine_root() {
 		return 0
 	fi
 	if [[ ! -x $dir/root/usr/bin/hyperfine ]]; then
-		echo "vm: fetching hyperfine ($deb_arch) into $dir" >&2
-		rm -rf "$dir" && mkdir -p "$dir/deb"
-		if "$root/scripts/apt-arch.sh" "$deb_arch" download "$dir/deb" hyperfine libc6 libgcc-s1 >/dev/null; then
-			for deb in "$dir"/deb/*.deb; do
-				dpkg-deb -x "$deb" "$dir/root" || break
-			done
-		fi
-		rm -rf "$dir/deb"
+		unpack_debs "$dir" hyperfine libc6 libgcc-s1 || true
 	fi
 	if [[ -x $dir/root/usr/bin/hyperfine ]]; then
 		echo "$dir/root"
