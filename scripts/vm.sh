@@ -12,6 +12,7 @@ usage() {
 usage: ./run.sh vm --kernel KERNEL [--kernel KERNEL2 ...] [--modules DIR] [--config FILE]
                    [--mem 2G] [--cpus 2] [--accel auto|kvm|tcg] [--arch x86_64|arm64]
                    [--boot-timeout S] [--timeout S] [--append ARGS] [--out DIR]
+                   [--tcg-threads multi|single]
   KERNEL      a bzImage, vmlinuz or vmlinux file, or debian:<version prefix> (debian:6.1,
               debian:6.12): the newest matching Debian linux-image package, downloaded into
               cache/kernels/ with its modules. Several --kernel: one run each, then a comparison.
@@ -529,14 +530,17 @@ for i in "${!kernels[@]}"; do
 	build_initramfs "$work"
 	cmdline="$(host_thp) cowbench.port=$port cowbench.qemu=$qemu_version cowbench.arch=$arch cowbench.kernel_source=$ksource${append:+ $append}"
 	acc=$accel
-	if [[ $acc == auto ]]; then
+	# One probe per invocation: what stops one stock kernel under KVM stops the next, and a
+	# later kernel that fails under KVM anyway is run again under TCG below.
+	if [[ $acc == auto && -z ${auto_acc:-} ]]; then
 		if probe_kvm; then
-			acc=kvm
+			auto_acc=kvm
 		else
 			echo "vm: KVM not used ($kvm_why): emulating with TCG" >&2
-			acc=tcg
+			auto_acc=tcg
 		fi
 	fi
+	[[ $acc == auto ]] && acc=$auto_acc
 	how=$(basename "$kimage")
 	[[ $kboot == "$kimage" ]] || how="$how as PVH vmlinux"
 	echo "vm: booting $ksource ($how, $arch, $acc, $mem, $cpus CPUs, QEMU $qemu_version)" >&2
