@@ -195,8 +195,8 @@ resolve_kernel() {
 			fi
 			[[ -e $kmoddir/lib/modules/$krel/modules.dep ]] ||
 				usage_die "--modules: $kmoddir/lib/modules/$krel has no modules.dep (run depmod -b)"
-			[[ -r $kmoddir/lib/modules/$krel/../../../boot/config-$krel ]] &&
-				kconfig=$kmoddir/boot/config-$krel
+			# An INSTALL_PATH beside INSTALL_MOD_PATH leaves the config in boot/.
+			[[ -r $kmoddir/boot/config-$krel ]] && kconfig=$kmoddir/boot/config-$krel
 		fi
 	fi
 	if [[ $arch == x86_64 && $(head -c 4 "$kimage" | od -An -tx1 | tr -d ' ') != 7f454c46 ]]; then
