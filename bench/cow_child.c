@@ -19,10 +19,7 @@ static int cow_child_run(struct cb_ctx *ctx)
 		goto unmap;
 	}
 	if (pid == 0) {
-		ctx->expect_mapcount = 2;
-		ret = cb_measure_writes(ctx, &r, NEW);
-		if (!ret)
-			ret = cb_region_verify(ctx, &r, NEW, false, "child after its writes");
+		ret = cb_measure_writes_verified(ctx, &r, NEW, 2, "child after its writes");
 		cb_child_exit(ctx, ret);
 	}
 	ret = cb_child_wait(ctx);

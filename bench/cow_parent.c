@@ -25,10 +25,7 @@ static int cow_parent_run(struct cb_ctx *ctx)
 			ret = cb_region_verify(ctx, &r, OLD, false, "child after the parent's writes");
 		cb_child_exit(ctx, ret);
 	}
-	ctx->expect_mapcount = 2;
-	ret = cb_measure_writes(ctx, &r, NEW);
-	if (!ret)
-		ret = cb_region_verify(ctx, &r, NEW, false, "parent after its writes");
+	ret = cb_measure_writes_verified(ctx, &r, NEW, 2, "parent after its writes");
 	cb_child_release(ctx);
 	child_ret = cb_child_wait(ctx);
 	if (!ret)

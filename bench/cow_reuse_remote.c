@@ -33,10 +33,7 @@ static int cow_reuse_remote_run(struct cb_ctx *ctx)
 	ret = cb_child_wait(ctx);
 	if (ret)
 		goto unmap;
-	ctx->expect_mapcount = 1;
-	ret = cb_measure_writes(ctx, &r, NEW);
-	if (!ret)
-		ret = cb_region_verify(ctx, &r, NEW, false, "parent after its writes");
+	ret = cb_measure_writes_verified(ctx, &r, NEW, 1, "parent after its writes");
 	if (!ret && ctx->pass == CB_PASS_COUNTING)
 		cb_ctx_extra(ctx, "spurious_copy", (double)ctx->res->cow.copy);
 unmap:

@@ -99,10 +99,7 @@ static int pin_iouring_run(struct cb_ctx *ctx)
 	ret = cb_child_wait_ready(ctx);
 	if (!ret) {
 		/* Copied for the child at fork: the parent's pinned pages are its own, still writable. */
-		ctx->expect_mapcount = 1;
-		ret = cb_measure_writes(ctx, &r, NEW);
-		if (!ret)
-			ret = cb_region_verify(ctx, &r, NEW, false, "parent after its writes");
+		ret = cb_measure_writes_verified(ctx, &r, NEW, 1, "parent after its writes");
 		cb_child_release(ctx);
 	}
 	cret = cb_child_wait(ctx);

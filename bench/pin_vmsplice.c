@@ -109,10 +109,7 @@ static int pin_vmsplice_run(struct cb_ctx *ctx)
 	ret = cb_child_wait_ready(ctx);
 	if (!ret) {
 		/* The child no longer maps the pages: only the pipes' references are left. */
-		ctx->expect_mapcount = 1;
-		ret = cb_measure_writes(ctx, &r, NEW);
-		if (!ret)
-			ret = cb_region_verify(ctx, &r, NEW, false, "parent after its writes");
+		ret = cb_measure_writes_verified(ctx, &r, NEW, 1, "parent after its writes");
 		cb_child_release(ctx);
 	}
 	cret = cb_child_wait(ctx);

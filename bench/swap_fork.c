@@ -27,15 +27,10 @@ static size_t swap_fork_read(struct cb_region *r, uint64_t tag)
 static int swap_fork_child(struct cb_ctx *ctx, struct cb_region *r)
 {
 	size_t bad = swap_fork_read(r, OLD);
-	int ret;
 
 	if (bad)
 		return cb_ctx_fail(ctx, "DATA MISMATCH: the child read %zu wrong pages back from swap", bad);
-	ctx->expect_mapcount = 1;
-	ret = cb_measure_writes(ctx, r, NEW);
-	if (!ret)
-		ret = cb_region_verify(ctx, r, NEW, false, "child after its writes");
-	return ret;
+	return cb_measure_writes_verified(ctx, r, NEW, 1, "child after its writes");
 }
 
 /* The parent's read and write after the child is gone: PFNs after the read against PFNs after

@@ -14,10 +14,7 @@ static int swapcache_write_run(struct cb_ctx *ctx)
 	ret = cb_region_setup(ctx, &r, OLD);
 	if (ret || ctx->res->status)
 		goto unmap;
-	ctx->expect_mapcount = CB_EXPECT_SWAPPED;
-	ret = cb_measure_writes(ctx, &r, NEW);
-	if (!ret)
-		ret = cb_region_verify(ctx, &r, NEW, false, "writer of swap-cache pages");
+	ret = cb_measure_writes_verified(ctx, &r, NEW, CB_EXPECT_SWAPPED, "writer of swap-cache pages");
 unmap:
 	cb_region_unmap(&r);
 	return ret;

@@ -58,10 +58,7 @@ static int swapin_write_run(struct cb_ctx *ctx)
 	ret = swapin_read_back(ctx, &r);
 	if (ret || ctx->res->status)
 		goto unmap;
-	ctx->expect_mapcount = 1;
-	ret = cb_measure_writes(ctx, &r, NEW);
-	if (!ret)
-		ret = cb_region_verify(ctx, &r, NEW, false, "writer after swap-in");
+	ret = cb_measure_writes_verified(ctx, &r, NEW, 1, "writer after swap-in");
 unmap:
 	cb_region_unmap(&r);
 	return ret;

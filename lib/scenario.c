@@ -538,6 +538,18 @@ int cb_region_verify(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, bool
 	return 0;
 }
 
+int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, int mapcount,
+			       const char *who)
+{
+	int ret;
+
+	ctx->expect_mapcount = mapcount;
+	ret = cb_measure_writes(ctx, r, tag);
+	if (!ret)
+		ret = cb_region_verify(ctx, r, tag, false, who);
+	return ret;
+}
+
 static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	struct cb_hist *h = &ctx->res->hist;

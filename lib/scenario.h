@@ -155,6 +155,10 @@ int cb_region_verify(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, bool
  * the child writes). Returns 0 or -errno; may set skip (pages not shared as expected).
  */
 int cb_measure_writes(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
+/* The measured step of most COW scenarios: expect_mapcount = mapcount, cb_measure_writes, then
+ * cb_region_verify that every page holds tag (who names the writer in a mismatch). */
+int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, int mapcount,
+			       const char *who);
 
 /*
  * A measured operation on the region as a whole (fork, munmap, MADV_DONTNEED, a process exit,
