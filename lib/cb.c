@@ -1,7 +1,9 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,4 +59,18 @@ int cb_mkdir_p(const char *path)
 	if (mkdir(buf, 0755) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+pid_t cb_fork_tied(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0) {
+		/* Without it, an orphaned child of a SIGKILLed suite would keep writing, holding
+		 * memory, and race `cowbench restore`. The getppid check closes the window before
+		 * prctl: a parent that died already has re-parented us. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
+	}
+	return pid;
 }

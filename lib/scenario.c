@@ -905,7 +905,7 @@ pid_t cb_child_fork(struct cb_ctx *ctx)
 		return cb_ctx_error(ctx, "pipe2", err);
 	}
 	fflush(NULL);
-	pid = fork();
+	pid = cb_fork_tied();
 	if (pid < 0) {
 		int err = -errno;
 

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,8 +101,24 @@ static void cb_settings_at_exit(void)
 		cb_settings_restore();
 }
 
+/*
+ * A forked child (pass worker, COW child, swap helper) shares the journal's open file description
+ * and with it the flock: if it outlived a SIGKILLed suite, `cowbench restore` would find the
+ * journal "held by a running cowbench" and leave the settings changed. The child owns nothing:
+ * it drops its copy of the descriptor at once.
+ */
+static void cb_settings_atfork_child(void)
+{
+	if (journal_fd >= 0 && getpid() != owner_pid) {
+		close(journal_fd);
+		journal_fd = -1;
+	}
+}
+
 static void cb_settings_install_handlers(void)
 {
+	static bool atfork_done;
+
 	/* SIGPIPE: `cowbench run ... | head` must not leave swap on. */
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL };
 	struct sigaction sa = { .sa_handler = cb_settings_on_signal };
@@ -109,7 +126,11 @@ static void cb_settings_install_handlers(void)
 	sigfillset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
-	atexit(cb_settings_at_exit);
+	if (!atfork_done) {
+		atfork_done = true;
+		pthread_atfork(NULL, NULL, cb_settings_atfork_child);
+		atexit(cb_settings_at_exit);
+	}
 }
 
 static int cb_mkdir_parent(const char *path)

@@ -33,9 +33,22 @@ fi
 state() { echo "$(selected $THP/defrag) ${mthp:+$(selected "$mthp/enabled")}"; }
 before=$(state)
 
+# Every process of a suite started with tag T (its forked workers and COW children inherit the
+# variable): a SIGKILLed suite is over only when none is left.
+tagged() { grep -lsz "^COWBENCH_TEST_TAG=$1\$" /proc/[0-9]*/environ | cut -d/ -f3; }
+# suite_gone T: waits up to 10 s for every process of suite T to end; fails naming the survivors.
+suite_gone() {
+	for _ in $(seq 100); do
+		[ -z "$(tagged "$1")" ] && return 0
+		sleep 0.1
+	done
+	echo "$(tagged "$1" | tr '\n' ' ')"
+	return 1
+}
+
 # start_suite: runs the slow suite in the background and waits until it changed the settings.
 start_suite() {
-	"$CB" suite "$TMP/slow.conf" --out "$TMP/out.$1" >/dev/null 2>"$TMP/err.$1" &
+	COWBENCH_TEST_TAG="$$.$1" "$CB" suite "$TMP/slow.conf" --out "$TMP/out.$1" >/dev/null 2>"$TMP/err.$1" &
 	pid=$!
 	for _ in $(seq 100); do
 		[ "$(selected $THP/defrag)" = "$defrag_new" ] && [ -e $JOURNAL ] && return 0
@@ -61,12 +74,15 @@ if start_suite KILL; then
 	sleep 0.5
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
+	# Its forked children die with it (PR_SET_PDEATHSIG): none may live on holding the journal.
+	if left=$(suite_gone "$$.KILL"); then ok sigkill_children_die; else fail sigkill_children_die "processes still alive 10 s after SIGKILL: $left"; fi
 	# The test must be able to fail: the settings really are still changed now.
 	if [ "$(state)" != "$before" ] && [ -e $JOURNAL ]; then ok sigkill_leaves_journal; else fail sigkill_leaves_journal "state '$(state)'"; fi
 	"$ROOT/run.sh" restore >"$TMP/restore.out" 2>&1
 	if [ "$(state)" = "$before" ] && [ ! -e $JOURNAL ]; then ok sigkill_run_sh_restore; else fail sigkill_run_sh_restore "state '$(state)', want '$before': $(cat "$TMP/restore.out")"; fi
 	# The next run replays a stale journal by itself too.
 	start_suite KILL2 && kill -KILL "$pid" && wait "$pid" 2>/dev/null
+	suite_gone "$$.KILL2" >/dev/null
 	"$CB" run cow_reuse --size 1M --repeat 1 >/dev/null 2>"$TMP/next.err"
 	if [ "$(state)" = "$before" ] && grep -q "restored" "$TMP/next.err"; then ok next_run_replays_journal; else fail next_run_replays_journal "state '$(state)': $(cat "$TMP/next.err")"; fi
 else
