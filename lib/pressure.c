@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cb.h"
 #include "pressure.h"
@@ -125,6 +126,10 @@ static int cb_pressure_write(struct cb_ctx *ctx, struct cb_memcg *m, struct cb_r
 			goto free_vmstat;
 		}
 	}
+	/* Its parent keeps the pages and does not touch them: the counting pass verifies which
+	 * stayed shared through the writes (reclaim may take the parent's mapping meanwhile). */
+	if (cow)
+		ctx->peer = getppid();
 	cb_memcg_snap(m, &vs[0]);
 	/* Resident or a swap entry: under a limit either may hold for any page. */
 	ctx->expect_mapcount = CB_EXPECT_EXCLUSIVE;

@@ -167,6 +167,18 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 		cb_put(o, "swapin", cb_u64(c->cow.swapin));
 		cb_put(o, "unmapped_after", cb_u64(c->cow.lost));
 		cb_put(r, "cow", o);
+		if (c->peer_checked) {
+			/* Pages the other process still mapped at the same PFN after the loop: shared
+			 * for the whole loop. An exact assertion may rest on these only. */
+			o = json_object_new_object();
+			cb_put(o, "shared", cb_u64(c->peer_shared.copy + c->peer_shared.reuse +
+						   c->peer_shared.nofault + c->peer_shared.lost));
+			cb_put(o, "copy", cb_u64(c->peer_shared.copy));
+			cb_put(o, "reuse", cb_u64(c->peer_shared.reuse));
+			cb_put(o, "nofault", cb_u64(c->peer_shared.nofault));
+			cb_put(o, "unmapped_after", cb_u64(c->peer_shared.lost));
+			cb_put(r, "cow_verified", o);
+		}
 
 		o = json_object_new_object();
 		cb_put(o, "total", cb_u64(faults));

@@ -50,6 +50,7 @@ static int cb_pass_run(const struct cb_scenario *s, struct cb_ctx *ctx, enum cb_
 	ctx->expect_mapcount = 0;
 	ctx->order = NULL;
 	ctx->child = 0;
+	ctx->peer = 0;
 	ctx->align = 0;
 	if (cb_cpu_pin(ctx, ctx->cpu))
 		return res->status;

@@ -665,6 +665,57 @@ int cb_region_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag
 	return 0;
 }
 
+/* The peer's view after the loop: pages it still maps at the PFN the writer saw before the
+ * loop were shared for the whole of it (the peer did not run them: no refault); their outcomes
+ * are the ones an exact assertion may rest on. */
+static int cb_measure_peer(struct cb_ctx *ctx, struct cb_region *r, const uint64_t *before,
+			   const uint64_t *after, const uint32_t *faults)
+{
+	struct cb_pass_result *res = ctx->res;
+	uint64_t *peer = calloc(r->pages, sizeof(*peer)), *b = calloc(r->pages, sizeof(*b));
+	uint64_t *a = calloc(r->pages, sizeof(*a));
+	uint32_t *f = calloc(r->pages, sizeof(*f));
+	size_t n = 0;
+	char path[64];
+	int fd, ret;
+
+	if (!peer || !b || !a || !f) {
+		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
+		goto free_arrays;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)ctx->peer);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = cb_ctx_error(ctx, "open(/proc/PEER/pagemap)", -errno);
+		goto free_arrays;
+	}
+	ret = cb_region_pagemap(fd, r, peer);
+	close(fd);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "pread(/proc/PEER/pagemap)", ret);
+		goto free_arrays;
+	}
+	for (size_t i = 0; i < r->pages; i++) {
+		struct cb_pm_entry eb, ep;
+
+		cb_pagemap_decode(before[i], &eb);
+		cb_pagemap_decode(peer[i], &ep);
+		if (!eb.present || !ep.present || !eb.pfn || ep.pfn != eb.pfn)
+			continue;
+		b[n] = before[i];
+		a[n] = after[i];
+		f[n++] = faults[i];
+	}
+	cb_cow_classify(b, a, f, n, &res->peer_shared);
+	res->peer_checked = true;
+free_arrays:
+	free(peer);
+	free(b);
+	free(a);
+	free(f);
+	return ret;
+}
+
 static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	struct cb_pass_result *res = ctx->res;
@@ -735,6 +786,8 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	}
 	cb_cow_classify(before, after, faults, n, &res->cow);
 	res->classified = true;
+	if (ctx->peer > 0)
+		ret = cb_measure_peer(ctx, r, before, after, faults);
 close_counters:
 	cb_counters_close(&res->counters);
 close_faultctr:

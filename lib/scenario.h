@@ -52,7 +52,7 @@ bool cb_scenario_has_backing(const struct cb_scenario *s, const char *backing);
 enum cb_pass_kind { CB_PASS_WARMUP, CB_PASS_TIMING, CB_PASS_COUNTING };
 enum cb_status { CB_OK = 0, CB_SKIP, CB_FAIL, CB_ERROR };
 
-#define CB_EXTRA_MAX 8
+#define CB_EXTRA_MAX 16
 
 /* One pass's results. Lives in MAP_SHARED memory so a forked child can fill it. */
 struct cb_pass_result {
@@ -69,6 +69,9 @@ struct cb_pass_result {
 	uint64_t pages_by_faults[4]; /* pages that took 0, 1, 2, 3+ faults */
 	uint64_t folio_pages_by_order[CB_FOLIO_ORDERS]; /* before the measured loop or op */
 	uint64_t folio_pages_by_order_after[CB_FOLIO_ORDERS];
+	/* ctx->peer set: pages verified shared for the whole loop, and what their writes did */
+	bool peer_checked;
+	struct cb_cow_counts peer_shared;
 	struct cb_counters counters;
 	struct cb_vmstat vmstat_delta;
 	int nextra;
@@ -104,6 +107,10 @@ struct cb_ctx {
 	int sync_down[2], sync_up[2];
 	size_t align;               /* region alignment a scenario needs beyond its backing's, or 0 */
 	pid_t child;
+	/* The process the measured pages are shared with (it must not touch them during the
+	 * writes), or 0. The counting pass then reads its pagemap after the loop: a page it still
+	 * maps at the PFN the writer saw before was shared for the whole loop (cow_verified). */
+	pid_t peer;
 };
 
 /* The region a scenario works on, set up for ctx->backing. The measured pages are pages

@@ -39,7 +39,16 @@ if [ -z "$(tail -n +2 /proc/swaps)" ] && [ "$(groups)" = "$groups_before" ] && [
 else
 	fail machine_left_as_found "swaps: $(tail -n +2 /proc/swaps | awk '{print $1}'), groups $(groups) (was $groups_before)"
 fi
-# COW under pressure: the writer's pages are shared with its parent, so none can be reused.
+# COW under pressure: reclaim runs while the child writes. It takes the parent's mappings too, so a
+# page may no longer be shared when the write reaches it and be reused (1-4 of 2048 pages seen
+# here): .cow.reuse has no exact bound. Exact only for the pages verified shared for the whole loop
+# (the parent still maps them at the same PFN after it): every one of those is copied.
 if [ -s "$TMP/pressure_cow.jsonl" ] && grep -q '"status":"ok"' "$TMP/pressure_cow.jsonl"; then
-	expect pressure_cow_copies '.cow.copy > 0 and .cow.reuse <= 1' "$TMP/pressure_cow.jsonl"
+	expect pressure_cow_copies '.cow.copy > 0 and (.cow_verified | type) == "object"' "$TMP/pressure_cow.jsonl"
+	if [ "$(jq '.cow_verified.shared // 0' "$TMP/pressure_cow.jsonl")" -gt 0 ]; then
+		expect pressure_cow_verified_copied '.cow_verified.copy == .cow_verified.shared' "$TMP/pressure_cow.jsonl"
+	else
+		skip pressure_cow_verified_copied "no page stayed shared with the parent through the writes (reclaim took them all): $(jq -c .cow "$TMP/pressure_cow.jsonl")"
+	fi
 fi
+
