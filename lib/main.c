@@ -15,6 +15,7 @@
 #include "env.h"
 #include "opts.h"
 #include "overhead.h"
+#include "progress.h"
 #include "proc.h"
 #include "record.h"
 #include "report.h"
@@ -36,6 +37,7 @@ static const char usage_main[] =
 	"  run SCENARIO [options]        run one scenario: records (JSON Lines) to stdout or --out FILE,\n"
 	"                                a summary to stderr\n"
 	"  suite CONFIG [--out DIR]      run a config (default DIR: results/<kernel release>/<run id>)\n"
+	"  suite --dry-run CONFIG        list a config's instances and the estimated time; runs nothing\n"
 	"  env                           print the environment record (env.json)\n"
 	"  restore                       put back kernel settings left changed by a run that was killed\n"
 	"  overhead [--size S] [--repeat N]\n"
@@ -227,22 +229,79 @@ close_in:
 	return ret;
 }
 
+/* Lists the instances and their estimated times: parses and validates, touches nothing (no
+ * journal, no sysfs write, no result directory), so it works unprivileged. */
+static int suite_dry_run(const char *path, const struct cb_config *cfg)
+{
+	struct cb_progress p;
+	double total = 0;
+	char size[16], t[16];
+
+	if (cb_progress_init(&p, NULL, cfg)) {
+		fprintf(stderr, "cowbench: out of memory\n");
+		return 1;
+	}
+	printf("dry run of %s: %d instance(s); nothing is run or changed\n", path, cfg->nruns);
+	for (int i = 0; i < cfg->nsettings; i++) {
+		const struct cb_config_setting *st = &cfg->settings[i];
+
+		printf("setting %s = %s (%s)\n", st->key, st->value, st->path);
+		/* Another machine's kernel may offer it: the run itself fails on it, this only warns. */
+		if (access(st->path, F_OK))
+			fprintf(stderr, "cowbench: warning: %s:%d: %s: not offered by this kernel (%s)\n", path, st->line,
+				st->key, st->path);
+	}
+	printf("%5s  %-18s %-16s %6s %6s %6s %9s\n", "#", "scenario", "backing", "size", "repeat", "warmup",
+	       "estimate");
+	for (int i = 0; i < cfg->nruns; i++) {
+		const struct cb_opts *o = &cfg->runs[i].opts;
+		double est = cb_progress_estimate(&p, i);
+
+		total += est;
+		cb_size_format(o->size, size, sizeof(size));
+		printf("%5d  %-18s %-16s %6s %6d %6d %8.1fs\n", i + 1, cfg->runs[i].scenario, o->backing, size, o->repeat,
+		       o->warmup, est);
+	}
+	cb_progress_fmt(total, t, sizeof(t));
+	printf("estimated time: %s (%.0f s; prior costs per scenario kind, rescaled by a run as it measures)\n", t,
+	       total);
+	cb_progress_free(&p);
+	return 0;
+}
+
 static int cmd_suite(int argc, char **argv)
 {
 	char err[512], run_id[64], dir[512], path[600];
 	struct cb_config cfg;
 	struct cb_opts o;
 	struct cb_summary_row *rows = NULL;
+	struct cb_progress progress = { 0 };
 	FILE *out = NULL, *summary = NULL;
 	int used, ret, worst = CB_OK;
+	bool dry_run = false;
 
 	if (wants_help(argc, argv)) {
 		printf("usage: cowbench suite CONFIG [--out DIR]\n"
+		       "       cowbench suite --dry-run CONFIG\n"
 		       "Runs every `run =` line of CONFIG. Writes DIR/env.json, DIR/results.jsonl (one record per\n"
 		       "instance and repetition), DIR/summary.txt and a copy of the config. DIR defaults to\n"
-		       "results/<kernel release>/<run id>.\n");
+		       "results/<kernel release>/<run id>.\n"
+		       "Progress on stderr: a line per instance, \"[i/N] scenario/backing/size ... elapsed M:SS,\n"
+		       "ETA M:SS\" (one live line on a terminal); with COWBENCH_PROGRESS=1 also machine lines\n"
+		       "\"cowbench-progress start I N SCENARIO BACKING SIZE_BYTES REPEAT\" and\n"
+		       "\"cowbench-progress end I N STATUS\".\n"
+		       "--dry-run validates CONFIG (errors name file:line, exit 2), lists its instances with\n"
+		       "estimated times and changes nothing.\n");
 		return 0;
 	}
+	/* --dry-run anywhere: the remaining words are parsed as before. */
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--dry-run") == 0) {
+			dry_run = true;
+			memmove(&argv[i], &argv[i + 1], sizeof(*argv) * (size_t)(argc - i - 1));
+			argc--;
+			break;
+		}
 	if (argc < 1 || argv[0][0] == '-')
 		return usage_error("suite: which config file?%s", "");
 	cb_opts_defaults(&o);
@@ -254,6 +313,15 @@ static int cmd_suite(int argc, char **argv)
 	if (cb_config_parse_file(argv[0], &cfg, err, sizeof(err))) {
 		fprintf(stderr, "cowbench: %s\n", err);
 		return EXIT_USAGE;
+	}
+	if (dry_run) {
+		if (o.out[0]) {
+			cb_config_free(&cfg);
+			return usage_error("suite: --dry-run writes nothing: no --out%s", "");
+		}
+		ret = suite_dry_run(argv[0], &cfg);
+		cb_config_free(&cfg);
+		return ret;
 	}
 	make_run_id(run_id, sizeof(run_id));
 	if (o.out[0]) {
@@ -291,7 +359,7 @@ static int cmd_suite(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
 	out = fopen(path, "we");
 	rows = calloc((size_t)cfg.nruns, sizeof(*rows));
-	if (!out || !rows) {
+	if (!out || !rows || cb_progress_init(&progress, stderr, &cfg)) {
 		fprintf(stderr, "cowbench: %s: %s\n", path, strerror(errno));
 		worst = CB_ERROR;
 		goto close_out;
@@ -300,8 +368,11 @@ static int cmd_suite(int argc, char **argv)
 	cb_summary_header(stderr);
 	for (int i = 0; i < cfg.nruns; i++) {
 		const struct cb_scenario *s = cb_scenario_find(cfg.runs[i].scenario);
-		int st = cb_instance_run(s, &cfg.runs[i].opts, run_id, out, &rows[i]);
+		int st;
 
+		cb_progress_start(&progress, i);
+		st = cb_instance_run(s, &cfg.runs[i].opts, run_id, out, &rows[i]);
+		cb_progress_end(&progress, i, st);
 		cb_summary_print(stderr, &rows[i]);
 		if (st == CB_FAIL || (st == CB_ERROR && worst != CB_FAIL))
 			worst = st;
@@ -314,11 +385,17 @@ static int cmd_suite(int argc, char **argv)
 			cb_summary_print(summary, &rows[i]);
 		fclose(summary);
 	}
-	fprintf(stderr, "cowbench: results in %s (results.jsonl, env.json, summary.txt)\n", dir);
+	{
+		char took[16];
+
+		cb_progress_fmt(cb_progress_elapsed(&progress), took, sizeof(took));
+		fprintf(stderr, "cowbench: results in %s (results.jsonl, env.json, summary.txt); took %s\n", dir, took);
+	}
 close_out:
 	if (out)
 		fclose(out);
 	free(rows);
+	cb_progress_free(&progress);
 restore_settings:
 	ret = cb_settings_restore();
 	if (ret) {

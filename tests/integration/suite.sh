@@ -6,7 +6,7 @@ rc=$?
 if [ "$rc" = 2 ] && grep -q "bad_key.conf:3: unknown key 'sise'" "$TMP/err"; then ok bad_config_names_line; else fail bad_config_names_line "exit $rc: $(cat "$TMP/err")"; fi
 
 out=$TMP/res
-"$CB" suite "$ROOT/tests/configs/small.conf" --out "$out" >"$TMP/out" 2>"$TMP/err"
+COWBENCH_PROGRESS=1 "$CB" suite "$ROOT/tests/configs/small.conf" --out "$out" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 if [ "$rc" = 0 ]; then ok suite_exit; else fail suite_exit "exit $rc: $(tail -5 "$TMP/err")"; fi
 for f in results.jsonl env.json summary.txt config.conf; do
@@ -23,3 +23,78 @@ if is_root; then
 fi
 expect env_json '.kernel.release == "'"$(uname -r)"'" and (.run_id | type) == "string" and (.settings_applied | type) == "object"' "$out/env.json"
 if grep -q '^scenario' "$out/summary.txt" && grep -q '^cow_child' "$out/summary.txt"; then ok summary_table; else fail summary_table "$(head -3 "$out/summary.txt")"; fi
+
+# Progress (not a TTY): one "[i/N] ..." line per instance when it starts, and with
+# COWBENCH_PROGRESS=1 a start and an end machine line per instance, in order.
+n=$(sed -n 's/^cowbench: suite .*: \([0-9]*\) instance(s) .*/\1/p' "$TMP/err")
+lines=$(grep -cE '^\[[0-9]+/'"$n"'\] [a-z_0-9]+/[a-z_0-9]+/[0-9]+[KMG] \.\.\. elapsed [0-9]+:[0-5][0-9], ETA ([0-9]+:[0-5][0-9])$' "$TMP/err")
+if [ -n "$n" ] && [ "$lines" = "$n" ] && grep -q "^\[$n/$n\] cow_reuse_remote/base/2M " "$TMP/err"; then ok progress_lines; else fail progress_lines "$lines lines for $n instances: $(grep -m3 '^\[' "$TMP/err")"; fi
+want=$(for i in $(seq 1 "$n"); do printf 'start %s %s\nend %s %s\n' "$i" "$n" "$i" "$n"; done)
+got=$(grep '^cowbench-progress ' "$TMP/err" | awk '{print $2, $3, $4}')
+if [ "$got" = "$want" ] &&
+	grep -qx "cowbench-progress start 3 $n cow_parent base 1048576 2" "$TMP/err" &&
+	[ "$(grep -cE '^cowbench-progress end [0-9]+ [0-9]+ (ok|skip|fail|error|disturbed)$' "$TMP/err")" = "$n" ]; then
+	ok progress_machine_lines
+else
+	fail progress_machine_lines "$(grep '^cowbench-progress' "$TMP/err" | head -4)"
+fi
+# Without COWBENCH_PROGRESS no machine lines.
+cat >"$TMP/one.conf" <<'CONF'
+size = 1M
+repeat = 1
+warmup = 0
+run = fault_anon
+run = fault_anon --size 2M
+CONF
+"$CB" suite "$TMP/one.conf" --out "$TMP/one" >/dev/null 2>"$TMP/one.err"
+if ! grep -q cowbench-progress "$TMP/one.err" && [ "$(grep -c '^\[[12]/2\] fault_anon/base/' "$TMP/one.err")" = 2 ]; then ok progress_plain; else fail progress_plain "$(head -5 "$TMP/one.err")"; fi
+# On a terminal: one live line rewritten in place, the summary rows on their own lines.
+if command -v script >/dev/null; then
+	TERM=xterm script -qec "'$CB' suite '$TMP/one.conf' --out '$TMP/tty' 2>&1" /dev/null >"$TMP/tty.out" </dev/null
+	if grep -qE $'^\\[1/2\\] fault_anon/base/1M \\.\\.\\. elapsed [0-9]+:[0-9]{2}, ETA [0-9]+:[0-9]{2}\r\e\\[Kfault_anon  *base  *1M ok' "$TMP/tty.out" &&
+		! grep -qE '^\[[12]/2\].*ETA [0-9:]+\r?$' "$TMP/tty.out" &&
+		[ "$(grep -c 'fault_anon  *base ' "$TMP/tty.out")" = 2 ]; then
+		ok progress_tty_live_line
+	else
+		fail progress_tty_live_line "$(cat -v "$TMP/tty.out" | head -8)"
+	fi
+else
+	skip progress_tty_live_line "no script(1) for a pseudo-terminal"
+fi
+
+# --dry-run: the instances and estimates, exit 0; nothing written, no journal, no settings
+# touched: it works unprivileged.
+cat >"$TMP/dry.conf" <<'CONF'
+thp_enabled = never
+size = 4M
+repeat = 3
+run = fault_anon --backing base
+run = cow_child --backing base --size 8M
+CONF
+mkdir -p "$TMP/cwd"
+dry() { (cd "$TMP/cwd" && COWBENCH_JOURNAL="$TMP/journal" "$@"); }
+thp_before=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+dry "$CB" suite --dry-run "$TMP/dry.conf" >"$TMP/dry.out" 2>"$TMP/dry.err"
+rc=$?
+thp_after=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+if [ "$rc" = 0 ] && grep -qE '^ +1  fault_anon +base +4M +3 +1 +[0-9.]+s$' "$TMP/dry.out" &&
+	grep -qE '^ +2  cow_child +base +8M ' "$TMP/dry.out" && grep -qE '^estimated time: [0-9]+:[0-5][0-9] ' "$TMP/dry.out"; then
+	ok dry_run_lists
+else
+	fail dry_run_lists "exit $rc: $(cat "$TMP/dry.out" "$TMP/dry.err" | head -8)"
+fi
+if [ ! -e "$TMP/journal" ] && [ -z "$(ls -A "$TMP/cwd")" ] && [ "$thp_before" = "$thp_after" ]; then ok dry_run_changes_nothing; else fail dry_run_changes_nothing "journal or files left: $(ls -A "$TMP/cwd")"; fi
+dry "$CB" suite "$TMP/dry.conf" --dry-run --out "$TMP/x" >/dev/null 2>"$TMP/dry2.err"
+rc=$?
+if [ "$rc" = 2 ] && [ ! -e "$TMP/x" ]; then ok dry_run_no_out; else fail dry_run_no_out "exit $rc"; fi
+dry "$CB" suite --dry-run "$ROOT/tests/configs/bad_key.conf" >/dev/null 2>"$TMP/dry3.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -q "bad_key.conf:3: unknown key 'sise'" "$TMP/dry3.err"; then ok dry_run_validates; else fail dry_run_validates "exit $rc: $(cat "$TMP/dry3.err")"; fi
+if is_root && command -v setpriv >/dev/null; then
+	install -m 0755 -d "$TMP/bin" && install -m 0755 "$CB" "$TMP/bin/cowbench" && install -m 0644 "$TMP/dry.conf" "$TMP/bin/"
+	chmod 0755 "$TMP"
+	(cd "$TMP/bin" && setpriv --reuid nobody --regid nogroup --clear-groups --inh-caps=-all \
+		./cowbench suite --dry-run dry.conf >"$TMP/dry4.out" 2>"$TMP/dry4.err")
+	rc=$?
+	if [ "$rc" = 0 ] && cmp -s <(tail -n +2 "$TMP/dry.out") <(tail -n +2 "$TMP/dry4.out"); then ok dry_run_unprivileged; else fail dry_run_unprivileged "exit $rc: $(head -3 "$TMP/dry4.err")"; fi
+fi
