@@ -408,3 +408,24 @@ int cb_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double l
 	out->hi = out->ratio * exp(tq * se);
 	return 0;
 }
+
+double cb_mean_ci(const double *v, size_t n, double *lo, double *hi)
+{
+	double sum = 0, ss = 0, mean, half = 0;
+
+	if (!n) {
+		*lo = *hi = NAN;
+		return NAN;
+	}
+	for (size_t i = 0; i < n; i++)
+		sum += v[i];
+	mean = sum / (double)n;
+	if (n > 1) {
+		for (size_t i = 0; i < n; i++)
+			ss += (v[i] - mean) * (v[i] - mean);
+		half = cb_t_quantile(0.975, (double)(n - 1)) * sqrt(ss / (double)(n - 1)) / sqrt((double)n);
+	}
+	*lo = mean - half;
+	*hi = mean + half;
+	return mean;
+}

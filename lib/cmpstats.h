@@ -32,4 +32,8 @@ struct cb_ratio {
 };
 int cb_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double level, struct cb_ratio *out);
 
+/* Mean and the 95 % confidence interval of the mean (Student's t); one value gives lo = hi = the
+ * value, none NaN. */
+double cb_mean_ci(const double *v, size_t n, double *lo, double *hi);
+
 #endif

@@ -52,8 +52,8 @@ static void report_sets(struct cb_resultset sets[2])
 	snprintf(b->label, sizeof(b->label), "6.18.0");
 	snprintf(a->dir, sizeof(a->dir), "/r/a");
 	snprintf(b->dir, sizeof(b->dir), "/r/b");
-	a->env = json_tokener_parse("{\"run_id\":\"A1\",\"thp\":{\"hpage_pmd_size\":2097152},\"note\":\"a<b\"}");
-	b->env = json_tokener_parse("{\"run_id\":\"B1\",\"thp\":{\"hpage_pmd_size\":2097152}}");
+	a->env = json_tokener_parse("{\"kernel\":{\"release\":\"6.18.0\"},\"run_id\":\"A1\",\"thp\":{\"hpage_pmd_size\":2097152},\"note\":\"a<b\"}");
+	b->env = json_tokener_parse("{\"kernel\":{\"release\":\"6.18.0\"},\"run_id\":\"B1\",\"thp\":{\"hpage_pmd_size\":2097152}}");
 	report_add(a, report_rec("cow_reuse", "base", 1, "ok", 10,
 				 "\"cow\":{\"copy\":0,\"reuse\":2048,\"nofault\":0},"
 				 "\"latency_hist\":[[100,199,1],[200,299,1]]"));

@@ -1,0 +1,433 @@
+/* What the comparison model and its renderers share: JSON access, number formatting (fixed, so
+ * the outputs are byte-for-byte reproducible), the names of runs, and walks over the model. */
+#include <math.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb.h"
+#include "cmpcommon.h"
+
+/* ---- JSON access ---- */
+
+json_object *cb_jget(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, k, &v))
+		return NULL;
+	return v;
+}
+
+/* A dotted path ("kernel.release"). */
+json_object *cb_jpath(json_object *o, const char *path)
+{
+	char key[128];
+
+	while (o && *path) {
+		size_t len = strcspn(path, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)len, path);
+		o = cb_jget(o, key);
+		path += len + (path[len] == '.');
+	}
+	return o;
+}
+
+const char *cb_jstr(json_object *o, const char *k)
+{
+	json_object *v = cb_jget(o, k);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+double cb_jnum(json_object *o, const char *k)
+{
+	json_object *v = cb_jget(o, k);
+
+	if (!v || !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+		return NAN;
+	return json_object_get_double(v);
+}
+
+json_object *cb_jidx(json_object *arr, size_t i)
+{
+	return arr && json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr)
+		       ? json_object_array_get_idx(arr, i)
+		       : NULL;
+}
+
+size_t cb_jlen(json_object *arr)
+{
+	return arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+}
+
+/* Six significant digits, no exponent in the usual range, trailing zeros trimmed. */
+void cb_num_fmt(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+	int dec;
+
+	if (a == 0) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	if (a < 1e-4 || a >= 1e15) {
+		snprintf(buf, len, "%.6g", v);
+		return;
+	}
+	dec = 5 - (int)floor(log10(a));
+	snprintf(buf, len, "%.*f", dec < 0 ? 0 : dec, v);
+	if (strchr(buf, '.')) {
+		char *e = buf + strlen(buf) - 1;
+
+		while (*e == '0')
+			*e-- = '\0';
+		if (*e == '.')
+			*e = '\0';
+	}
+}
+
+/* A JSON number printed as cb_num_fmt prints it; NULL (JSON null) for NaN and infinities. */
+json_object *cb_num_json(double v)
+{
+	char buf[64];
+
+	if (!isfinite(v))
+		return NULL;
+	cb_num_fmt(v, buf, sizeof(buf));
+	return json_object_new_double_s(v, buf);
+}
+
+/* At most 7 columns, for the text table. */
+const char *cb_num_short(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (a >= 1e9)
+		snprintf(buf, len, "%.2fG", v / 1e9);
+	else if (a >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (a >= 1e5)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else if (a >= 100)
+		snprintf(buf, len, "%.0f", v);
+	else if (a >= 10)
+		snprintf(buf, len, "%.1f", v);
+	else
+		snprintf(buf, len, "%.2f", v);
+	return buf;
+}
+
+const char *cb_ratio_str(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (a >= 1e5)
+		snprintf(buf, len, "%.3g", v);
+	else
+		snprintf(buf, len, "%.*f", a < 10 ? 3 : a < 100 ? 2 : a < 1000 ? 1 : 0, v);
+	return buf;
+}
+
+const char *cb_p_str(double p, char *buf, size_t len)
+{
+	if (isnan(p))
+		snprintf(buf, len, "-");
+	else if (p < 1e-4)
+		snprintf(buf, len, "<1e-4");
+	else
+		snprintf(buf, len, "%.4f", p);
+	return buf;
+}
+
+/* "64kB" / "2048kB" → 64K / 2M; sizes in KiB for ordering. */
+long cb_size_kb(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	switch (*end) {
+	case 'G':
+	case 'g':
+		return v << 20;
+	case 'M':
+	case 'm':
+		return v << 10;
+	case 'k':
+	case 'K':
+		return v;
+	default:
+		return v >> 10; /* bytes */
+	}
+}
+
+void cb_size_name(long kb, char *buf, size_t len)
+{
+	if (kb >= 1024 * 1024 && kb % (1024 * 1024) == 0)
+		snprintf(buf, len, "%ldG", kb >> 20);
+	else if (kb >= 1024 && kb % 1024 == 0)
+		snprintf(buf, len, "%ldM", kb >> 10);
+	else
+		snprintf(buf, len, "%ldK", kb);
+}
+
+static int cmp_sized_order(const void *a, const void *b)
+{
+	long x = ((const struct cb_sized *)a)->kb, y = ((const struct cb_sized *)b)->kb;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts an object's keys by size; returns the count (at most max). */
+size_t cb_sizes_sorted(json_object *obj, struct cb_sized *out, size_t max)
+{
+	size_t n = 0;
+
+	if (!obj || !json_object_is_type(obj, json_type_object))
+		return 0;
+	json_object_object_foreach (obj, k, v) {
+		if (n == max)
+			break;
+		out[n].kb = cb_size_kb(k);
+		out[n++].val = json_object_get_string(v);
+	}
+	qsort(out, n, sizeof(*out), cmp_sized_order);
+	return n;
+}
+
+/* How the VM runner ran the set: "tcg", "kvm"; NULL for a native run (and for result sets
+ * from before the VM runner). */
+const char *cb_env_virt(json_object *env)
+{
+	const char *v = cb_jstr(env, "virtualized");
+
+	return v && *v ? v : NULL;
+}
+
+/* TCG emulates the CPU: its times are not the hardware's. KVM runs on the hardware. */
+bool cb_env_emulated(json_object *env)
+{
+	const char *v = cb_env_virt(env);
+
+	return v && strcmp(v, "tcg") == 0;
+}
+
+bool cb_env_same_kind(json_object *a, json_object *b)
+{
+	const char *x = cb_env_virt(a), *y = cb_env_virt(b);
+
+	return x && y ? strcmp(x, y) == 0 : x == y;
+}
+
+bool cb_jstr_eq(json_object *a, json_object *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(json_object_get_string(a), json_object_get_string(b)) == 0;
+}
+
+/* Labels: the kernel release, with the run id where two runs of one kind share a release, and
+ * how a VM ran it: an emulated run's times must not pass for hardware ones wherever it is named. */
+void cb_run_labels(struct cb_resultset *sets, int n)
+{
+	for (int i = 0; i < n; i++) {
+		json_object *rel = cb_jpath(sets[i].env, "kernel.release");
+		const char *virt = cb_env_virt(sets[i].env), *id = cb_jstr(sets[i].env, "run_id");
+		char how[32] = "";
+		bool dup = false;
+
+		for (int j = 0; j < n && !dup; j++)
+			dup = j != i && cb_jstr_eq(rel, cb_jpath(sets[j].env, "kernel.release")) &&
+			      cb_env_same_kind(sets[i].env, sets[j].env);
+		if (virt)
+			snprintf(how, sizeof(how), " (%s)", strcmp(virt, "tcg") == 0   ? "TCG emulation" :
+							    strcmp(virt, "kvm") == 0 ? "KVM guest" :
+										       "virtual machine");
+		snprintf(sets[i].label, sizeof(sets[i].label), "%.70s%s%.30s%s%.24s",
+			 rel ? json_object_get_string(rel) : "unknown kernel", dup ? " (" : "",
+			 dup ? id ?: basename(sets[i].dir) : "", dup ? ")" : "", how);
+	}
+	/* The same run given twice. */
+	for (int i = 1; i < n; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(sets[i].label, sets[j].label) == 0) {
+				size_t l = strnlen(sets[i].label, 100);
+
+				snprintf(sets[i].label + l, sizeof(sets[i].label) - l, " #%d", i + 1);
+				break;
+			}
+}
+
+/* Names from the data become file names: keep them to a harmless alphabet. */
+void cb_sanitize(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] && i + 1 < len; i++)
+		dst[i] = (src[i] >= 'a' && src[i] <= 'z') || (src[i] >= 'A' && src[i] <= 'Z') ||
+				 (src[i] >= '0' && src[i] <= '9') || src[i] == '-' || src[i] == '.' ?
+			 src[i] : '_';
+	dst[i] = '\0';
+}
+
+int cb_status_rank(const char *s)
+{
+	static const char *const order[] = { "ok", "skip", "fail", "error" };
+
+	for (size_t i = 0; i < CB_ARRAY_SIZE(order); i++)
+		if (s && strcmp(s, order[i]) == 0)
+			return (int)i;
+	return 4;
+}
+
+/* A timing of an emulated run and a hardware one: not compared. */
+bool cb_vs_skipped(json_object *vs)
+{
+	json_object *c = cb_jget(vs, "compared");
+
+	return c && !json_object_get_boolean(c);
+}
+
+/* What "timings" says, for the header; "" when every timing is a hardware one. */
+const char *cb_cmp_timings_note(json_object *cmp)
+{
+	const char *t = cb_jstr(cmp, "timings") ?: "hardware";
+
+	if (strcmp(t, "emulated") == 0)
+		return "emulated timings (TCG)";
+	if (strcmp(t, "not compared") == 0)
+		return "emulated timings not compared with hardware ones";
+	if (strcmp(t, "forced") == 0)
+		return "emulated and hardware timings compared (--timings)";
+	return "";
+}
+
+/* The runs with a timing not compared with the baseline's, as letters ("B, C"); 0 when none. */
+size_t cb_cmp_skipped_runs(json_object *cmp, char *buf, size_t len)
+{
+	json_object *inst = cb_jget(cmp, "instances");
+	bool skipped[CB_CMP_MAX_RUNS] = { false };
+	size_t count = 0, off = 0;
+
+	for (size_t i = 0; i < cb_jlen(inst); i++) {
+		json_object *metrics = cb_jget(cb_jidx(inst, i), "metrics");
+
+		for (size_t m = 0; m < cb_jlen(metrics); m++) {
+			json_object *vs = cb_jget(cb_jidx(metrics, m), "vs_baseline");
+
+			for (size_t r = 1; r < cb_jlen(vs) && r < CB_CMP_MAX_RUNS; r++)
+				skipped[r] |= cb_vs_skipped(cb_jidx(vs, r));
+		}
+	}
+	buf[0] = '\0';
+	for (int r = 1; r < CB_CMP_MAX_RUNS; r++)
+		if (skipped[r] && off < len) {
+			off += (size_t)snprintf(buf + off, len - off, "%s%c", count ? ", " : "", 'A' + r);
+			count++;
+		}
+	return count;
+}
+
+/* Calls fn for every significant result: instance, metric, run, comparison. */
+size_t cb_cmp_each_significant(json_object *cmp,
+			       void (*fn)(const struct cb_cmp_out *, json_object *, json_object *, int, json_object *),
+			       const struct cb_cmp_out *o)
+{
+	json_object *inst = cb_jget(cmp, "instances");
+	size_t count = 0;
+
+	for (size_t i = 0; i < cb_jlen(inst); i++) {
+		json_object *metrics = cb_jget(cb_jidx(inst, i), "metrics");
+
+		for (size_t m = 0; m < cb_jlen(metrics); m++) {
+			json_object *vs = cb_jget(cb_jidx(metrics, m), "vs_baseline");
+
+			for (size_t r = 1; r < cb_jlen(vs); r++) {
+				const char *v = cb_jstr(cb_jidx(vs, r), "verdict");
+
+				if (v && (strcmp(v, "regression") == 0 || strcmp(v, "improvement") == 0)) {
+					fn(o, cb_jidx(inst, i), cb_jidx(metrics, m), (int)r, cb_jidx(vs, r));
+					count++;
+				}
+			}
+		}
+	}
+	return count;
+}
+
+/* Instances that are not ok, or absent, on some run. */
+size_t cb_cmp_each_not_ok(json_object *cmp,
+			  void (*fn)(const struct cb_cmp_out *, json_object *, int, const char *, const char *),
+			  const struct cb_cmp_out *o)
+{
+	json_object *inst = cb_jget(cmp, "instances");
+	size_t count = 0;
+
+	for (size_t i = 0; i < cb_jlen(inst); i++) {
+		json_object *st = cb_jget(cb_jidx(inst, i), "status"), *rs = cb_jget(cb_jidx(inst, i), "reason");
+
+		for (size_t r = 0; r < cb_jlen(st); r++) {
+			json_object *s = cb_jidx(st, r), *why = cb_jidx(rs, r);
+
+			if (!s || strcmp(json_object_get_string(s), "ok") != 0) {
+				fn(o, cb_jidx(inst, i), (int)r, s ? json_object_get_string(s) : "missing",
+				   why ? json_object_get_string(why) : NULL);
+				count++;
+			}
+		}
+	}
+	return count;
+}
+
+/* Word-wraps text to CB_CMP_WIDTH columns: the first line after `first` spaces, the others after
+ * `cont`. Widths count bytes, never fewer than the columns shown. */
+void cb_text_wrap(FILE *f, int first, int cont, const char *text)
+{
+	int indent = first;
+	size_t width, len;
+
+	do {
+		width = (size_t)(CB_CMP_WIDTH - indent);
+		len = strlen(text);
+		if (len > width) {
+			size_t cut = width;
+
+			while (cut > width / 2 && text[cut] != ' ')
+				cut--;
+			if (text[cut] != ' ')
+				for (cut = width; cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80; cut--)
+					;
+			len = cut ? cut : width; /* not UTF-8 at all: cut anywhere */
+		}
+		fprintf(f, "%*s%.*s\n", indent, "", (int)len, text);
+		text += len;
+		while (*text == ' ')
+			text++;
+		indent = cont;
+	} while (*text);
+}
+
+void cb_cmp_changes(const struct cb_cmp_out *o, json_object *cmp, bool markdown)
+{
+	json_object *inst = cb_jget(cmp, "instances");
+	size_t count = 0;
+
+	for (size_t i = 0; i < cb_jlen(inst); i++) {
+		json_object *ch = cb_jget(cb_jidx(inst, i), "behaviour_changes");
+
+		for (size_t c = 0; c < cb_jlen(ch); c++, count++)
+			if (markdown)
+				fprintf(o->f, "- %s\n", json_object_get_string(cb_jidx(ch, c)));
+			else
+				cb_text_wrap(o->f, 2, 6, json_object_get_string(cb_jidx(ch, c)));
+	}
+	if (!count)
+		fprintf(o->f, "%s(none)\n", markdown ? "" : "  ");
+}
+

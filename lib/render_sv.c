@@ -1,0 +1,108 @@
+/* `cowbench compare --format csv|tsv`: one row per instance × metric × run. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cb.h"
+#include "cmpcommon.h"
+#include "render.h"
+
+static void cmp_sv_cell(FILE *f, char sep, const char *s, bool last)
+{
+	s = s ?: "";
+	if (sep == ',' && strpbrk(s, ",\"\n\r")) {
+		fputc('"', f);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+		fputc('"', f);
+	} else {
+		for (; *s; s++)
+			fputc(sep == '\t' && (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s, f);
+	}
+	fputc(last ? '\n' : sep, f);
+}
+
+/* A JSON scalar as the text it was built from ("" for null). */
+static const char *cmp_sv_val(json_object *v)
+{
+	if (!v)
+		return "";
+	if (json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v) ? "yes" : "no";
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : json_object_to_json_string(v);
+}
+
+static const char *const cmp_sv_columns[] = {
+	"instance", "scenario", "backing", "size_h", "metric", "kind", "unit", "better", "run", "label", "status",
+	"reason", "n", "median", "mean", "stddev", "min", "max", "value", "ratio", "ci_lo", "ci_hi", "p_welch",
+	"p_mannwhitney", "verdict", "changed",
+};
+
+
+void cb_render_sv(const struct cb_cmp_out *o, json_object *cmp, char sep)
+{
+	json_object *runs = cb_jget(cmp, "runs"), *inst = cb_jget(cmp, "instances");
+	const size_t ncol = CB_ARRAY_SIZE(cmp_sv_columns);
+	size_t n = cb_jlen(runs);
+
+	for (size_t c = 0; c < ncol; c++)
+		cmp_sv_cell(o->f, sep, cmp_sv_columns[c], c + 1 == ncol);
+	for (size_t i = 0; i < cb_jlen(inst); i++) {
+		json_object *in = cb_jidx(inst, i), *metrics = cb_jget(in, "metrics");
+		size_t nm = cb_jlen(metrics);
+
+		/* An instance without figures anywhere still gets its rows, for the statuses. */
+		for (size_t m = 0; m < (nm ? nm : 1); m++) {
+			json_object *mo = cb_jidx(metrics, m);
+			bool exact = mo && strcmp(cb_jstr(mo, "kind") ?: "", "exact") == 0;
+
+			for (size_t r = 0; r < n; r++) {
+				json_object *st = cb_jidx(cb_jget(mo, "runs"), r), *vs = cb_jidx(cb_jget(mo, "vs_baseline"), r),
+					    *val = cb_jidx(cb_jget(mo, "values"), r), *status = cb_jidx(cb_jget(in, "status"), r);
+				json_object *base = cb_jidx(cb_jget(mo, "values"), 0);
+				const char *changed = "";
+				char letter[2] = { (char)('A' + r), '\0' };
+
+				/* Per run: does its exact value differ from the baseline's? */
+				if (exact && r && base && val)
+					changed = strcmp(cmp_sv_val(val), cmp_sv_val(base)) ? "yes" : "no";
+				const char *cells[] = {
+					cb_jstr(in, "key"),
+					cb_jstr(in, "scenario"),
+					cb_jstr(in, "backing"),
+					cb_jstr(in, "size_h"),
+					cb_jstr(mo, "name"),
+					cb_jstr(mo, "kind"),
+					cb_jstr(mo, "unit"),
+					cb_jstr(mo, "better"),
+					letter,
+					cb_jstr(cb_jidx(runs, r), "label"),
+					status ? json_object_get_string(status) : "missing",
+					cmp_sv_val(cb_jidx(cb_jget(in, "reason"), r)),
+					cmp_sv_val(cb_jget(st, "n")),
+					cmp_sv_val(cb_jget(st, "median")),
+					cmp_sv_val(cb_jget(st, "mean")),
+					cmp_sv_val(cb_jget(st, "stddev")),
+					cmp_sv_val(cb_jget(st, "min")),
+					cmp_sv_val(cb_jget(st, "max")),
+					cmp_sv_val(val),
+					cmp_sv_val(cb_jget(vs, "ratio")),
+					cmp_sv_val(cb_jget(vs, "ci_lo")),
+					cmp_sv_val(cb_jget(vs, "ci_hi")),
+					cmp_sv_val(cb_jget(vs, "p_welch")),
+					cmp_sv_val(cb_jget(vs, "p_mannwhitney")),
+					cb_vs_skipped(vs) ? "emulated" : cb_jstr(vs, "verdict"),
+					changed,
+				};
+
+				_Static_assert(CB_ARRAY_SIZE(cells) == CB_ARRAY_SIZE(cmp_sv_columns),
+					       "one cell per column");
+				for (size_t c = 0; c < ncol; c++)
+					cmp_sv_cell(o->f, sep, cells[c], c + 1 == ncol);
+			}
+		}
+	}
+}
+
