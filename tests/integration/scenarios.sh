@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! is_root; then
-	for s in fault_anon cow_child cow_parent cow_reuse cow_reuse_remote; do skip "$s" "needs root"; done
+	for s in fault_anon cow_child cow_parent cow_reuse cow_reuse_remote cow_child_reuse; do skip "$s" "needs root"; done
 	exit 0
 fi
 
@@ -38,6 +38,41 @@ runs cow_reuse
 expect_all cow_reuse_ok '.status == "ok"' "$TMP/cow_reuse.jsonl"
 expect_all cow_reuse_all_reused ".cow.reuse == $PAGES and .cow.copy == 0 and .cow.nofault == 0" "$TMP/cow_reuse.jsonl"
 expect_all cow_reuse_no_allocs '.counters["kmem:mm_page_alloc"] < 16' "$TMP/cow_reuse.jsonl"
+
+# The parent unmapped the region after fork: the child alone maps and holds every page (the
+# mapcount 1 is checked before the writes in every pass), so its writes reuse them, as the
+# parent's do in cow_reuse. Base pages exactly; a PMD THP is reused whole on its first write
+# (the rest need no fault); 64 KiB mTHP subpages one by one since 6.15 ("CoW reuse support for
+# PTE-mapped THP"), copied before. Large backings skip with the reason where not obtained.
+runs cow_child_reuse
+expect_all cow_child_reuse_ok '.status == "ok"' "$TMP/cow_child_reuse.jsonl"
+expect_all cow_child_reuse_all_reused ".cow.reuse == $PAGES and .cow.copy == 0 and .cow.nofault == 0 and .faults.total == $PAGES" "$TMP/cow_child_reuse.jsonl"
+expect_all cow_child_reuse_base_folios ".folio_pages_by_size == {\"4K\": $PAGES}" "$TMP/cow_child_reuse.jsonl"
+expect_all cow_child_reuse_no_allocs '.counters["kmem:mm_page_alloc"] < 16' "$TMP/cow_child_reuse.jsonl"
+THP=/sys/kernel/mm/transparent_hugepage
+kver=$(uname -r | awk -F. '{ printf "%d%03d", $1, $2 }')
+# bk NAME BACKING: one repetition into $TMP/NAME.jsonl (not in the records checked below);
+# returns 1 after a skip line with the reason when the backing was not obtained.
+bk() {
+	"$CB" run cow_child_reuse --backing "$2" --size $SIZE --repeat 1 --warmup 0 --out "$TMP/$1.bk" 2>"$TMP/$1.err"
+	if jq -es 'first.status == "skip"' "$TMP/$1.bk" >/dev/null 2>&1; then
+		skip "$1" "$(jq -rs first.reason "$TMP/$1.bk")"
+		return 1
+	fi
+	expect "$1_ok" '.status == "ok"' "$TMP/$1.bk"
+}
+if [ ! -r $THP/hpage_pmd_size ]; then
+	skip cow_child_reuse_thp "no THP in this kernel"
+elif bk cow_child_reuse_thp thp; then
+	npmd=$((4 * 1024 * 1024 / $(cat $THP/hpage_pmd_size)))
+	expect cow_child_reuse_thp_whole_folio ".cow.reuse == $npmd and .cow.nofault == $((PAGES - npmd)) and .cow.copy == 0 and .faults.total == $npmd and (.vmstat_delta.thp_split_pmd // 0) == 0" "$TMP/cow_child_reuse_thp.bk"
+fi
+if [ ! -e $THP/hugepages-64kB/enabled ] || [ "$(getconf PAGESIZE)" != 4096 ]; then
+	skip cow_child_reuse_mthp_64K "no 64 KiB mTHP size with 4 KiB pages in this kernel"
+elif bk cow_child_reuse_mthp_64K mthp_64K; then
+	if [ "$kver" -ge 6015 ]; then want=reuse; else want=copy; fi
+	expect "cow_child_reuse_mthp_64K_per_subpage_$want" ".cow.$want == $PAGES and .faults.total == $PAGES and .folio_pages_by_size == {\"64K\": $PAGES}" "$TMP/cow_child_reuse_mthp_64K.bk"
+fi
 
 if [ "$(nproc)" -ge 2 ]; then
 	runs cow_reuse_remote
