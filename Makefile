@@ -45,9 +45,11 @@ endif
 .PHONY: all deps check unit clean static sysroot
 all: $(B)/cowbench
 
-# Installs missing build and test packages (apt-get or dnf) and says what it installs.
+# Installs the missing packages of ROLES (default run; see scripts/deps.sh --list) with apt-get
+# or dnf and says what it installs.
+ROLES ?= run
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh $(ROLES)
 
 $(B)/cowbench: $(LIB_OBJ) $(BENCH_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -79,7 +81,8 @@ $(SB)/%.o: %.c | $(S_STAMP)
 # The version string changes with every commit: rebuild the object that prints it.
 $(B)/lib/env.o $(B)/lib/main.o $(SB)/lib/env.o $(SB)/lib/main.o: $(wildcard .git/index)
 
-check: deps
+check:
+	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all $(B)/unit_tests
 	@tests/run.sh
 

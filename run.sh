@@ -22,22 +22,40 @@ Run as root: without it every scenario reports skip (PFNs, /proc/kpage* and trac
 TXT
 }
 
+# build [ROLE...]: the run role's packages and those of the roles given (scripts/deps.sh),
+# then the binary. stdout stays the command's own (compare --format json > f).
 build() {
-	make -s deps
-	make -s all
+	scripts/deps.sh run "$@"
+	make -s all >&2
+}
+
+# compare writes HTML (with plots: gnuplot) only when asked to.
+compare_roles() {
+	local prev=
+	for a in "$@"; do
+		if [[ ($prev == --format && $a == html) || $a == --format=html ]]; then
+			echo plots
+			return
+		fi
+		prev=$a
+	done
 }
 
 case "${1:-}" in
 -h | --help | help) usage ;;
 restore) build && exec build/cowbench restore ;;
 overhead) shift && build && exec build/cowbench overhead "$@" ;;
-compare) shift && build && exec build/cowbench compare "$@" ;;
-plot) shift && build && exec build/cowbench plot "$@" ;;
+compare)
+	shift
+	# shellcheck disable=SC2046
+	build $(compare_roles "$@") && exec build/cowbench compare "$@"
+	;;
+plot) shift && build plots && exec build/cowbench plot "$@" ;;
 env) build && exec build/cowbench env ;;
 vm)
 	shift
 	case " $* " in *" -h "* | *" --help "*) exec scripts/vm.sh --help ;; esac
-	build && exec scripts/vm.sh "$@"
+	build vm && exec scripts/vm.sh "$@"
 	;;
 list) build && exec build/cowbench list ;;
 -*) usage >&2 && exit 2 ;;

@@ -497,7 +497,7 @@ int cb_plots_render(const struct cb_resultset *sets, int n, const char *dir, str
 	pl->n = 0;
 	if (!cb_in_path("gnuplot")) {
 		snprintf(err, errlen, "gnuplot not found in PATH: the plots need it (Debian: apt-get install"
-				      " gnuplot-nox, Fedora: dnf install gnuplot; or make deps)");
+				      " gnuplot-nox, Fedora: dnf install gnuplot; or scripts/deps.sh plots)");
 		return -ENOENT;
 	}
 	cb_plots_dir(pdir);

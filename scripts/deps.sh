@@ -1,25 +1,90 @@
 #!/usr/bin/env bash
-# Installs what cowbench needs to build and test, on Debian/Ubuntu (apt-get) or Fedora (dnf).
-# Usage: scripts/deps.sh [DEBIAN_NAME:FEDORA_NAME | NAME ...]   (extra packages; NAME alone = both)
+# Installs the packages of the given roles on Debian/Ubuntu (apt-get) or Fedora (dnf), only the
+# missing ones, and says which. Every message goes to stderr: the commands that call it (./run.sh
+# compare --format json > f) keep stdout for their own output.
+# Usage: scripts/deps.sh ROLE... [+DEBIAN_NAME:FEDORA_NAME | +NAME ...]   (extra packages)
+#        scripts/deps.sh --list [ROLE...]     what each role installs (on stdout)
+# Roles: run (build + ./run.sh), vm (./run.sh vm), plots (plot, compare --format html),
+# fleet (the ./run.sh fleet controller), test (make check: all of them and the test tools).
 # When everything is present it only asks the local package database: no network, no root.
 set -euo pipefail
 
-DEBIAN_PKGS=(gcc make pkg-config libc6-dev libnuma-dev libpfm4-dev libjson-c-dev liburing-dev jq util-linux procps git hyperfine gnuplot-nox chromium)
-FEDORA_PKGS=(gcc make pkgconf-pkg-config glibc-devel numactl-devel libpfm-devel json-c-devel liburing-devel jq util-linux procps-ng git hyperfine gnuplot chromium)
+ROLES=(run vm plots fleet test)
+declare -A WHAT DEB FED INCLUDES
+WHAT[run]="build cowbench and run suites (./run.sh, ./run.sh compare; a fleet host)"
+DEB[run]="gcc make pkg-config libc6-dev libnuma-dev libpfm4-dev libjson-c-dev liburing-dev util-linux kmod hyperfine"
+FED[run]="gcc make pkgconf-pkg-config glibc-devel numactl-devel libpfm-devel json-c-devel liburing-devel util-linux kmod hyperfine"
 # scripts/vm.sh (kernels in QEMU, initramfs with busybox) and `make static ARCH=arm64`, whose
 # cross libc comes from libc6-dev-arm64-cross: Fedora's aarch64 cross gcc has no libc to link
 # userspace with, so that build is Debian-only.
-DEBIAN_PKGS+=(qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils zstd kmod file
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
-FEDORA_PKGS+=(qemu-system-x86 qemu-system-aarch64 busybox cpio xz zstd kmod file)
+WHAT[vm]="./run.sh vm: QEMU (x86_64 and arm64 guests), a busybox initramfs, the arm64 cross build"
+DEB[vm]="qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils zstd kmod file gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+FED[vm]="qemu-system-x86 qemu-system-aarch64 busybox cpio xz zstd kmod file"
+WHAT[plots]="./run.sh plot and the plots in compare --format html"
+DEB[plots]="gnuplot-nox"
+FED[plots]="gnuplot"
+WHAT[fleet]="./run.sh fleet controller: Ansible over SSH, the fleet's HTML report"
+DEB[fleet]="ansible-core openssh-client"
+FED[fleet]="ansible-core openssh-clients"
+INCLUDES[fleet]="plots"
+# Headless Chromium renders the HTML report in its test only: reports need no browser to be made.
+WHAT[test]="make check: every role above, plus jq, headless Chromium (HTML report test), sshd (fleet test), stress-ng, clang"
+DEB[test]="jq chromium openssh-server procps git stress-ng clang"
+FED[test]="jq chromium openssh-server procps-ng git stress-ng clang"
+INCLUDES[test]="run vm plots fleet"
 
-for pair in "$@"; do
+say() { echo "deps.sh: $*" >&2; }
+usage() {
+	echo "usage: scripts/deps.sh ROLE... [+EXTRA...] | --list [ROLE...]   (roles: ${ROLES[*]})" >&2
+	exit 2
+}
+
+# The role and the roles it includes, each once.
+declare -A seen_role=()
+expand() {
+	local r=$1 inc
+	[[ -n ${WHAT[$r]:-} ]] || { echo "deps.sh: unknown role '$r' (roles: ${ROLES[*]})" >&2; exit 2; }
+	[[ -n ${seen_role[$r]:-} ]] && return
+	seen_role[$r]=1
+	for inc in ${INCLUDES[$r]:-}; do expand "$inc"; done
+	roles+=("$r")
+}
+
+list=0
+roles=()
+extra=()
+for a in "$@"; do
+	case $a in
+	--list) list=1 ;;
+	-h | --help) usage ;;
+	+*) extra+=("${a#+}") ;;
+	-*) usage ;;
+	*) expand "$a" ;;
+	esac
+done
+if ((list)); then
+	((${#roles[@]})) || for r in "${ROLES[@]}"; do expand "$r"; done
+	for r in "${roles[@]}"; do
+		printf '%s: %s\n  Debian/Ubuntu: %s\n  Fedora: %s\n' "$r" "${WHAT[$r]}" "${DEB[$r]}" "${FED[$r]}"
+		[[ -z ${INCLUDES[$r]:-} ]] || printf '  and the roles: %s\n' "${INCLUDES[$r]}"
+	done
+	exit 0
+fi
+((${#roles[@]})) || usage
+
+DEBIAN_PKGS=() FEDORA_PKGS=()
+for r in "${roles[@]}"; do
+	read -ra p <<<"${DEB[$r]}" && DEBIAN_PKGS+=("${p[@]}")
+	read -ra p <<<"${FED[$r]}" && FEDORA_PKGS+=("${p[@]}")
+done
+for pair in "${extra[@]}"; do
 	deb=${pair%%:*} fed=${pair#*:}
 	[[ -n $deb ]] && DEBIAN_PKGS+=("$deb")
 	[[ -n $fed ]] && FEDORA_PKGS+=("$fed")
 done
 
-# Prints the wanted packages ($2...) that are not in the newline-separated installed list ($1).
+# Prints the wanted packages ($2...) that are not in the newline-separated installed list ($1),
+# each once.
 missing_of() {
 	local -A have=()
 	local p
@@ -30,6 +95,7 @@ missing_of() {
 	shift
 	for p in "$@"; do
 		[[ -n ${have[$p]:-} ]] || printf '%s\n' "$p"
+		have[$p]=1
 	done
 }
 
@@ -50,17 +116,14 @@ elif command -v dnf >/dev/null && command -v rpm >/dev/null; then
 	distro=fedora
 	pkgs=("${FEDORA_PKGS[@]}")
 else
-	echo "deps.sh: neither apt-get nor dnf found; install by hand:" >&2
-	echo "  Debian/Ubuntu: ${DEBIAN_PKGS[*]}" >&2
-	echo "  Fedora:        ${FEDORA_PKGS[*]}" >&2
+	say "neither apt-get nor dnf found; install by hand for ${roles[*]}:"
+	say "  Debian/Ubuntu: ${DEBIAN_PKGS[*]}"
+	say "  Fedora:        ${FEDORA_PKGS[*]}"
 	exit 1
 fi
 
 mapfile -t missing < <(missing_of "$(installed_list "${pkgs[@]}")" "${pkgs[@]}")
-if ((${#missing[@]} == 0)); then
-	echo "deps.sh: all ${#pkgs[@]} packages present"
-	exit 0
-fi
+((${#missing[@]})) || exit 0
 
 if [[ $distro == debian ]]; then
 	cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
@@ -69,27 +132,28 @@ else
 fi
 
 if ((EUID != 0)); then
-	echo "deps.sh: missing packages: ${missing[*]}" >&2
+	say "missing packages for ${roles[*]}: ${missing[*]}"
 	if command -v sudo >/dev/null; then
-		echo "run: sudo sh -c '$cmd'" >&2
+		say "run: sudo sh -c '$cmd'"
 	else
-		echo "run as root: $cmd" >&2
+		say "run as root: $cmd"
 	fi
 	exit 1
 fi
 
-echo "deps.sh: installing ${missing[*]}"
+say "installing for ${roles[*]}: ${missing[*]}"
 if [[ $distro == debian ]]; then
 	# Always refresh once: fresh images ship without lists and old lists point at removed files.
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+	# Package manager chatter goes to stderr as well.
+	apt-get update >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
 else
-	dnf install -y "${missing[@]}"
+	dnf install -y "${missing[@]}" >&2
 fi
 
 mapfile -t still < <(missing_of "$(installed_list "${missing[@]}")" "${missing[@]}")
 if ((${#still[@]})); then
-	echo "deps.sh: still missing after install: ${still[*]}" >&2
+	say "still missing after install: ${still[*]}"
 	exit 1
 fi
-echo "deps.sh: installed ${missing[*]}"
+say "installed ${missing[*]}"

@@ -106,7 +106,7 @@ if [[ $accel == kvm ]]; then
 	[[ $arch == "$host_arch" ]] || usage_die "--accel kvm: a $arch guest on a $host_arch host needs TCG"
 	[[ -r /dev/kvm && -w /dev/kvm ]] || usage_die "--accel kvm: no usable /dev/kvm (--accel auto falls back to TCG)"
 fi
-command -v "$qemu" >/dev/null || die "$qemu not found (Debian: qemu-system-x86 / qemu-system-arm; make deps installs them)"
+command -v "$qemu" >/dev/null || die "$qemu not found (Debian: qemu-system-x86 / qemu-system-arm; ./run.sh vm installs them: scripts/deps.sh vm)"
 qemu_version=$("$qemu" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
 
 # --- kernels ---------------------------------------------------------------------------------

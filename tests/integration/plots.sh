@@ -26,7 +26,7 @@ check_plots() {
 }
 
 if ! command -v gnuplot >/dev/null; then
-	skip plots "gnuplot not installed (make deps installs gnuplot-nox)"
+	skip plots "gnuplot not installed (scripts/deps.sh plots installs gnuplot-nox)"
 	exit 0
 fi
 

@@ -36,11 +36,11 @@ if command -v gnuplot >/dev/null; then
 	n=$(grep -c '<svg' "$html")
 	if [ "$n" = 21 ] && ! grep -q '<?xml' "$html"; then ok inline_svg; else fail inline_svg "$n <svg> (want 21)"; fi
 else
-	skip inline_svg "gnuplot not installed: the report has no plots (make deps installs gnuplot-nox)"
+	skip inline_svg "gnuplot not installed: the report has no plots (scripts/deps.sh plots installs gnuplot-nox)"
 fi
 
 if [ -z "$CHROMIUM" ]; then
-	skip chromium "chromium not installed (make deps installs it: Debian chromium, Fedora chromium)"
+	skip chromium "chromium not installed (scripts/deps.sh test installs it: Debian chromium, Fedora chromium)"
 	exit 0
 fi
 

@@ -14,7 +14,7 @@ if ! is_root; then
 	exit 0
 fi
 if ! command -v qemu-system-x86_64 >/dev/null; then
-	skip vm "qemu-system-x86_64 not installed (make deps installs it)"
+	skip vm "qemu-system-x86_64 not installed (the vm role installs it: scripts/deps.sh vm)"
 	exit 0
 fi
 
@@ -237,7 +237,7 @@ fi
 # --- arm64 --------------------------------------------------------------------------------------
 
 if ! command -v qemu-system-aarch64 >/dev/null; then
-	skip debian_arm64 "qemu-system-aarch64 not installed (make deps installs qemu-system-arm)"
+	skip debian_arm64 "qemu-system-aarch64 not installed (scripts/deps.sh vm installs qemu-system-arm)"
 else
 	vm arm64 --arch arm64 --kernel debian:6.12 --timeout 900
 	dir=$(tail -1 "$TMP/arm64.out")
