@@ -1,12 +1,24 @@
 # cowbench: one binary from lib/*.c and bench/*.c; a new scenario is one new file in bench/.
+# Project flags live in CB_* variables; the user's CFLAGS/CPPFLAGS/LDFLAGS (e.g. `make
+# CFLAGS=-O0`) come after them, so they can add or override but never drop -D_GNU_SOURCE.
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib -MMD -MP
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-CPPFLAGS += -DCB_VERSION='"$(VERSION)"'
+CB_CFLAGS   := -std=c11 -Wall -Wextra -Werror -MMD -MP
+CB_CPPFLAGS := -D_GNU_SOURCE -Ilib -DCB_VERSION='"$(VERSION)"'
+CB_LDFLAGS  :=
 LDLIBS  := -ljson-c -lnuma -lpfm -luring -lm
 
+# `make SANITIZE=1 ...`: ASan + UBSan (every report fatal), objects and binaries in build-san/.
+ifeq ($(SANITIZE),1)
+B         := build-san
+CB_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
 B         := build
+endif
+ALL_CFLAGS   = $(CB_CFLAGS) $(CB_SAN) $(CFLAGS)
+ALL_CPPFLAGS = $(CB_CPPFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS  = $(CB_LDFLAGS) $(CB_SAN) $(LDFLAGS)
 LIB_SRC   := $(wildcard lib/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c)
@@ -24,7 +36,7 @@ ARCH      ?= $(HOST_ARCH)
 S_ARCH    := $(or $(if $(filter x86_64 amd64 x86,$(ARCH)),x86_64),$(if $(filter arm64 aarch64,$(ARCH)),arm64),$(ARCH))
 S_DEB     := $(patsubst x86_64,amd64,$(S_ARCH))
 S_TRIPLET := $(patsubst arm64,aarch64,$(S_ARCH))-linux-gnu
-SB        := $(B)/static-$(S_ARCH)
+SB        := build/static-$(S_ARCH)
 S_OBJ     := $(LIB_SRC:%.c=$(SB)/%.o) $(BENCH_SRC:%.c=$(SB)/%.o)
 ifeq ($(S_ARCH),$(HOST_ARCH))
 S_CC      := $(CC)
@@ -52,14 +64,14 @@ deps:
 	@scripts/deps.sh $(ROLES)
 
 $(B)/cowbench: $(LIB_OBJ) $(BENCH_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/unit_tests: $(UNIT_OBJ) $(CORE_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 static: $(SB)/cowbench
 
@@ -72,11 +84,11 @@ $(S_STAMP):
 endif
 
 $(SB)/cowbench: $(S_OBJ)
-	$(S_CC) -static $(LDFLAGS) $(S_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(S_CC) -static $(CB_LDFLAGS) $(LDFLAGS) $(S_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SB)/%.o: %.c | $(S_STAMP)
 	@mkdir -p $(dir $@)
-	$(S_CC) $(S_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(S_CC) $(S_CPPFLAGS) $(ALL_CPPFLAGS) $(CB_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 # The version string changes with every commit: rebuild the object that prints it.
 $(B)/lib/env.o $(B)/lib/main.o $(SB)/lib/env.o $(SB)/lib/main.o: $(wildcard .git/index)
@@ -90,6 +102,6 @@ unit: $(B)/unit_tests
 	$(B)/unit_tests
 
 clean:
-	rm -rf $(B)
+	rm -rf build build-san
 
 -include $(LIB_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(S_OBJ:.o=.d)
