@@ -2,6 +2,7 @@
  * the outputs are byte-for-byte reproducible), the names of runs, and walks over the model. */
 #include <math.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,25 @@ void cb_sanitize(char *dst, size_t len, const char *src)
 				 (src[i] >= '0' && src[i] <= '9') || src[i] == '-' || src[i] == '.' ?
 			 src[i] : '_';
 	dst[i] = '\0';
+}
+
+void cb_file_stem(char *dst, size_t len, const char *prefix, const char *src)
+{
+	size_t n = strlen(src), keep = len > 32 ? len - 32 : 1, p = strlen(prefix);
+	uint64_t h = 1469598103934665603ull;
+
+	snprintf(dst, len, "%s", prefix);
+	if (p >= len)
+		return;
+	if (p + n < keep) {
+		cb_sanitize(dst + p, len - p, src);
+		return;
+	}
+	/* Too long for a file name: a prefix of it and a hash of all of it. */
+	for (const char *c = src; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	cb_sanitize(dst + p, keep - p, src);
+	snprintf(dst + strlen(dst), len - strlen(dst), "-%016llx", (unsigned long long)h);
 }
 
 int cb_status_rank(const char *s)

@@ -41,6 +41,9 @@ struct cb_sized {
 size_t cb_sizes_sorted(json_object *obj, struct cb_sized *out, size_t max);
 /* Names from the data become file names and anchors: keep them to a harmless alphabet. */
 void cb_sanitize(char *dst, size_t len, const char *src);
+/* prefix + cb_sanitize(src) as a file name stem; a src too long for len keeps a prefix of it and
+ * gets a hash of all of it, so distinct long keys stay distinct. */
+void cb_file_stem(char *dst, size_t len, const char *prefix, const char *src);
 
 /* ---- runs ---- */
 /* How the VM runner ran the set: "tcg", "kvm"; NULL for a native run. */

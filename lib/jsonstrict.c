@@ -374,7 +374,8 @@ json_object *cb_json_strict_parse(const char *text, size_t len, size_t *off, cha
 fail:
 	*off = j.pos;
 	json_object_put(o);
-	json_tokener_free(tok);
+	if (tok)
+		json_tokener_free(tok);
 	free(j.counts);
 	return NULL;
 }

@@ -113,12 +113,27 @@ static int cb_plot_add(struct cb_plot_list *pl, const char *kind, const char *ba
 	return 0;
 }
 
-static FILE *cb_tsv_open(const char *dir, const char *base)
+/* A new file in the fresh output directory: two instances whose names sanitize alike get
+ * "-2", "-3"... rather than one overwriting the other's plot. base is updated. */
+static FILE *cb_tsv_open(const char *dir, char *base, size_t len)
 {
 	char path[PATH_MAX];
+	size_t blen = strlen(base);
 
-	snprintf(path, sizeof(path), "%s/%s.tsv", dir, base);
-	return fopen(path, "we");
+	for (int k = 1; k < 1000; k++) {
+		FILE *f;
+
+		if (k > 1)
+			snprintf(base + (blen < len - 5 ? blen : len - 5), 5, "-%d", k);
+		if (snprintf(path, sizeof(path), "%s/%s.tsv", dir, base) >= (int)sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		f = fopen(path, "wxe");
+		if (f || errno != EEXIST)
+			return f;
+	}
+	return NULL;
 }
 
 static int cb_tsv_close(FILE *f)
@@ -168,10 +183,9 @@ static int cb_tsv_bars(const struct cb_resultset *sets, int n, const struct cb_i
 		return 0;
 	if (one_size)
 		snprintf(size, sizeof(size), ", %s region", in[first].size_h);
-	cb_sanitize(label, sizeof(label), scn);
-	snprintf(base, sizeof(base), "bars-%s", label);
+	cb_file_stem(base, sizeof(base), "bars-", scn);
 	snprintf(title, sizeof(title), "%s%s: time per page, mean and 95 %% CI", scn, size);
-	f = cb_tsv_open(dir, base);
+	f = cb_tsv_open(dir, base, sizeof(base));
 	if (!f)
 		return -errno;
 	cb_tsv_cell(f, title);
@@ -250,7 +264,7 @@ static int cb_tsv_folio(const struct cb_resultset *sets, int n, const struct cb_
 			const char *size_h, const char *dir, struct cb_plot_list *pl)
 {
 	const size_t np = CB_ARRAY_SIZE(cb_phases);
-	char base[200], title[200], clean[32];
+	char base[200], title[200];
 	double *xs = calloc(ni * (size_t)n + 1, sizeof(double));
 	size_t nx = 0, u = 0;
 	FILE *f;
@@ -279,10 +293,9 @@ static int cb_tsv_folio(const struct cb_resultset *sets, int n, const struct cb_
 	/* A line needs two folio sizes. */
 	if (u < 2)
 		goto free_xs;
-	cb_sanitize(clean, sizeof(clean), size_h);
-	snprintf(base, sizeof(base), "folio-%s", clean);
+	cb_file_stem(base, sizeof(base), "folio-", size_h);
 	snprintf(title, sizeof(title), "time per page against folio size, %s region (mean, 95 %% CI)", size_h);
-	f = cb_tsv_open(dir, base);
+	f = cb_tsv_open(dir, base, sizeof(base));
 	if (!f) {
 		ret = -errno;
 		goto free_xs;
@@ -378,7 +391,7 @@ free_recs:
 static int cb_tsv_latency(const struct cb_resultset *sets, int n, const struct cb_inst *in, const char *dir,
 			  struct cb_plot_list *pl)
 {
-	char base[200], title[200], clean[CB_KEY_MAX];
+	char base[200], title[200];
 	bool any = false;
 	FILE *f;
 
@@ -390,11 +403,10 @@ static int cb_tsv_latency(const struct cb_resultset *sets, int n, const struct c
 	}
 	if (!any)
 		return 0;
-	cb_sanitize(clean, sizeof(clean), in->key);
-	snprintf(base, sizeof(base), "latency-%s", clean);
+	cb_file_stem(base, sizeof(base), "latency-", in->key);
 	snprintf(title, sizeof(title), "%s %s, %s region: latency per write (CDF)", in->scenario, in->backing,
 		 in->size_h);
-	f = cb_tsv_open(dir, base);
+	f = cb_tsv_open(dir, base, sizeof(base));
 	if (!f)
 		return -errno;
 	for (int s = 0; s < n; s++) {
@@ -431,7 +443,7 @@ static int cb_tsv_outcomes(const struct cb_resultset *sets, int n, const struct 
 {
 	static const char *const kinds[] = { "cow.copy", "cow.reuse", "cow.nofault" };
 	const char *scn = in[first].scenario;
-	char base[200], title[200], label[96], clean[64], size[48] = "";
+	char base[200], title[200], label[96], size[48] = "";
 	bool any = false, one_size = true;
 	size_t rows = 0;
 	FILE *f;
@@ -449,10 +461,9 @@ static int cb_tsv_outcomes(const struct cb_resultset *sets, int n, const struct 
 		return 0;
 	if (one_size)
 		snprintf(size, sizeof(size), ", %s region", in[first].size_h);
-	cb_sanitize(clean, sizeof(clean), scn);
-	snprintf(base, sizeof(base), "outcomes-%s", clean);
+	cb_file_stem(base, sizeof(base), "outcomes-", scn);
 	snprintf(title, sizeof(title), "%s%s: COW outcome of the written pages", scn, size);
-	f = cb_tsv_open(dir, base);
+	f = cb_tsv_open(dir, base, sizeof(base));
 	if (!f)
 		return -errno;
 	cb_tsv_cell(f, title);

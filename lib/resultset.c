@@ -204,7 +204,7 @@ static int cb_rs_path(char *out, size_t len, const char *dir, const char *name, 
 			 file ? file : "");
 
 	if (n < 0 || (size_t)n >= len) {
-		snprintf(err, errlen, "%.200s...: path longer than %zu bytes", dir, len - 1);
+		snprintf(err, errlen, "a path in the result directory is longer than %zu bytes", len - 1);
 		return -1;
 	}
 	return 0;
@@ -213,7 +213,7 @@ static int cb_rs_path(char *out, size_t len, const char *dir, const char *name, 
 /* A kernel-release directory: its greatest-named subdirectory that holds a run. */
 static int cb_resultset_newest(const char *path, char *out, size_t len)
 {
-	char best[NAME_MAX + 1] = "", probe[PATH_MAX], e[8];
+	char best[NAME_MAX + 1] = "", probe[PATH_MAX], e[128];
 	struct dirent *de;
 	DIR *d = opendir(path);
 
