@@ -1,5 +1,8 @@
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +109,11 @@ static int cb_config_default(struct cb_config *cfg, const char *key, const char 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(key, keys[i].key) != 0)
 			continue;
+		if (cfg->default_line[i]) {
+			snprintf(why, whylen, "%s set twice (first at line %d)", key, cfg->default_line[i]);
+			return -1;
+		}
+		cfg->default_line[i] = line;
 		snprintf(opt, sizeof(opt), "--%s", key);
 		if (cb_opts_parse(2, argv, &cfg->defaults, keys[i].flag, why, whylen) < 0)
 			return -1;
@@ -289,26 +297,71 @@ fail:
 	return -1;
 }
 
+int cb_config_parse_mem(const char *name, const char *text, size_t len, struct cb_config *cfg, char *err,
+			size_t errlen)
+{
+	const char *nul = memchr(text, '\0', len);
+	int line = 1;
+
+	/* A NUL would end the C string early and hide every line after it. */
+	if (nul) {
+		for (const char *p = text; p < nul; p++)
+			line += *p == '\n';
+		memset(cfg, 0, sizeof(*cfg));
+		snprintf(err, errlen, "%s:%d: NUL byte", name, line);
+		return -1;
+	}
+	return cb_config_parse_text(name, text, cfg, err, errlen);
+}
+
 int cb_config_parse_file(const char *path, struct cb_config *cfg, char *err, size_t errlen)
 {
 	char *text = NULL;
-	size_t cap = 0;
-	FILE *f = fopen(path, "re");
-	ssize_t n;
-	int ret;
+	size_t len = 0, cap = 0;
+	struct stat st;
+	int ret, fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
-	if (!f) {
+	if (fd < 0 || fstat(fd, &st)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	n = getdelim(&text, &cap, '\0', f);
-	fclose(f);
-	if (n < 0) {
-		/* An empty file reads as EOF: report it as what it is. */
-		free(text);
-		return cb_config_parse_text(path, "", cfg, err, errlen);
+	if (!S_ISREG(st.st_mode) || st.st_size > CB_CONFIG_MAX_BYTES) {
+		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ? "larger than 1 MiB" : "not a regular file");
+		close(fd);
+		return -1;
 	}
-	ret = cb_config_parse_text(path, text, cfg, err, errlen);
+	for (;;) {
+		ssize_t n;
+
+		if (len + 4096 + 1 > cap) {
+			char *more = realloc(text, cap = len + 65536);
+
+			if (!more) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				free(text);
+				close(fd);
+				return -1;
+			}
+			text = more;
+		}
+		n = read(fd, text + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(text);
+			close(fd);
+			return -1;
+		}
+		if (!n || len + (size_t)n > CB_CONFIG_MAX_BYTES)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	text[len] = '\0';
+	ret = cb_config_parse_mem(path, text, len, cfg, err, errlen);
 	free(text);
 	return ret;
 }

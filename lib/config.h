@@ -27,11 +27,17 @@ struct cb_config {
 	int nruns;
 	struct cb_config_setting settings[CB_CONFIG_SETTINGS_MAX];
 	int nsettings;
+	int default_line[16];       /* line of each suite default key (size, repeat, ...), 0 = unset */
 };
+
+#define CB_CONFIG_MAX_BYTES (1 << 20)
 
 /* Returns 0, or -1 with "file:line: reason" in err (-errno text for an unreadable file). */
 int cb_config_parse_file(const char *path, struct cb_config *cfg, char *err, size_t errlen);
 int cb_config_parse_text(const char *name, const char *text, struct cb_config *cfg, char *err, size_t errlen);
+/* The bytes text[0..len): a NUL among them is an error naming its line. */
+int cb_config_parse_mem(const char *name, const char *text, size_t len, struct cb_config *cfg, char *err,
+			size_t errlen);
 void cb_config_free(struct cb_config *cfg);
 
 #endif

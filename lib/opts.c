@@ -84,7 +84,9 @@ int cb_int_parse(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (!s || !*s)
+	/* Plain digits, a '-' only where negatives are allowed: strtol alone would take " 5", "+5". */
+	if (!s || !*s || strspn(s + (min < 0 && *s == '-'), "0123456789") != strlen(s + (min < 0 && *s == '-')) ||
+	    !s[min < 0 && *s == '-'])
 		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -207,6 +209,7 @@ bad:
 
 int cb_opts_parse(int argc, char **argv, struct cb_opts *o, unsigned allowed, char *err, size_t errlen)
 {
+	unsigned seen = 0;
 	int i;
 
 	for (i = 0; i < argc; i++) {
@@ -225,6 +228,12 @@ int cb_opts_parse(int argc, char **argv, struct cb_opts *o, unsigned allowed, ch
 			snprintf(err, errlen, "unknown option --%s", name);
 			return -1;
 		}
+		/* One rule for every repeated setting: an error, never the last one silently winning. */
+		if (flag & seen) {
+			snprintf(err, errlen, "--%s given twice", name);
+			return -1;
+		}
+		seen |= flag;
 		if (eq) {
 			val = eq + 1;
 		} else if (i + 1 < argc) {

@@ -262,3 +262,32 @@ CB_TEST(config_parse_file)
 	snprintf(err + 256, 256, "%s: No such file or directory", path);
 	CB_CHECK_STR(err, err + 256);
 }
+
+/* Issue 15's reproducers: one rule for anything given twice, NUL bytes, plain integers only. */
+CB_TEST(config_repeated_keys_and_options)
+{
+	CB_CHECK_STR(parse_err("size = 8M\nrun = test_scn\nsize = 16M\n"), "suite.conf:3: size set twice (first at line 1)");
+	CB_CHECK_STR(parse_err("repeat = 3\n\nrepeat = 3\nrun = test_scn\n"),
+		     "suite.conf:3: repeat set twice (first at line 1)");
+	CB_CHECK_STR(parse_err("run = test_scn --repeat 3 --repeat 5\n"), "suite.conf:1: --repeat given twice");
+	CB_CHECK_STR(parse_err("run = test_scn --size 8M --size=16M\n"), "suite.conf:1: --size given twice");
+}
+
+CB_TEST(config_nul_byte)
+{
+	static const char text[] = "run = test_scn\n\0run = nonsense\ngarbage\n";
+	struct cb_config c;
+	char e[256];
+
+	CB_CHECK(cb_config_parse_mem("suite.conf", text, sizeof(text) - 1, &c, e, sizeof(e)) == -1);
+	CB_CHECK_STR(e, "suite.conf:2: NUL byte");
+	CB_CHECK(cb_config_parse_mem("suite.conf", text, 15, &c, e, sizeof(e)) == 0);
+	cb_config_free(&c);
+}
+
+CB_TEST(config_plain_integers)
+{
+	CB_CHECK_STR(parse_err("run = test_scn --repeat +5\n"), "suite.conf:1: --repeat +5: bad value (want 1 ... 100000)");
+	CB_CHECK_STR(parse_err("run = test_scn --cpu +0\n"), "suite.conf:1: --cpu +0: bad value (want a CPU number or auto)");
+	CB_CHECK_STR(parse_err("repeat = 0x5\nrun = test_scn\n"), "suite.conf:1: --repeat 0x5: bad value (want 1 ... 100000)");
+}

@@ -105,6 +105,14 @@ CB_TEST(opts_int_parse)
 	CB_CHECK(cb_int_parse("12x", 1, 100, &v) == -EINVAL);
 	CB_CHECK(cb_int_parse("3.5", 1, 100, &v) == -EINVAL);
 	CB_CHECK(cb_int_parse("five", 1, 100, &v) == -EINVAL);
+	/* Plain integers only (strtol takes all of these). */
+	CB_CHECK(cb_int_parse(" 5", 1, 100, &v) == -EINVAL);
+	CB_CHECK(cb_int_parse("+5", 1, 100, &v) == -EINVAL);
+	CB_CHECK(cb_int_parse("+0", 0, 100, &v) == -EINVAL);
+	CB_CHECK(cb_int_parse("5 ", 1, 100, &v) == -EINVAL);
+	CB_CHECK(cb_int_parse("-", -5, 100, &v) == -EINVAL);
+	CB_CHECK(cb_int_parse("-1", 0, 100, &v) == -EINVAL);
+	CB_CHECK(cb_int_parse("99999999999999999999", 0, 100, &v) == -EINVAL);
 	CB_CHECK(v == 77);
 }
 
