@@ -1,5 +1,7 @@
 /* What the comparison model and its renderers share: JSON access, number formatting (fixed, so
  * the outputs are byte-for-byte reproducible), the names of runs, and walks over the model. */
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <libgen.h>
 #include <stdint.h>
@@ -147,30 +149,39 @@ const char *cb_p_str(double p, char *buf, size_t len)
 	return buf;
 }
 
-/* "64kB" / "2048kB" → 64K / 2M; sizes in KiB for ordering. */
+/* "64kB" / "2048kB" → 64K / 2M; sizes in KiB for ordering. A key of an untrusted env.json
+ * that is not a size ("-1G", huge, empty) is -1: sorted first, shown as "?". */
 long cb_size_kb(const char *s)
 {
 	char *end;
-	long v = strtol(s, &end, 10);
+	long v;
 
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || v > (LONG_MAX >> 20))
+		return -1;
 	switch (*end) {
 	case 'G':
 	case 'g':
-		return v << 20;
+		return v * (1l << 20);
 	case 'M':
 	case 'm':
-		return v << 10;
+		return v * (1l << 10);
 	case 'k':
 	case 'K':
 		return v;
 	default:
-		return v >> 10; /* bytes */
+		return v / 1024; /* bytes */
 	}
 }
 
 void cb_size_name(long kb, char *buf, size_t len)
 {
-	if (kb >= 1024 * 1024 && kb % (1024 * 1024) == 0)
+	if (kb < 0)
+		snprintf(buf, len, "?");
+	else if (kb >= 1024 * 1024 && kb % (1024 * 1024) == 0)
 		snprintf(buf, len, "%ldG", kb >> 20);
 	else if (kb >= 1024 && kb % 1024 == 0)
 		snprintf(buf, len, "%ldM", kb >> 10);
