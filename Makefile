@@ -54,7 +54,22 @@ $(error ARCH=$(ARCH): static builds are for x86_64 or arm64)
 endif
 endif
 
-.PHONY: all deps check unit clean static sysroot
+.PHONY: all deps check unit clean static sysroot fuzz fuzz-build
+
+# Fuzz targets (tests/fuzz/fuzz_*.c) on lib/ and bench/ built apart in build-fuzz/: libFuzzer
+# with clang, else gcc and tests/fuzz/driver.c's mutation loop; both under ASan + UBSan.
+# `make fuzz [FUZZ_TIME=seconds per target]` runs each from the seeds of tests/fuzz/seed.sh;
+# any sanitizer report or crash fails it.
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
+FZ        := build-fuzz-$(FUZZ_CC)
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LINK := $(if $(filter clang,$(FUZZ_CC)),-fsanitize=fuzzer,)
+FUZZ_COMP := $(if $(filter clang,$(FUZZ_CC)),-fsanitize=fuzzer-no-link,)
+FUZZ_DRV  := $(if $(filter clang,$(FUZZ_CC)),,$(FZ)/tests/fuzz/driver.o)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_NAMES:%=$(FZ)/fuzz_%)
+FZ_OBJ    := $(patsubst %.c,$(FZ)/%.o,$(filter-out lib/main.c,$(LIB_SRC)) $(BENCH_SRC))
 all: $(B)/cowbench
 
 # Installs the missing packages of ROLES (default run; see scripts/deps.sh --list) with apt-get
@@ -101,7 +116,35 @@ check:
 unit: $(B)/unit_tests
 	$(B)/unit_tests
 
-clean:
-	rm -rf build build-san
+$(FZ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CB_CPPFLAGS) -std=c11 -Wall -Wextra -MMD -MP -O1 -g $(FUZZ_SAN) $(FUZZ_COMP) -c -o $@ $<
 
--include $(LIB_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(S_OBJ:.o=.d)
+$(FZ)/fuzz_%: $(FZ)/tests/fuzz/fuzz_%.o $(FZ_OBJ) $(FUZZ_DRV)
+	$(FUZZ_CC) $(FUZZ_SAN) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+.SECONDARY: $(FUZZ_NAMES:%=$(FZ)/tests/fuzz/fuzz_%.o)
+
+fuzz: fuzz-build
+	@rm -rf $(FZ)/seeds && tests/fuzz/seed.sh $(FZ)/seeds
+	@set -e; for t in $(FUZZ_NAMES); do \
+		mkdir -p $(FZ)/corpus-$$t; \
+		echo "fuzz $$t: $(FUZZ_TIME) s ($(FUZZ_CC))"; \
+		if [ "$(FUZZ_CC)" = clang ]; then \
+			if $(FZ)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -max_len=65536 \
+				-artifact_prefix=$(FZ)/crash-$$t- $(FZ)/corpus-$$t $(FZ)/seeds/$$t >$(FZ)/log-$$t 2>&1; then \
+				grep -E '^stat::number_of_executed_units' $(FZ)/log-$$t; \
+			else \
+				grep -E '==ERROR|SUMMARY|runtime error|Test unit written' $(FZ)/log-$$t | head -5; \
+				echo "fuzz $$t: FAILED (log $(FZ)/log-$$t)"; exit 1; \
+			fi; \
+		else \
+			$(FZ)/fuzz_$$t $(FUZZ_TIME) $(FZ)/seeds/$$t; \
+		fi; \
+	done
+
+clean:
+	rm -rf build build-san build-fuzz-*
+
+-include $(LIB_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(S_OBJ:.o=.d) $(FZ_OBJ:.o=.d)

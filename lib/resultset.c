@@ -293,17 +293,16 @@ free_all:
 	return ret;
 }
 
-static int cb_resultset_read_records(struct cb_resultset *rs, const char *file, char *err, size_t errlen)
+int cb_resultset_parse_records(struct cb_resultset *rs, const char *file, const char *text, size_t len, char *err,
+			       size_t errlen)
 {
-	size_t len, cap = 0, *lines = NULL, lineno = 0;
-	char *text = cb_rs_slurp(file, CB_RESULTS_MAX_BYTES, &len, err, errlen), *p, *end;
+	size_t cap = 0, *lines = NULL, lineno = 0;
+	const char *p, *end = text + len;
 	int ret = -1;
 
-	if (!text)
-		return -1;
-	end = text + len;
 	for (p = text; p < end; ) {
-		char *nl = memchr(p, '\n', (size_t)(end - p)), why[320];
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char why[320];
 		size_t n, off;
 		json_object *rec;
 
@@ -367,6 +366,18 @@ static int cb_resultset_read_records(struct cb_resultset *rs, const char *file, 
 	ret = 0;
 free_text:
 	free(lines);
+	return ret;
+}
+
+static int cb_resultset_read_records(struct cb_resultset *rs, const char *file, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = cb_rs_slurp(file, CB_RESULTS_MAX_BYTES, &len, err, errlen);
+	int ret;
+
+	if (!text)
+		return -1;
+	ret = cb_resultset_parse_records(rs, file, text, len, err, errlen);
 	free(text);
 	return ret;
 }
@@ -383,19 +394,29 @@ static size_t cb_rs_line_of(const char *text, size_t off)
 
 static int cb_resultset_read_env(struct cb_resultset *rs, const char *file, char *err, size_t errlen)
 {
-	size_t len, off;
-	char *text = cb_rs_slurp(file, CB_ENV_MAX_BYTES, &len, err, errlen), why[320];
-	json_object *kernel, *release, *schema;
+	size_t len;
+	char *text = cb_rs_slurp(file, CB_ENV_MAX_BYTES, &len, err, errlen);
+	int ret;
 
 	if (!text)
 		return -1;
+	ret = cb_resultset_parse_env(rs, file, text, len, err, errlen);
+	free(text);
+	return ret;
+}
+
+int cb_resultset_parse_env(struct cb_resultset *rs, const char *file, const char *text, size_t len, char *err,
+			   size_t errlen)
+{
+	size_t off;
+	char why[320];
+	json_object *kernel, *release, *schema;
+
 	rs->env = cb_json_strict_parse(text, len, &off, why, sizeof(why));
 	if (!rs->env) {
 		snprintf(err, errlen, "%s:%zu: corrupt: %s", file, cb_rs_line_of(text, off), why);
-		free(text);
 		return -1;
 	}
-	free(text);
 	if (!json_object_is_type(rs->env, json_type_object)) {
 		snprintf(err, errlen, "%s:1: not a JSON object", file);
 		return -1;

@@ -39,6 +39,12 @@ struct cb_resultset {
  */
 int cb_resultset_load(const char *path, struct cb_resultset *rs, char *err, size_t errlen);
 void cb_resultset_free(struct cb_resultset *rs);
+/* What cb_resultset_load does with the bytes of env.json and results.jsonl (file names the
+ * source in errors); for tests and the fuzz targets. Free with cb_resultset_free either way. */
+int cb_resultset_parse_env(struct cb_resultset *rs, const char *file, const char *text, size_t len, char *err,
+			   size_t errlen);
+int cb_resultset_parse_records(struct cb_resultset *rs, const char *file, const char *text, size_t len, char *err,
+			       size_t errlen);
 
 /* Checks one parsed record against schema 1; 0, or -1 with "field: reason" in why. */
 int cb_record_check(json_object *rec, char *why, size_t whylen);
