@@ -28,9 +28,9 @@ DEB[fleet]="ansible-core openssh-client"
 FED[fleet]="ansible-core openssh-clients"
 INCLUDES[fleet]="plots"
 # Headless Chromium renders the HTML report in its test only: reports need no browser to be made.
-WHAT[test]="make check: every role above, plus jq, headless Chromium (HTML report test), sshd (fleet test), stress-ng, clang"
+WHAT[test]="make check: every role above, plus jq, headless Chromium (HTML report test), sshd (fleet test), stress-ng, clang (libFuzzer: make fuzz)"
 DEB[test]="jq chromium openssh-server procps git stress-ng clang"
-FED[test]="jq chromium openssh-server procps-ng git stress-ng clang"
+FED[test]="jq chromium openssh-server procps-ng git stress-ng clang compiler-rt"
 INCLUDES[test]="run vm plots fleet"
 
 say() { echo "deps.sh: $*" >&2; }
