@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -584,4 +585,103 @@ uint64_t cb_faultctr_read(int fd)
 	if (read(fd, &v, sizeof(v)) != sizeof(v))
 		return UINT64_MAX;
 	return v;
+}
+
+int cb_faultsamp_open(struct cb_faultsamp *fs, size_t events)
+{
+	struct perf_event_attr attr;
+	/* A sample is its header and the address: 16 bytes; room for twice the estimate. */
+	size_t want = 2 * (events + 256) * 16, data = (size_t)sysconf(_SC_PAGESIZE);
+
+	while (data < want)
+		data <<= 1;
+	memset(fs, 0, sizeof(*fs));
+	fs->fd = -1;
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+	attr.sample_period = 1;
+	attr.sample_type = PERF_SAMPLE_ADDR;
+	attr.disabled = 1;
+	/* User-mode faults only: a kernel access to a user address (copy_to_user) is no write of
+	 * the loop's. */
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	/* Never woken: the ring is read once, after the loop. */
+	attr.wakeup_events = 0;
+	attr.watermark = 1;
+	attr.wakeup_watermark = (uint32_t)data;
+	fs->fd = (int)syscall(__NR_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fs->fd < 0)
+		return -errno;
+	fs->ring = mmap(NULL, data + (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fs->fd, 0);
+	if (fs->ring == MAP_FAILED) {
+		int err = -errno;
+
+		fs->ring = NULL;
+		close(fs->fd);
+		fs->fd = -1;
+		return err;
+	}
+	fs->data_len = data;
+	return 0;
+}
+
+int cb_faultsamp_enable(struct cb_faultsamp *fs)
+{
+	return ioctl(fs->fd, PERF_EVENT_IOC_ENABLE, 0) ? -errno : 0;
+}
+
+int cb_faultsamp_disable(struct cb_faultsamp *fs)
+{
+	return ioctl(fs->fd, PERF_EVENT_IOC_DISABLE, 0) ? -errno : 0;
+}
+
+void cb_faultsamp_bin(struct cb_faultsamp *fs, const char *addr, size_t stride, size_t pages, uint32_t *faults,
+		      uint64_t *outside, uint64_t *lost)
+{
+	struct perf_event_mmap_page *meta = fs->ring;
+	const unsigned char *data = (const unsigned char *)fs->ring + sysconf(_SC_PAGESIZE);
+	uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE), tail = meta->data_tail;
+	uintptr_t lo = (uintptr_t)addr, span = stride * pages;
+	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+
+	*outside = 0;
+	*lost = 0;
+	while (tail < head) {
+		struct perf_event_header h;
+		uint64_t words[2];
+		size_t off = tail & (fs->data_len - 1);
+
+		/* Records may wrap around the end of the data area: copy them out bytewise. */
+		for (size_t k = 0; k < sizeof(h); k++)
+			((unsigned char *)&h)[k] = data[(off + k) & (fs->data_len - 1)];
+		if (h.size < sizeof(h))
+			break;
+		for (size_t k = 0; k < sizeof(words) && sizeof(h) + k < h.size; k++)
+			((unsigned char *)words)[k] = data[(off + sizeof(h) + k) & (fs->data_len - 1)];
+		if (h.type == PERF_RECORD_SAMPLE) {
+			uintptr_t a = (uintptr_t)words[0];
+
+			if (a >= lo && a - lo < span && (a - lo) % stride < psz)
+				faults[(a - lo) / stride]++;
+			else
+				(*outside)++;
+		} else if (h.type == PERF_RECORD_LOST) {
+			*lost += words[1];
+		}
+		tail += h.size;
+	}
+	__atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+}
+
+void cb_faultsamp_close(struct cb_faultsamp *fs)
+{
+	if (fs->ring)
+		munmap(fs->ring, fs->data_len + (size_t)sysconf(_SC_PAGESIZE));
+	if (fs->fd >= 0)
+		close(fs->fd);
+	fs->ring = NULL;
+	fs->fd = -1;
 }

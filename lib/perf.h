@@ -92,6 +92,29 @@ int cb_faultctr_open(void);
 /* Current count, or UINT64_MAX on error. */
 uint64_t cb_faultctr_read(int fd);
 
+/*
+ * Per-page fault counts without a syscall in the measured loop: every user-mode page fault of
+ * the calling thread (software page-faults with exclude_kernel, the faults
+ * exceptions:page_fault_user sees) is sampled with its address (PERF_SAMPLE_ADDR, period 1) into
+ * an mmap ring buffer sized for the expected number, then binned after the loop.
+ */
+struct cb_faultsamp {
+	int fd;
+	void *ring;                 /* metadata page + data pages */
+	size_t data_len;            /* bytes of the data area (a power of two) */
+};
+/* Opens the sampler, disabled, with room for at least `events` samples. Returns 0 or -errno
+ * (-EPERM/-ENOMEM: the ring could not be locked; the caller falls back). */
+int cb_faultsamp_open(struct cb_faultsamp *fs, size_t events);
+int cb_faultsamp_enable(struct cb_faultsamp *fs);
+int cb_faultsamp_disable(struct cb_faultsamp *fs);
+/* Bins the samples: faults[i] += faults at an address in page i of [addr + i * stride, + page
+ * size) for i < pages; every other fault counts in *outside. *lost gets the samples the kernel
+ * could not store (PERF_RECORD_LOST): non-zero means the counts are incomplete. */
+void cb_faultsamp_bin(struct cb_faultsamp *fs, const char *addr, size_t stride, size_t pages, uint32_t *faults,
+		      uint64_t *outside, uint64_t *lost);
+void cb_faultsamp_close(struct cb_faultsamp *fs);
+
 /* Tracepoint id from tracefs ("tlb:tlb_flush"), or -errno. Mounts tracefs in a private mount
  * namespace when it is not mounted, so the machine's mounts are never changed. The first call
  * must come before the process starts threads (unshare(CLONE_NEWNS) fails with EINVAL then). */

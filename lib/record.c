@@ -9,9 +9,9 @@
 
 const char *cb_status_name(int status)
 {
-	static const char *const names[] = { "ok", "skip", "fail", "error" };
+	static const char *const names[] = { "ok", "skip", "fail", "error", "disturbed" };
 
-	return status >= 0 && status <= CB_ERROR ? names[status] : "error";
+	return status >= 0 && status <= CB_DISTURBED ? names[status] : "error";
 }
 
 static void cb_put(json_object *o, const char *k, json_object *v)
@@ -182,6 +182,8 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 
 		o = json_object_new_object();
 		cb_put(o, "total", cb_u64(faults));
+		cb_put(o, "outside_region", cb_u64(c->faults_outside));
+		cb_put(o, "method", json_object_new_string(c->faults_sampled ? "address samples" : "counter reads"));
 		cb_put(o, "per_page", json_object_new_double(c->pages ? (double)faults / (double)c->pages : 0));
 		{
 			json_object *by = json_object_new_object();
@@ -277,7 +279,8 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "reason", in->reason && *in->reason ? json_object_new_string(in->reason) : NULL);
 	cb_put(r, "op", json_object_new_string(in->scn->op));
 	cb_put(r, "source", json_object_new_string(in->source ? in->source : "cowbench"));
-	if (in->status != CB_OK)
+	/* A disturbed repetition keeps its figures, for inspection only. */
+	if (in->status != CB_OK && in->status != CB_DISTURBED)
 		return r;
 	cb_put(r, "ops", cb_u64(in->counting && in->counting->classified ? in->timing->pages : 1));
 	cb_put(r, "ns_per_page", json_object_new_double((double)in->timing->loop_ns / (double)in->timing->pages));

@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cb.h"
 #include "hyperfine.h"
 #include "numa_place.h"
+#include "perf.h"
 #include "record.h"
 #include "runner.h"
 #include "settings.h"
@@ -26,25 +29,47 @@ static int cb_cpus_pick(int want, int *cpu, int *other)
 			return -EINVAL;
 		*cpu = want;
 	}
-	for (int i = 0; i < CPU_SETSIZE; i++) {
-		if (!CPU_ISSET(i, &set))
-			continue;
-		if (*cpu < 0)
+	/* Default: the highest allowed CPU; CPU 0 is where the machine's housekeeping runs. */
+	for (int i = CPU_SETSIZE - 1; *cpu < 0 && i >= 0; i--)
+		if (CPU_ISSET(i, &set))
 			*cpu = i;
-		else if (i != *cpu && *other < 0)
+	for (int i = 0; i < CPU_SETSIZE && *other < 0; i++)
+		if (CPU_ISSET(i, &set) && i != *cpu)
 			*other = i;
-	}
 	return *cpu < 0 ? -EINVAL : 0;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* MAP_SHARED pages are not copied at fork: a new process's first write to each faults. A
+ * worker faults its result pages in before it measures anything. */
+static void cb_prefault_shared(void *addr, size_t len)
+{
+	size_t ps = cb_page_size;
+
+	len = (len + ps - 1) / ps * ps;
+	if (madvise(addr, len, MADV_POPULATE_WRITE) == 0)
+		return;
+	for (size_t off = 0; off < len; off += ps)
+		__atomic_fetch_add((volatile char *)addr + off, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * One pass in a fresh worker process forked for it: nothing an earlier pass or instance did
+ * (threads on other CPUs, a remote CPU in mm_cpumask, page tables, per-CPU LRU batches of its
+ * own pages) reaches this pass's mm. The worker pins itself before it maps anything. The
+ * launcher (this process) starts no threads and waits.
+ */
 static int cb_pass_run(const struct cb_scenario *s, struct cb_ctx *ctx, enum cb_pass_kind kind)
 {
 	struct cb_pass_result *res = ctx->res;
-	int ret;
+	int ret, wstatus;
+	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
 	cb_hist_init(&res->hist);
-	/* Touch the shared result pages now so the timed loop never faults on them. */
 	res->status = CB_OK;
 	ctx->pass = kind;
 	ctx->expect_mapcount = 0;
@@ -52,12 +77,36 @@ static int cb_pass_run(const struct cb_scenario *s, struct cb_ctx *ctx, enum cb_
 	ctx->child = 0;
 	ctx->peer = 0;
 	ctx->align = 0;
-	if (cb_cpu_pin(ctx, ctx->cpu))
-		return res->status;
-	ret = s->run(ctx);
-	if (ret < 0 && res->status == CB_OK) {
+	fflush(NULL);
+	pid = cb_fork_tied();
+	if (pid < 0) {
 		res->status = CB_ERROR;
-		snprintf(res->reason, sizeof(res->reason), "%s", strerror(-ret));
+		snprintf(res->reason, sizeof(res->reason), "fork (pass worker): %s", strerror(errno));
+		return res->status;
+	}
+	if (pid == 0) {
+		if (cb_cpu_pin(ctx, ctx->cpu))
+			_exit(0);
+		cb_prefault_shared(res, sizeof(*res));
+		ret = s->run(ctx);
+		if (ret < 0 && res->status == CB_OK) {
+			res->status = CB_ERROR;
+			snprintf(res->reason, sizeof(res->reason), "%s", strerror(-ret));
+		}
+		fflush(NULL);
+		_exit(0);
+	}
+	while (waitpid(pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			res->status = CB_ERROR;
+			snprintf(res->reason, sizeof(res->reason), "waitpid (pass worker): %s", strerror(errno));
+			return res->status;
+		}
+	}
+	if (WIFSIGNALED(wstatus) && res->status == CB_OK) {
+		res->status = CB_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "pass worker killed by signal %d (%s)", WTERMSIG(wstatus),
+			 strsignal(WTERMSIG(wstatus)));
 	}
 	if (res->status == CB_OK && !res->measured) {
 		res->status = CB_ERROR;
@@ -220,32 +269,69 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		goto finish_row;
 	}
 	sched_getaffinity(0, sizeof(saved_affinity), &saved_affinity);
+	/* The launcher stays on the measured CPU too: it only forks and waits. */
+	if (cb_cpu_pin(&ctx, ctx.cpu)) {
+		status = CB_ERROR;
+		snprintf(reason, sizeof(reason), "%s", shared->reason);
+		goto finish_row;
+	}
 
-	for (int w = 0; w < o->warmup && status == CB_OK; w++)
+	/* Tracefs ids resolved (and a private tracefs mounted) once, in the launcher: every worker
+	 * inherits them. */
+	if (cb_is_privileged())
+		cb_tracepoint_id("tlb:tlb_flush");
+	for (int w = 0; w < o->warmup && status == CB_OK; w++) {
 		status = cb_pass_run(s, &ctx, CB_PASS_WARMUP);
-	for (int rep = 1; rep <= o->repeat && status == CB_OK; rep++) {
-		status = cb_pass_run(s, &ctx, CB_PASS_TIMING);
+		/* A disturbed warm-up did its job: it warmed up. */
+		if (status == CB_DISTURBED)
+			status = CB_OK;
+	}
+	for (int rep = 1, tries = 0; rep <= o->repeat && status == CB_OK; rep++) {
+		json_object *rec;
+		int tstatus;
+		char dreason[300] = "";
+
+		tstatus = cb_pass_run(s, &ctx, CB_PASS_TIMING);
 		memcpy(timing, shared, sizeof(*timing));
 		memset(numa_pages, 0, sizeof(*numa_pages));
 		cb_numa_pages_sink(numa_pages);
-		if (status == CB_OK)
+		status = tstatus;
+		if (status == CB_OK || status == CB_DISTURBED)
 			status = cb_pass_run(s, &ctx, CB_PASS_COUNTING);
 		cb_numa_pages_sink(NULL);
 		memcpy(counting, shared, sizeof(*counting));
-		if (status != CB_OK)
+		if (tstatus == CB_DISTURBED && (status == CB_OK || status == CB_DISTURBED)) {
+			status = CB_DISTURBED;
+			snprintf(dreason, sizeof(dreason), "timing pass: %s", timing->reason);
+		} else if (status == CB_DISTURBED) {
+			snprintf(dreason, sizeof(dreason), "counting pass: %s", counting->reason);
+		}
+		if (status != CB_OK && status != CB_DISTURBED)
 			break;
 		rin.rep = rep;
-		rin.status = CB_OK;
-		rin.reason = NULL;
+		rin.status = status;
+		rin.reason = status == CB_DISTURBED ? dreason : NULL;
 		rin.timing = timing;
 		rin.counting = counting;
 		rin.numa = numa_pages;
-		{
-			json_object *rec = cb_record_build(&rin);
-
-			cb_record_write(out, rec);
-			json_object_put(rec);
+		rec = cb_record_build(&rin);
+		cb_record_write(out, rec);
+		json_object_put(rec);
+		if (status == CB_DISTURBED) {
+			/* Its figures stay in the record, never in the statistics; the repetition is
+			 * tried again, a bounded number of times. */
+			row->disturbed++;
+			if (++tries < CB_DISTURBED_TRIES) {
+				status = CB_OK;
+				rep--;
+				continue;
+			}
+			status = CB_SKIP;
+			snprintf(shared->reason, sizeof(shared->reason),
+				 "repetition %d disturbed in all %d tries; last: %s", rep, tries, dreason);
+			break;
 		}
+		tries = 0;
 		nspp[row->n] = (double)timing->loop_ns / (double)timing->pages;
 		p50[row->n] = (double)cb_hist_percentile(&timing->hist, 50);
 		p99[row->n] = (double)cb_hist_percentile(&timing->hist, 99);
@@ -326,6 +412,8 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 	if (r->status != CB_OK && !r->n) {
 		fprintf(f, "%-18s %-14s %5s %-5s  %s\n", r->scenario, r->backing, r->size_h, cb_status_name(r->status),
 			r->reason);
+		if (r->disturbed)
+			fprintf(f, "  %d disturbed repetition(s)\n", r->disturbed);
 		return;
 	}
 	snprintf(nspp, sizeof(nspp), "%.0f ± %.0f", r->ns_per_page.median, r->ns_per_page.stddev);
@@ -336,6 +424,8 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 		r->backing, r->size_h, cb_status_name(r->status), r->n, nspp, r->p50, r->p99,
 		(unsigned long long)r->copy, (unsigned long long)r->reuse, (unsigned long long)r->nofault, fpp, app,
 		tpf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
+	if (r->disturbed)
+		fprintf(f, "  %d disturbed repetition(s) left out (see their records' reason)\n", r->disturbed);
 	if (r->status != CB_OK)
 		fprintf(f, "  %s after %d repetition(s): %s\n", cb_status_name(r->status), r->n, r->reason);
 }

@@ -9,11 +9,15 @@
 #include "scenario.h"
 #include "stats.h"
 
+/* Tries of one repetition before the instance gives up as skip ("disturbed in all N tries"). */
+#define CB_DISTURBED_TRIES 4
+
 struct cb_summary_row {
 	char scenario[64], backing[32], size_h[16];
 	int status;
 	char reason[256];
-	int n;                      /* repetitions recorded */
+	int n;                      /* repetitions recorded (disturbed ones not counted) */
+	int disturbed;              /* repetitions recorded disturbed (and tried again) */
 	struct cb_stats ns_per_page;
 	double p50, p99;            /* medians over repetitions */
 	uint64_t copy, reuse, nofault, first_touch; /* last repetition */

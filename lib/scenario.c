@@ -17,6 +17,10 @@
 #include "sysfs.h"
 #include "timer.h"
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 #define CB_SCENARIOS_MAX 128
 #define CB_FILL_BYTE 0x5a
 #define CB_FILL_WORD 0x5a5a5a5a5a5a5a5aull
@@ -93,6 +97,16 @@ int cb_ctx_skip(struct cb_ctx *ctx, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	cb_ctx_set(ctx, CB_SKIP, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+int cb_ctx_disturbed(struct cb_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cb_ctx_set(ctx, CB_DISTURBED, fmt, ap);
 	va_end(ap);
 	return 0;
 }
@@ -642,7 +656,19 @@ free_words:
 	return ret;
 }
 
-/* The counting pass's loop: each write bracketed by reads of a lone page-fault counter. */
+/* The counting pass's loop: nothing but the writes (their faults are sampled, not read). */
+static void cb_write_plain(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+{
+	for (size_t i = 0; i < r->pages; i++) {
+		size_t p = ctx->order ? ctx->order[i] : i;
+
+		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
+	}
+}
+
+/* Fallback where the sample ring cannot be locked (unprivileged, RLIMIT_MEMLOCK): each write
+ * bracketed by reads of a lone page-fault counter. Faults of the reads themselves land in
+ * the page they bracket: the record says which method counted. */
 static void cb_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, int fc, uint32_t *faults)
 {
 	for (size_t i = 0; i < r->pages; i++) {
@@ -654,15 +680,81 @@ static void cb_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	}
 }
 
+/* Optional counters around the loop (NULL: none), enabled innermost. */
+struct cb_count_ctl {
+	struct cb_counters *counters;
+	struct cb_vmstat *vs;       /* [0] before, [1] after */
+};
+
+/*
+ * The counted write loop: per-page faults by address (faults outside the measured pages in
+ * *outside), no syscall inside the loop. Counter enable/disable/read failures are errors; a
+ * lost sample makes the pass `disturbed`. Returns 0 or -errno via cb_ctx_error.
+ */
+static int cb_write_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, uint32_t *faults,
+			    uint64_t *outside, const struct cb_count_ctl *ctl)
+{
+	struct cb_faultsamp fs;
+	uint64_t lost = 0;
+	int ret, fc = -1;
+
+	memset(faults, 0, r->pages * sizeof(*faults));
+	*outside = 0;
+	ret = cb_faultsamp_open(&fs, 3 * r->pages);
+	if (ret) {
+		fc = cb_faultctr_open();
+		if (fc < 0)
+			return cb_ctx_error(ctx, "perf_event_open(page-faults)", fc);
+		ctx->res->faults_sampled = false;
+	} else {
+		ctx->res->faults_sampled = true;
+	}
+	if (ctl && ctl->vs)
+		cb_vmstat_snap(&ctl->vs[0]);
+	if (fc < 0 && (ret = cb_faultsamp_enable(&fs))) {
+		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_ENABLE, fault sampler)", ret);
+		goto close_sampler;
+	}
+	if (ctl && ctl->counters && (ret = cb_counters_enable(ctl->counters))) {
+		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_ENABLE)", ret);
+		goto close_sampler;
+	}
+	if (fc < 0)
+		cb_write_plain(ctx, r, tag);
+	else
+		cb_write_faults(ctx, r, tag, fc, faults);
+	if (ctl && ctl->counters && (ret = cb_counters_disable(ctl->counters))) {
+		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_DISABLE)", ret);
+		goto close_sampler;
+	}
+	if (fc < 0 && (ret = cb_faultsamp_disable(&fs))) {
+		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_DISABLE, fault sampler)", ret);
+		goto close_sampler;
+	}
+	if (ctl && ctl->vs)
+		cb_vmstat_snap(&ctl->vs[1]);
+	if (ctl && ctl->counters && (ret = cb_counters_read(ctl->counters))) {
+		ret = cb_ctx_error(ctx, "read(perf counters)", ret);
+		goto close_sampler;
+	}
+	if (fc < 0) {
+		cb_faultsamp_bin(&fs, r->addr, r->stride, r->pages, faults, outside, &lost);
+		if (lost)
+			cb_ctx_disturbed(ctx, "fault sampler lost %llu samples", (unsigned long long)lost);
+	}
+close_sampler:
+	if (fc >= 0)
+		close(fc);
+	else
+		cb_faultsamp_close(&fs);
+	return ret;
+}
+
 int cb_region_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, uint32_t *faults)
 {
-	int fc = cb_faultctr_open();
+	uint64_t outside;
 
-	if (fc < 0)
-		return cb_ctx_error(ctx, "perf_event_open(page-faults)", fc);
-	cb_write_faults(ctx, r, tag, fc, faults);
-	close(fc);
-	return 0;
+	return cb_write_counted(ctx, r, tag, faults, &outside, NULL);
 }
 
 /* The peer's view after the loop: pages it still maps at the PFN the writer saw before the
@@ -723,7 +815,7 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	uint64_t *before, *after, *pfns, *flags;
 	uint32_t *faults;
 	struct cb_vmstat *vs;
-	int pm, fc, ret;
+	int pm, ret;
 
 	flags = calloc(n, sizeof(*flags));
 	before = calloc(n, sizeof(*before));
@@ -749,23 +841,19 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	ret = cb_measure_precheck(ctx, before, pfns, n);
 	if (ret || res->status != CB_OK)
 		goto close_pagemap;
-	fc = cb_faultctr_open();
-	if (fc < 0) {
-		ret = cb_ctx_error(ctx, "perf_event_open(page-faults)", fc);
-		goto close_pagemap;
-	}
 	/* --events replaces the default hardware set (issue 5). */
 	ret = cb_counters_open_events(&res->counters, 0, -1, false, ctx->opts ? ctx->opts->events : NULL);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "perf_event_open", ret);
-		goto close_faultctr;
+		goto close_pagemap;
 	}
-	cb_vmstat_snap(&vs[0]);
-	cb_counters_enable(&res->counters);
-	cb_write_faults(ctx, r, tag, fc, faults);
-	cb_counters_disable(&res->counters);
-	cb_counters_read(&res->counters);
-	cb_vmstat_snap(&vs[1]);
+	{
+		struct cb_count_ctl ctl = { .counters = &res->counters, .vs = vs };
+
+		ret = cb_write_counted(ctx, r, tag, faults, &res->faults_outside, &ctl);
+	}
+	if (ret)
+		goto close_counters;
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
 	/* Issue 5 (NUMA): the node of every written page, for the record; outside the counters. */
 	cb_numa_pages_note(r->addr, r->stride, r->pages);
@@ -790,8 +878,6 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 		ret = cb_measure_peer(ctx, r, before, after, faults);
 close_counters:
 	cb_counters_close(&res->counters);
-close_faultctr:
-	close(fc);
 close_pagemap:
 	close(pm);
 free_arrays:
@@ -887,9 +973,6 @@ int cb_region_munmap(struct cb_ctx *ctx, struct cb_region *r)
 	return 0;
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
 #endif
@@ -971,6 +1054,10 @@ pid_t cb_child_fork(struct cb_ctx *ctx)
 	if (pid == 0) {
 		close(ctx->sync_down[1]);
 		close(ctx->sync_up[0]);
+		/* MAP_SHARED result pages are not copied at fork: fault them in now, not in the
+		 * child's timed loop (its histogram). */
+		madvise(ctx->res, (sizeof(*ctx->res) + cb_page_size - 1) / cb_page_size * cb_page_size,
+			MADV_POPULATE_WRITE);
 		return 0;
 	}
 	close(ctx->sync_down[0]);

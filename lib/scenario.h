@@ -50,7 +50,10 @@ bool cb_scenario_has_backing(const struct cb_scenario *s, const char *backing);
 	}
 
 enum cb_pass_kind { CB_PASS_WARMUP, CB_PASS_TIMING, CB_PASS_COUNTING };
-enum cb_status { CB_OK = 0, CB_SKIP, CB_FAIL, CB_ERROR };
+/* CB_DISTURBED: the pass's preconditions were violated while it ran (a guard counter moved, a
+ * sibling was off its CPU, samples were lost); its figures are kept for inspection, never for
+ * statistics, and the runner repeats it (bounded). */
+enum cb_status { CB_OK = 0, CB_SKIP, CB_FAIL, CB_ERROR, CB_DISTURBED };
 
 #define CB_EXTRA_MAX 16
 
@@ -65,7 +68,9 @@ struct cb_pass_result {
 	struct cb_hist hist;        /* per-op latency, timing pass only */
 	/* counting pass */
 	struct cb_cow_counts cow;
-	uint64_t faults_total;
+	uint64_t faults_total;      /* faults at the measured pages */
+	uint64_t faults_outside;    /* faults anywhere else (stack, result pages) during the loop */
+	bool faults_sampled;        /* per-page faults from address samples (else counter reads) */
 	uint64_t pages_by_faults[4]; /* pages that took 0, 1, 2, 3+ faults */
 	uint64_t folio_pages_by_order[CB_FOLIO_ORDERS]; /* before the measured loop or op */
 	uint64_t folio_pages_by_order_after[CB_FOLIO_ORDERS];
@@ -126,6 +131,8 @@ int cb_ctx_error(struct cb_ctx *ctx, const char *call, int err);
 /* Marks the pass skip/fail with a reason; returns 0 so a scenario can return it directly. */
 int cb_ctx_skip(struct cb_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cb_ctx_fail(struct cb_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Marks the pass disturbed ("numa_hint_faults 3", "sibling not on CPU 1"): see CB_DISTURBED. */
+int cb_ctx_disturbed(struct cb_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Adds a scenario-specific figure to the record: from the counting pass under "extra", from the
  * timing pass (times only!) under "extra_timed"; ignored in warm-up. */
 void cb_ctx_extra(struct cb_ctx *ctx, const char *name, double value);

@@ -564,3 +564,46 @@ CB_TEST(perf_events_limits)
 	CB_CHECK_STR(cs.c[PERF_FIRST_HW].why, "event name longer than 63 characters");
 	cb_counters_close(&cs);
 }
+
+/* Faults sampled by address: each page of the region once, a page outside it apart, a page
+ * between strided pages apart too; nothing lost. */
+CB_TEST(faultsamp_bins_by_address)
+{
+	size_t ps = (size_t)getpagesize(), n = 64;
+	char *p = mmap(NULL, (2 * n + 1) * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t *faults = calloc(n, sizeof(*faults));
+	struct cb_faultsamp fs;
+	uint64_t outside = 0, lost = 0, sum = 0, ones = 0;
+	int ret;
+
+	CB_CHECK(p != MAP_FAILED && faults);
+	if (p == MAP_FAILED || !faults)
+		goto free_faults;
+	/* Measured pages: every second page of the first 2n; page 1 (between two) and the last
+	 * page are outside. */
+	ret = cb_faultsamp_open(&fs, n);
+	CB_CHECK_U64(ret, 0);
+	if (ret)
+		goto unmap;
+	CB_CHECK_U64(cb_faultsamp_enable(&fs), 0);
+	for (size_t i = 0; i < n; i++)
+		*(volatile char *)(p + 2 * i * ps) = 1;
+	*(volatile char *)(p + ps) = 1;
+	*(volatile char *)(p + 2 * n * ps) = 1;
+	CB_CHECK_U64(cb_faultsamp_disable(&fs), 0);
+	cb_faultsamp_bin(&fs, p, 2 * ps, n, faults, &outside, &lost);
+	for (size_t i = 0; i < n; i++) {
+		sum += faults[i];
+		ones += faults[i] == 1;
+	}
+	CB_CHECK_U64(ones, n);
+	CB_CHECK_U64(sum, n);
+	/* At least the two pages outside; the loop's own stack may add more. */
+	CB_CHECK(outside >= 2);
+	CB_CHECK_U64(lost, 0);
+	cb_faultsamp_close(&fs);
+unmap:
+	munmap(p, (2 * n + 1) * ps);
+free_faults:
+	free(faults);
+}

@@ -121,7 +121,8 @@ CB_TEST(record_status_names)
 	CB_CHECK_STR(cb_status_name(CB_FAIL), "fail");
 	CB_CHECK_STR(cb_status_name(CB_ERROR), "error");
 	CB_CHECK_STR(cb_status_name(-1), "error");
-	CB_CHECK_STR(cb_status_name(4), "error");
+	CB_CHECK_STR(cb_status_name(CB_DISTURBED), "disturbed");
+	CB_CHECK_STR(cb_status_name(5), "error");
 }
 
 CB_TEST(record_ok_roundtrip)

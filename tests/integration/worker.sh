@@ -1,0 +1,38 @@
+# One fresh worker process per pass: nothing an earlier instance did (sibling threads on other
+# CPUs, running on the other CPU) reaches a later instance's mm. cow_parent alone, after
+# tlb_cow_copy and after cow_reuse_remote, in one suite: identical TLB flush counts per reason.
+. "$(dirname "$0")/lib.sh"
+
+if ! is_root; then skip worker "needs root (tracepoints)"; exit 0; fi
+NCPU=$(getconf _NPROCESSORS_ONLN)
+cat >"$TMP/w.conf" <<CONF
+size = 2M
+repeat = 2
+warmup = 1
+backing = base
+run = cow_parent
+run = tlb_cow_copy
+run = cow_parent
+run = cow_reuse_remote
+run = cow_parent
+CONF
+"$CB" suite "$TMP/w.conf" --out "$TMP/w" 2>"$TMP/w.err"
+R=$TMP/w/results.jsonl
+if ! jq -e 'select(.scenario == "cow_parent") | .tlb_flush.by_reason' "$R" >/dev/null 2>&1; then
+	skip worker_history_free "no tlb_flush counts: $(jq -r 'select(.scenario == "cow_parent") | .reason // .tlb_flush' "$R" | head -1)"
+	exit 0
+fi
+# Every ok repetition of the three cow_parent instances: one distinct set of per-reason counts.
+n=$(jq -c 'select(.scenario == "cow_parent" and .status == "ok") | .tlb_flush.by_reason' "$R" | sort -u | wc -l)
+reps=$(jq -c 'select(.scenario == "cow_parent" and .status == "ok")' "$R" | wc -l)
+if [ "$reps" -ge 3 ] && [ "$n" = 1 ]; then
+	ok worker_history_free
+else
+	fail worker_history_free "$reps ok repetitions, $n distinct flush sets: $(jq -c 'select(.scenario == "cow_parent") | [.status, .tlb_flush.by_reason]' "$R" | tr '\n' ' ')"
+fi
+# The other instances really ran where they leave marks: a sibling and the other CPU.
+if [ "$NCPU" -ge 2 ]; then
+	expect worker_tlb_cow_copy_ran 'select(.scenario == "tlb_cow_copy") | .status == "ok" or .status == "disturbed"' "$R"
+fi
+# Default CPU: the highest allowed one, recorded.
+expect_all worker_default_cpu_highest ".cpu == $((NCPU - 1))" "$R"
