@@ -103,6 +103,12 @@ static int cb_pass_run(const struct cb_scenario *s, struct cb_ctx *ctx, enum cb_
 			return res->status;
 		}
 	}
+	/* Whatever machine setting the worker changed and left (it crashed) goes back now. */
+	ret = cb_settings_reap();
+	if (ret && res->status == CB_OK) {
+		res->status = CB_ERROR;
+		snprintf(res->reason, sizeof(res->reason), "undoing the pass worker's settings: %s", strerror(-ret));
+	}
 	if (WIFSIGNALED(wstatus) && res->status == CB_OK) {
 		res->status = CB_ERROR;
 		snprintf(res->reason, sizeof(res->reason), "pass worker killed by signal %d (%s)", WTERMSIG(wstatus),

@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,23 +100,9 @@ static void cb_settings_at_exit(void)
 		cb_settings_restore();
 }
 
-/*
- * A forked child (pass worker, COW child, swap helper) shares the journal's open file description
- * and with it the flock: if it outlived a SIGKILLed suite, `cowbench restore` would find the
- * journal "held by a running cowbench" and leave the settings changed. The child owns nothing:
- * it drops its copy of the descriptor at once.
- */
-static void cb_settings_atfork_child(void)
-{
-	if (journal_fd >= 0 && getpid() != owner_pid) {
-		close(journal_fd);
-		journal_fd = -1;
-	}
-}
-
 static void cb_settings_install_handlers(void)
 {
-	static bool atfork_done;
+	static bool atexit_done;
 
 	/* SIGPIPE: `cowbench run ... | head` must not leave swap on. */
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL };
@@ -126,9 +111,8 @@ static void cb_settings_install_handlers(void)
 	sigfillset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
-	if (!atfork_done) {
-		atfork_done = true;
-		pthread_atfork(NULL, NULL, cb_settings_atfork_child);
+	if (!atexit_done) {
+		atexit_done = true;
 		atexit(cb_settings_at_exit);
 	}
 }
@@ -374,5 +358,44 @@ close_file:
 	fclose(f);
 close_fd:
 	close(fd);
+	return ret;
+}
+
+/*
+ * A pass worker (a forked child) journals what it changes through the descriptor it inherited,
+ * appending after the entries it inherited. What it did not undo before it ended (it crashed,
+ * or was killed) is undone here, in the owner, and dropped from the journal.
+ */
+int cb_settings_reap(void)
+{
+	char line[CB_PATH_MAX + CB_VALUE_MAX + 4];
+	int n = 0, ret = 0, r;
+	FILE *f;
+
+	if (journal_fd < 0 || getpid() != owner_pid)
+		return 0;
+	f = fdopen(dup(journal_fd), "r");
+	if (!f)
+		return -errno;
+	rewind(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t');
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!tab || n++ < nsaved)
+			continue;
+		*tab = '\0';
+		r = cb_undo_one(line, tab + 1);
+		if (r && !ret)
+			ret = r;
+	}
+	fclose(f);
+	if (n > nsaved) {
+		r = cb_journal_rewrite();
+		if (r && !ret)
+			ret = r;
+		if (lseek(journal_fd, 0, SEEK_END) < 0 && !ret)
+			ret = -errno;
+	}
 	return ret;
 }

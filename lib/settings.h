@@ -33,6 +33,10 @@ int cb_settings_pop(int mark);
  * Returns 0 or the first -errno. */
 int cb_settings_restore(void);
 
+/* In the owner, after a forked worker ended: undoes (and drops from the journal) the entries
+ * the worker journalled and left. Returns 0 or the first -errno. */
+int cb_settings_reap(void);
+
 /* Replays a journal left by a run that did not finish, printing one line per setting put back
  * to stderr (the user must learn that an earlier run had left the machine changed). *restored
  * gets the number of settings put back (0 when there was no journal). Returns 0, -EBUSY when a live run holds it, or -errno. */

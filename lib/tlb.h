@@ -14,6 +14,9 @@
 
 #define CB_TLB_CPUS_MAX 256
 
+#define CB_TLB_GAPS_MAX 32
+#define CB_TLB_GAP_NS 50000       /* longer than any interrupt a spinning sibling should take */
+
 struct cb_tlb_siblings {
 	int n;
 	int cpu[CB_TLB_CPUS_MAX];
@@ -22,6 +25,17 @@ struct cb_tlb_siblings {
 	atomic_int running;         /* threads that reached their loop */
 	atomic_int stop;
 	volatile uint64_t *page;    /* what they read: a page of the mm outside the measured region */
+	/* Verification that each sibling stayed on its CPU: it notes every gap in its own loop
+	 * longer than CB_TLB_GAP_NS (it was off the CPU, or an interrupt held it that long). */
+	struct {
+		pid_t tid;
+		int ngaps;              /* gaps seen (only the first CB_TLB_GAPS_MAX kept) */
+		uint64_t gap_from[CB_TLB_GAPS_MAX], gap_to[CB_TLB_GAPS_MAX]; /* timer ticks */
+		uint64_t csw_before, csw_after; /* its voluntary + involuntary context switches */
+		int gaps_in_window;
+		uint64_t gap_ns_in_window;
+	} sib[CB_TLB_CPUS_MAX];
+	uint64_t gap_ticks, win_from, win_to;
 };
 
 /*
@@ -38,6 +52,13 @@ int cb_tlb_siblings_plan(struct cb_ctx *ctx, struct cb_tlb_siblings *s);
  */
 int cb_tlb_siblings_start(struct cb_ctx *ctx, struct cb_tlb_siblings *s);
 void cb_tlb_siblings_stop(struct cb_tlb_siblings *s);
+/* Brackets the measured loop or op: begin and end note the siblings' context switches and the
+ * time; check (after cb_tlb_siblings_stop, when every gap is noted) marks the pass disturbed
+ * "sibling not on CPU n (...)" when a sibling was switched out during the window or was off
+ * its CPU when it began. Returns true when all stayed. */
+void cb_tlb_siblings_window_begin(struct cb_tlb_siblings *s);
+void cb_tlb_siblings_window_end(struct cb_tlb_siblings *s);
+bool cb_tlb_siblings_window_check(struct cb_ctx *ctx, struct cb_tlb_siblings *s);
 
 /* Received shootdowns on every online CPU but one, and the /proc/interrupts TLB row. */
 struct cb_tlb_watch {

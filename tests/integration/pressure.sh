@@ -28,11 +28,14 @@ for s in pressure_seq_25 pressure_seq_50 pressure_seq_75 pressure_rand_50 pressu
 	# fault counters can exceed the faults taken by the measured writes themselves.
 	expect "${s}_every_page_written" ".ops == $PAGES and .faults.total > 0 and (.cow | .copy + .reuse + .nofault + .swapin + .first_touch + .unmapped_after) >= $PAGES" "$TMP/$s.jsonl"
 done
-# A tighter limit swaps more: 25 % takes more major faults than 75 %.
+# A tighter limit keeps fewer pages resident: after the writes, more of the region is swapped out
+# at 25 % than at 75 %. (Major faults cannot show it: a sequential pass over a working set larger
+# than the limit misses on every page at any limit; both counted 2049 of 2048 here, the odd one
+# outside the region.)
 if [ -s "$TMP/pressure_seq_25.jsonl" ] && [ -s "$TMP/pressure_seq_75.jsonl" ]; then
-	a=$(jq '.counters["major-faults"]' "$TMP/pressure_seq_25.jsonl")
-	b=$(jq '.counters["major-faults"]' "$TMP/pressure_seq_75.jsonl")
-	if [ "$a" -gt "$b" ]; then ok tighter_limit_more_faults; else fail tighter_limit_more_faults "25 %: $a, 75 %: $b"; fi
+	a=$(jq '.cow.unmapped_after' "$TMP/pressure_seq_25.jsonl")
+	b=$(jq '.cow.unmapped_after' "$TMP/pressure_seq_75.jsonl")
+	if [ "$a" -gt "$b" ]; then ok tighter_limit_fewer_resident; else fail tighter_limit_fewer_resident "not resident after the writes: 25 %: $a, 75 %: $b"; fi
 fi
 if [ -z "$(tail -n +2 /proc/swaps)" ] && [ "$(groups)" = "$groups_before" ] && [ ! -e /run/cowbench/journal ]; then
 	ok machine_left_as_found
