@@ -376,14 +376,6 @@ static json_object *cmp_instance(struct cb_resultset *sets, int n, const char *k
 	return o;
 }
 
-static bool cmp_has_key(char (*keys)[CB_KEY_MAX], size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(keys[i], key) == 0)
-			return true;
-	return false;
-}
-
 json_object *cb_compare_build(struct cb_resultset *sets, int n, unsigned flags, char *err, size_t errlen)
 {
 	char(*keys[CB_CMP_MAX_RUNS])[CB_KEY_MAX] = { 0 };
@@ -411,7 +403,7 @@ json_object *cb_compare_build(struct cb_resultset *sets, int n, unsigned flags, 
 		bool common = false;
 
 		for (size_t k = 0; k < nkeys[i] && !common; k++)
-			common = cmp_has_key(keys[0], nkeys[0], keys[i][k]);
+			common = cb_resultset_has(&sets[0], keys[i][k]);
 		if (!common) {
 			snprintf(err, errlen,
 				 "%s/results.jsonl: no instance in common with the baseline %s/results.jsonl",
@@ -457,7 +449,7 @@ json_object *cb_compare_build(struct cb_resultset *sets, int n, unsigned flags, 
 			bool earlier = false;
 
 			for (int j = 0; j < i && !earlier; j++)
-				earlier = cmp_has_key(keys[j], nkeys[j], keys[i][k]);
+				earlier = cb_resultset_has(&sets[j], keys[i][k]);
 			if (!earlier)
 				json_object_array_add(instances, cmp_instance(sets, n, keys[i][k], labels, timing, warnings));
 		}

@@ -19,9 +19,10 @@
 #include "resultset.h"
 
 /* An instance present in any of the result sets. */
+/* Whole strings, never cut: they point into the sets (index keys, record fields). */
 struct cb_inst {
-	char key[CB_KEY_MAX];
-	char scenario[48], backing[32], size_h[24];
+	const char *key;
+	const char *scenario, *backing, *size_h;
 	bool cow; /* its records classify pages (COW and first-touch scenarios) */
 };
 
@@ -52,29 +53,42 @@ static size_t cb_inst_union(const struct cb_resultset *sets, int n, struct cb_in
 	size_t total = 0, m = 0;
 
 	for (int s = 0; s < n; s++)
-		total += sets[s].nrecords;
+		total += cb_resultset_ninstances(&sets[s]);
 	*out = calloc(total ? total : 1, sizeof(**out));
 	if (!*out)
 		return 0;
+	/* First appearance over the sets in order; each set's index answers in O(1). */
 	for (int s = 0; s < n; s++) {
-		for (size_t r = 0; r < sets[s].nrecords; r++) {
-			json_object *rec = sets[s].records[r], *cow = cb_jget(rec, "cow");
-			char key[CB_KEY_MAX];
-			size_t i;
+		for (size_t k = 0; k < cb_resultset_ninstances(&sets[s]); k++) {
+			const char *key = cb_resultset_key_at(&sets[s], k);
+			struct cb_inst *in;
+			bool earlier = false;
 
-			cb_record_key(rec, key);
-			for (i = 0; i < m && strcmp((*out)[i].key, key); i++)
-				;
-			if (i == m) {
-				struct cb_inst *in = &(*out)[m++];
+			for (int e = 0; e < s && !earlier; e++)
+				earlier = cb_resultset_has(&sets[e], key);
+			if (earlier)
+				continue;
+			in = &(*out)[m++];
+			in->key = key;
+			for (int t = s; t < n; t++) {
+				json_object **recs;
+				size_t nr = cb_resultset_records(&sets[t], key, &recs);
 
-				memcpy(in->key, key, CB_KEY_MAX);
-				snprintf(in->scenario, sizeof(in->scenario), "%s", cb_jstr(rec, "scenario") ?: "?");
-				snprintf(in->backing, sizeof(in->backing), "%s", cb_jstr(rec, "backing") ?: "?");
-				snprintf(in->size_h, sizeof(in->size_h), "%s", cb_jstr(rec, "size_h") ?: "?");
+				for (size_t r = 0; r < nr; r++) {
+					json_object *cow = cb_jget(recs[r], "cow");
+
+					if (!in->scenario) {
+						in->scenario = cb_jstr(recs[r], "scenario") ?: "?";
+						in->backing = cb_jstr(recs[r], "backing") ?: "?";
+						in->size_h = cb_jstr(recs[r], "size_h") ?: "?";
+					}
+					if (cow && json_object_is_type(cow, json_type_object))
+						in->cow = true;
+				}
+				free(recs);
 			}
-			if (cow && json_object_is_type(cow, json_type_object))
-				(*out)[i].cow = true;
+			if (!in->scenario)
+				in->scenario = in->backing = in->size_h = "?";
 		}
 	}
 	return m;

@@ -524,6 +524,27 @@ size_t cb_resultset_keys(const struct cb_resultset *rs, char (**keys)[CB_KEY_MAX
 	return ix->ninst;
 }
 
+size_t cb_resultset_ninstances(const struct cb_resultset *rs)
+{
+	const struct cb_rs_index *ix = cb_index_get(rs);
+
+	return ix ? ix->ninst : 0;
+}
+
+const char *cb_resultset_key_at(const struct cb_resultset *rs, size_t i)
+{
+	const struct cb_rs_index *ix = cb_index_get(rs);
+
+	return ix && i < ix->ninst ? ix->inst[i].key : NULL;
+}
+
+bool cb_resultset_has(const struct cb_resultset *rs, const char *key)
+{
+	const struct cb_rs_index *ix = cb_index_get(rs);
+
+	return ix && cb_index_find(ix, key);
+}
+
 size_t cb_resultset_records(const struct cb_resultset *rs, const char *key, json_object ***out)
 {
 	const struct cb_rs_index *ix = cb_index_get(rs);

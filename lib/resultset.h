@@ -4,6 +4,7 @@
 #define CB_RESULTSET_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -55,6 +56,12 @@ int cb_record_check(json_object *rec, char *why, size_t whylen);
 size_t cb_record_key(json_object *rec, char key[CB_KEY_MAX]);
 /* Distinct instance keys in file order; returns the count (*keys is malloc'ed, caller frees). */
 size_t cb_resultset_keys(const struct cb_resultset *rs, char (**keys)[CB_KEY_MAX]);
+/* The set's distinct instances: their count, and the key of the i-th in file order (a string
+ * of the set's, valid until cb_resultset_free). */
+size_t cb_resultset_ninstances(const struct cb_resultset *rs);
+const char *cb_resultset_key_at(const struct cb_resultset *rs, size_t i);
+/* Whether the set has the instance (a hash lookup: compare stays linear in the instances). */
+bool cb_resultset_has(const struct cb_resultset *rs, const char *key);
 /* The records of one instance (ok and not), in file order; returns the count (*out malloc'ed). */
 size_t cb_resultset_records(const struct cb_resultset *rs, const char *key, json_object ***out);
 /* Values of a numeric field ("ns_per_page", "latency_ns.p50", "cow.copy") over the instance's
