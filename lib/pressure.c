@@ -214,3 +214,11 @@ destroy:
 		ret = cb_ctx_error(ctx, "rmdir(memory cgroup)", cret);
 	return ret;
 }
+
+int cb_pressure_scenario_run(struct cb_ctx *ctx)
+{
+	/* s is the first member of the variant that registered it (CB_SCENARIO_TABLE). */
+	const struct cb_pressure_scenario *ps = (const struct cb_pressure_scenario *)ctx->scn;
+
+	return cb_pressure_run(ctx, ps->percent, ps->random, ps->cow);
+}

@@ -17,4 +17,14 @@
  */
 int cb_pressure_run(struct cb_ctx *ctx, int percent, bool random, bool cow);
 
+/* A pressure variant: s.run = cb_pressure_scenario_run, registered with CB_SCENARIO_TABLE. */
+struct cb_pressure_scenario {
+	struct cb_scenario s;
+	int percent;    /* the group's limit, % of the region */
+	bool random;    /* writes in the fixed pseudo-random order */
+	bool cow;       /* a process forked after the fill writes */
+};
+/* cb_pressure_run with the variant's parameters. */
+int cb_pressure_scenario_run(struct cb_ctx *ctx);
+
 #endif

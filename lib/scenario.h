@@ -49,6 +49,16 @@ bool cb_scenario_has_backing(const struct cb_scenario *s, const char *backing);
 		cb_scenario_register(&var);                                                \
 	}
 
+/* Variants that differ only in parameters: one file declares an array of structs whose first
+ * member .s is the scenario (its run finds the parameters from ctx->scn) and registers them all.
+ * Their ids are <file>_<variant>. */
+#define CB_SCENARIO_TABLE(arr)                                                             \
+	__attribute__((constructor)) static void cb_scenario_reg_##arr(void)               \
+	{                                                                                  \
+		for (size_t i = 0; i < sizeof(arr) / sizeof((arr)[0]); i++)               \
+			cb_scenario_register(&(arr)[i].s);                                 \
+	}
+
 enum cb_pass_kind { CB_PASS_WARMUP, CB_PASS_TIMING, CB_PASS_COUNTING };
 /* CB_DISTURBED: the pass's preconditions were violated while it ran (a guard counter moved, a
  * sibling was off its CPU, samples were lost); its figures are kept for inspection, never for
