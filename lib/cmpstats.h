@@ -2,6 +2,7 @@
 #ifndef CB_CMPSTATS_H
 #define CB_CMPSTATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Student's t distribution: CDF and quantile (df > 0, may be fractional). */
@@ -35,5 +36,43 @@ int cb_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double l
 /* Mean and the 95 % confidence interval of the mean (Student's t); one value gives lo = hi = the
  * value, none NaN. */
 double cb_mean_ci(const double *v, size_t n, double *lo, double *hi);
+
+/* Values outside Tukey's fences [Q1 - 1.5 IQR, Q3 + 1.5 IQR] (quartiles as R's type 7); 0 when
+ * n < 4, where fences say nothing. */
+size_t cb_tukey_outliers(const double *v, size_t n);
+
+/* Hodges-Lehmann estimate of the shift x - y (median of the pairwise differences) and its
+ * confidence interval at level, as R's wilcox.test(x, y, conf.int = TRUE): exact order statistics
+ * of the differences for nx, ny <= 20, else their normal approximation. */
+int cb_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny, double level, double *est,
+		      double *lo, double *hi);
+
+/* Benjamini-Hochberg adjusted p-values (R's p.adjust(p, "BH")): q[i] for p[i]; p without NaN. */
+int cb_bh_adjust(const double *p, size_t n, double *q);
+
+/* One comparison of sample b with baseline a, as compare decides it. */
+enum cb_cmp_result {
+	CB_CMP_TESTED,
+	CB_CMP_TOO_FEW,      /* n < 2 on a side */
+	CB_CMP_NOT_TESTABLE, /* every value of both sides the same: nothing to test */
+};
+struct cb_cmp_test {
+	enum cb_cmp_result result;
+	const char *test;        /* which test decided: "welch" or "mann-whitney" (NULL untested) */
+	double p;                /* the deciding test's two-sided p */
+	double p_welch, p_mw;
+	double ratio, lo, hi;    /* b / a: the ratio of means (Welch) or exp of the Hodges-Lehmann
+			          * shift of the logs (Mann-Whitney), with its 95 % CI */
+	double mde;              /* relative minimum detectable effect, 80 % power, 5 % two-sided */
+	size_t outliers_a, outliers_b; /* Tukey-fence outliers on each side */
+};
+/*
+ * floor_sd: the metric's resolution; each side's standard deviation is taken as at least this
+ * (identical repetitions at a bucket midpoint do not make a zero-width interval). Welch's t-test
+ * decides, with the ratio of means and its CI on the log scale (delta method); when either side
+ * has outliers (Tukey fences), Mann-Whitney decides with the Hodges-Lehmann shift of the logs.
+ */
+int cb_compare_samples(const double *a, size_t na, const double *b, size_t nb, double floor_sd,
+		       struct cb_cmp_test *out);
 
 #endif

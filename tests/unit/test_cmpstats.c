@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 
 #include "cmpstats.h"
 #include "unit.h"
@@ -397,4 +398,96 @@ CB_TEST(cmpstats_ratio_ci_edge_cases)
 	CB_CHECK(cb_ratio_ci(two, 2, two, 2, 1, &r) == -EINVAL);
 	CB_CHECK(cb_ratio_ci(two, 2, two, 2, 0, &r) == -EINVAL);
 	CB_CHECK(cb_ratio_ci(bad, 2, two, 2, 0.95, &r) == -EINVAL);
+}
+
+/* [published] Benjamini & Hochberg (1995), section 4: 15 p-values of a clinical trial; at q = 0.05
+ * the procedure rejects the four smallest. Adjusted values [hand]: q(i) = min over j >= i of
+ * p(j) * 15 / j, e.g. q(4) = 0.0095 * 15 / 4, q(5) = 0.0201 * 3 (0.0603 < q(7) = 0.0298 * 15 / 7). */
+CB_TEST(cmpstats_bh_published)
+{
+	const double p[] = { 0.0201, 0.0001, 0.0004, 0.0019, 0.0095, 0.0278, 0.0298, 0.0344,
+			     0.0459, 0.3240, 0.4262, 0.5719, 0.6528, 0.7590, 1.0000 };
+	double q[15];
+	int rejected = 0;
+
+	CB_CHECK(cb_bh_adjust(p, 15, q) == 0);
+	for (int i = 0; i < 15; i++)
+		rejected += q[i] <= 0.05;
+	CB_CHECK(rejected == 4);
+	CB_CHECK_NEAR(q[1], 0.0015, 1e-12);    /* min(0.0001 * 15, later) = 0.0015 */
+	CB_CHECK_NEAR(q[4], 0.035625, 1e-12);
+	CB_CHECK_NEAR(q[0], 0.0603, 1e-12);
+	CB_CHECK_NEAR(q[5], 0.0298 * 15 / 7, 1e-12); /* p(6) * 15 / 6 = 0.0695 is above q(7) */
+	CB_CHECK_NEAR(q[14], 1, 1e-12);
+}
+
+/* [hand] a = 1..5, b = a + 10: the 25 differences b - a are 10 + (j - i), i.e. 6 (once), 7 (twice),
+ * ..., 10 (five times), ..., 14 (once). Median 10. For m = n = 5 the two-sided 5 % critical value
+ * of U is 2 (P(U <= 2) = 0.0159, P(U <= 3) = 0.0278), so R's qwilcox(0.025, 5, 5) = 3 and the 95 %
+ * interval is [d(3), d(23)] = [7, 13]. */
+CB_TEST(cmpstats_hodges_lehmann_hand)
+{
+	const double a[] = { 3, 1, 5, 2, 4 };
+	const double b[] = { 11, 12, 13, 14, 15 };
+	double est, lo, hi;
+
+	CB_CHECK(cb_hodges_lehmann(b, 5, a, 5, 0.95, &est, &lo, &hi) == 0);
+	CB_CHECK(est == 10 && lo == 7 && hi == 13);
+	/* Three against three: qwilcox(0.025, 3, 3) = 0, taken as 1: the whole range [d(1), d(9)]. */
+	CB_CHECK(cb_hodges_lehmann(b, 3, a, 3, 0.95, &est, &lo, &hi) == 0);
+	CB_CHECK(est == 9 && lo == 6 && hi == 12); /* 6 7 8 8 9 10 10 11 12 */
+	CB_CHECK(cb_hodges_lehmann(b, 0, a, 3, 0.95, &est, &lo, &hi) == -EINVAL);
+}
+
+/* [hand] quartiles of type 7 of 1..8 and 100: Q1 = 3, Q3 = 7, IQR 4, fences [-3, 13]. */
+CB_TEST(cmpstats_tukey_hand)
+{
+	const double v[] = { 1, 2, 3, 4, 5, 6, 7, 8, 100 };
+	const double w[] = { 10, 10, 10, 10, 13 };
+
+	CB_CHECK(cb_tukey_outliers(v, 9) == 1);
+	CB_CHECK(cb_tukey_outliers(v, 8) == 0);
+	CB_CHECK(cb_tukey_outliers(v, 3) == 0); /* too few for fences */
+	CB_CHECK(cb_tukey_outliers(w, 5) == 1); /* IQR 0: anything off the constant is outside */
+}
+
+/* [py] a = 5 × 10, b = 5 × 12, resolution 1: both standard deviations floored at 1, so t = 2 /
+ * sqrt(0.4), df 8: p = 0.0133491; the ratio 1.2 on the log scale with df 7.74805: CI
+ * [1.048453, 1.373452], minimum detectable effect 0.205441. Identical samples: not testable. */
+CB_TEST(cmpstats_compare_floor)
+{
+	const double a[] = { 10, 10, 10, 10, 10 };
+	const double b[] = { 12, 12, 12, 12, 12 };
+	struct cb_cmp_test t;
+
+	CB_CHECK(cb_compare_samples(a, 5, b, 5, 1, &t) == 0);
+	CB_CHECK(t.result == CB_CMP_TESTED && t.test && !strcmp(t.test, "welch"));
+	REL(t.p, 0.013349063426, 1e-6);
+	REL(t.ratio, 1.2, 1e-12);
+	REL(t.lo, 1.048453063177, 1e-6);
+	REL(t.hi, 1.373452041464, 1e-6);
+	REL(t.mde, 0.205441420875, 1e-5);
+	CB_CHECK(cb_compare_samples(a, 5, a, 5, 1, &t) == 0);
+	CB_CHECK(t.result == CB_CMP_NOT_TESTABLE && !t.test);
+	CB_CHECK(cb_compare_samples(a, 1, b, 5, 1, &t) == 0);
+	CB_CHECK(t.result == CB_CMP_TOO_FEW);
+	/* No floor and no spread: nothing bounds the error either. */
+	CB_CHECK(cb_compare_samples(a, 5, b, 5, 0, &t) == 0);
+	CB_CHECK(t.result == CB_CMP_NOT_TESTABLE);
+}
+
+/* An outlier on one side hands the decision to Mann-Whitney (exact p of 5 against 5 completely
+ * separated: 2 / C(10, 5) = 0.0079365) and the Hodges-Lehmann shift of the logs. */
+CB_TEST(cmpstats_compare_outlier_mwu)
+{
+	const double a[] = { 100, 101, 102, 103, 30 };
+	const double b[] = { 110, 111, 112, 113, 114 };
+	struct cb_cmp_test t;
+
+	CB_CHECK(cb_compare_samples(a, 5, b, 5, 0, &t) == 0);
+	CB_CHECK(t.result == CB_CMP_TESTED && t.outliers_a == 1 && t.outliers_b == 0);
+	CB_CHECK(t.test && !strcmp(t.test, "mann-whitney"));
+	REL(t.p, 2.0 / 252, 1e-9);
+	CB_CHECK(t.ratio > 1.06 && t.ratio < 1.12 && t.lo < t.ratio && t.hi > t.ratio);
+	CB_CHECK(t.p_welch > 0.05); /* the outlier hides the shift from Welch */
 }
