@@ -287,6 +287,10 @@ void cb_hyperfine_pass(const struct cb_hyperfine *hf, size_t i, size_t pages, st
 	res->pages = pages;
 	res->loop_ns = (uint64_t)llround(hf->times_ns[i]);
 	cb_hist_add(&res->hist, res->loop_ns);
+	/* hyperfine's summary describes the instance, not this run: it is stored once, in the first
+	 * run's record, so that nothing reads its copies as independent samples. */
+	if (i)
+		return;
 	cb_hf_extra(res, "hyperfine_mean_ns", hf->mean_ns);
 	cb_hf_extra(res, "hyperfine_stddev_ns", hf->stddev_ns);
 	cb_hf_extra(res, "hyperfine_median_ns", hf->median_ns);

@@ -45,8 +45,8 @@ int cb_hyperfine_run(char *const cmd[], int runs, int warmup, int cpu, struct cb
 		     size_t len);
 
 /* Run i (0-based) as a timing pass over pages: its time as the loop time and the one latency
- * sample, hyperfine's summary under extra ("hyperfine_mean_ns", ... ; what it left null is left
- * out). */
+ * sample; for run 0 only (once per instance: it is not a sample) hyperfine's summary under extra
+ * ("hyperfine_mean_ns", ... ; what it left null is left out). */
 void cb_hyperfine_pass(const struct cb_hyperfine *hf, size_t i, size_t pages, struct cb_pass_result *res);
 
 #endif
