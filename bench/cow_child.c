@@ -8,6 +8,7 @@ static const struct cb_cow_scenario cow_child = {
 		.op = "the child's first write to one shared page",
 		.invalid_if = "pages not mapped by both processes before the write (mapcount != 2)",
 		.backings = "base thp thp_pte thp_single_pte mthp sys",
+		.deterministic = true, /* tests assert its exact outcomes */
 		.needs = CB_NEED_PRIV,
 		.run = cb_cow_run,
 	},

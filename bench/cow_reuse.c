@@ -9,6 +9,7 @@ static const struct cb_cow_scenario cow_reuse = {
 		.op = "the parent's first write to one write-protected page nobody else maps",
 		.invalid_if = "pages still mapped more than once before the write (mapcount != 1)",
 		.backings = "base thp thp_pte thp_single_pte mthp sys",
+		.deterministic = true, /* tests assert its exact outcomes */
 		.needs = CB_NEED_PRIV,
 		.run = cb_cow_run,
 	},

@@ -29,6 +29,7 @@ static const struct cb_scenario fault_anon = {
 	.op = "first write to one never-touched page (one fault, one zeroed page)",
 	.invalid_if = "a page was present before its first write",
 	.backings = "base thp mthp sys",
+	.deterministic = true, /* tests assert its exact outcomes */
 	.needs = CB_NEED_PRIV,
 	.run = fault_anon_run,
 };

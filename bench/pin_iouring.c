@@ -13,6 +13,7 @@ static const struct cb_cow_scenario pin_iouring = {
 		.op = "the parent's first write to a pinned page after fork",
 		.invalid_if = "io_uring unavailable or disabled (skip); pages mapped more than once before the parent's writes",
 		.backings = "base thp thp_pte mthp swapped",
+		.deterministic = true, /* tests assert its exact outcomes */
 		.needs = CB_NEED_PRIV,
 		.run = cb_cow_run,
 	},

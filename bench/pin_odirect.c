@@ -14,6 +14,7 @@ static const struct cb_cow_scenario pin_odirect = {
 		.invalid_if = "pages not mapped twice before the write(); no non-tmpfs file system with O_DIRECT in "
 			      "/var/tmp or the current directory; a partly unshared region",
 		.backings = "base thp thp_pte mthp",
+		.deterministic = true, /* tests assert its exact outcomes */
 		.needs = CB_NEED_PRIV,
 		.run = cb_cow_run,
 	},

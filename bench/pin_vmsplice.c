@@ -13,6 +13,7 @@ static const struct cb_cow_scenario pin_vmsplice = {
 		.invalid_if = "pages not mapped exactly once after the child's munmap; the pipes returning the new "
 			      "data is `fail` (data leaked across fork)",
 		.backings = "base thp thp_pte mthp",
+		.deterministic = true, /* tests assert its exact outcomes */
 		.needs = CB_NEED_PRIV,
 		.run = cb_cow_run,
 	},

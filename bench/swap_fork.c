@@ -14,6 +14,7 @@ static const struct cb_cow_scenario swap_fork = {
 		.op = "the child's first write to a page it swapped in while the parent holds the swap entry",
 		.invalid_if = "pages not all swapped out after MADV_PAGEOUT, or not mapped once in the child before the write",
 		.backings = "swapped swapped_thp swapped_mthp",
+		.deterministic = true, /* tests assert its exact outcomes */
 		.needs = CB_NEED_PRIV | CB_NEED_SWAP,
 		.run = cb_cow_run,
 	},

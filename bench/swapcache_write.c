@@ -26,6 +26,7 @@ static const struct cb_scenario swapcache_write = {
 	.op = "the first write to a page that is in the swap cache and not mapped (a swap-in write fault)",
 	.invalid_if = "pages not all swap entries in the swap cache (mincore) before the write",
 	.backings = "swapcache",
+	.deterministic = true, /* tests assert its exact outcomes */
 	.needs = CB_NEED_PRIV | CB_NEED_SWAP,
 	.run = swapcache_write_run,
 };

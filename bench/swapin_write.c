@@ -70,6 +70,7 @@ static const struct cb_scenario swapin_write = {
 	.op = "the first write to a page swapped in by a read (exclusive swap entry: nofault expected)",
 	.invalid_if = "pages not all swapped out after MADV_PAGEOUT, or not mapped once before the write",
 	.backings = "swapped swapped_thp swapped_mthp",
+	.deterministic = true, /* tests assert its exact outcomes */
 	.needs = CB_NEED_PRIV | CB_NEED_SWAP,
 	.run = swapin_write_run,
 };

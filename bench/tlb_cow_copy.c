@@ -13,6 +13,7 @@ static const struct cb_scenario tlb_cow_copy = {
 	.op = "the child's first write to one shared page, its sibling threads running",
 	.invalid_if = "pages not mapped by both processes before the write (mapcount != 2); more siblings than other CPUs",
 	.backings = "base thp thp_pte thp_single_pte mthp sys",
+	.deterministic = true, /* tests assert its exact outcomes */
 	.needs = CB_NEED_PRIV,
 	.run = tlb_cow_copy_run,
 };

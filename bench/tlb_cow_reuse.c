@@ -13,6 +13,7 @@ static const struct cb_scenario tlb_cow_reuse = {
 	.op = "the parent's first write to one write-protected page nobody else maps, its sibling threads running",
 	.invalid_if = "pages still mapped more than once before the write (mapcount != 1); more siblings than other CPUs",
 	.backings = "base thp thp_pte thp_single_pte mthp sys",
+	.deterministic = true, /* tests assert its exact outcomes */
 	.needs = CB_NEED_PRIV,
 	.run = tlb_cow_reuse_run,
 };

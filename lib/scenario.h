@@ -30,6 +30,7 @@ struct cb_scenario {
 	const char *invalid_if;     /* what makes a result invalid (and turns it into skip/fail) */
 	const char *backings;       /* space-separated: base thp thp_pte thp_single_pte mthp (= every mthp_<size>) */
 	unsigned needs;             /* CB_NEED_* */
+	bool deterministic;         /* outcomes (COW counts, faults, folios) are the kernel's exact decision: compare compares them exactly */
 	int (*run)(struct cb_ctx *ctx); /* one pass: returns 0 or -errno (after cb_ctx_error) */
 	/* Instead of run, for a process-level phase timed from outside by hyperfine: called once
 	 * per instance with the backing's settings in place; fills hf with o->repeat run times or
