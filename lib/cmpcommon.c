@@ -382,7 +382,8 @@ size_t cb_cmp_each_significant(json_object *cmp,
 			for (size_t r = 1; r < cb_jlen(vs); r++) {
 				const char *v = cb_jstr(cb_jidx(vs, r), "verdict");
 
-				if (v && (strcmp(v, "regression") == 0 || strcmp(v, "improvement") == 0)) {
+				if (v && (strcmp(v, "regression") == 0 || strcmp(v, "improvement") == 0 ||
+					  strcmp(v, "changed") == 0)) {
 					fn(o, cb_jidx(inst, i), cb_jidx(metrics, m), (int)r, cb_jidx(vs, r));
 					count++;
 				}
@@ -462,3 +463,80 @@ void cb_cmp_changes(const struct cb_cmp_out *o, json_object *cmp, bool markdown)
 		fprintf(o->f, "%s(none)\n", markdown ? "" : "  ");
 }
 
+
+char cb_verdict_mark(const char *verdict)
+{
+	static const struct {
+		const char *verdict;
+		char mark;
+	} marks[] = { { "regression", '+' },	 { "improvement", '-' },     { "changed", '*' },
+		      { "not significant", '~' }, { "too few samples", '?' }, { "not testable", '=' } };
+
+	for (size_t i = 0; verdict && i < CB_ARRAY_SIZE(marks); i++)
+		if (strcmp(verdict, marks[i].verdict) == 0)
+			return marks[i].mark;
+	return ' ';
+}
+
+const char *cb_test_name(json_object *vs)
+{
+	const char *t = cb_jstr(vs, "test");
+
+	return !t ? "-" : strcmp(t, "welch") == 0 ? "Welch" : strcmp(t, "mann-whitney") == 0 ? "Mann-Whitney" : t;
+}
+
+char cb_test_code(json_object *vs)
+{
+	const char *t = cb_jstr(vs, "test");
+
+	return !t ? ' ' : strcmp(t, "welch") == 0 ? 'W' : 'U';
+}
+
+size_t cb_noise_summary(json_object *cmp, size_t side, char *buf, size_t len)
+{
+	json_object *members = cb_jget(cb_jidx(cb_jget(cmp, "runs"), side), "members");
+	size_t off = 0, count = 0;
+
+	buf[0] = '\0';
+	for (size_t m = 0; m < cb_jlen(members); m++) {
+		json_object *w = cb_jget(cb_jget(cb_jidx(members, m), "noise"), "warnings");
+
+		for (size_t i = 0; i < cb_jlen(w); i++) {
+			const char *check = cb_jstr(cb_jidx(w, i), "check") ?: "?";
+
+			/* Each check once per side, however many runs warned. */
+			if (strstr(buf, check) || off >= len)
+				continue;
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", check);
+			count++;
+		}
+	}
+	return count;
+}
+
+void cb_noise_lines(const struct cb_cmp_out *o, json_object *cmp, bool markdown)
+{
+	size_t n = cb_jlen(cb_jget(cmp, "runs"));
+	bool checked = false;
+
+	for (size_t r = 0; r < n; r++) {
+		json_object *members = cb_jget(cb_jidx(cb_jget(cmp, "runs"), r), "members");
+
+		for (size_t m = 0; m < cb_jlen(members); m++)
+			checked |= cb_jget(cb_jidx(members, m), "noise") != NULL;
+	}
+	if (!checked)
+		return;
+	for (size_t r = 0; r < n; r++) {
+		char list[512], line[700];
+
+		if (!cb_noise_summary(cmp, r, list, sizeof(list)))
+			snprintf(list, sizeof(list), "none");
+		snprintf(line, sizeof(line), "Noise sources when %c ran (cowbench env --check): %s.", (char)('A' + r),
+			 list);
+		if (markdown)
+			fprintf(o->f, "\n%s\n", line);
+		else
+			cb_text_wrap(o->f, 0, 2, line);
+	}
+}

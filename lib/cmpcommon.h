@@ -81,5 +81,15 @@ size_t cb_cmp_each_not_ok(json_object *cmp,
 void cb_text_wrap(FILE *f, int first, int cont, const char *text);
 /* The behaviour changes as a list (text or markdown), "(none)" when there is none. */
 void cb_cmp_changes(const struct cb_cmp_out *o, json_object *cmp, bool markdown);
+/* The mark of a verdict in the text table: + - * ~ ? =. */
+char cb_verdict_mark(const char *verdict);
+/* Which test decided a comparison: "Welch", "Mann-Whitney" ("-" untested); 'W', 'U' (' '). */
+const char *cb_test_name(json_object *vs);
+char cb_test_code(json_object *vs);
+/* The noise checks (env.json's "noise") that warned in any run of a side, as "governor, aslr";
+ * returns their count. */
+size_t cb_noise_summary(json_object *cmp, size_t side, char *buf, size_t len);
+/* One line per side naming them; nothing when no run recorded a noise check. */
+void cb_noise_lines(const struct cb_cmp_out *o, json_object *cmp, bool markdown);
 
 #endif

@@ -1,6 +1,13 @@
 /* `cowbench compare`'s model: the comparison of result sets with a baseline, built once as a JSON
  * object (cb_compare_build) that every output format renders (render_*.c), so they cannot
- * disagree. The environment side (differences, emulated timings) is in cmpenv.c. */
+ * disagree. The environment side (differences, emulated timings) is in cmpenv.c, every statistic
+ * in cmpstats.c.
+ *
+ * A side is one result set, or several runs (boots) of one kernel: then, when every side has at
+ * least two, each run is summarised by its mean and the runs are the samples, so boot-to-boot
+ * variance is in the error. Every test of one comparison enters one Benjamini-Hochberg
+ * adjustment; a verdict needs q < --fdr, a 95 % CI that excludes 1 and a difference of at least
+ * --min-effect. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -13,10 +20,10 @@
 #include "cmpenv.h"
 #include "cmpstats.h"
 #include "compare.h"
+#include "hist.h"
 #include "record.h"
+#include "scenario.h"
 #include "stats.h"
-
-#define CMP_ALPHA      0.05
 
 /* Measured figures, compared statistically; extra_timed.* are appended per instance. */
 static const struct {
@@ -27,34 +34,177 @@ static const struct {
 	{ "latency_ns.p99", "ns", "lower" },
 };
 
-/* Outcomes the kernel decides deterministically: compared exactly. decimals < 0: a string.
+/* Outcomes the kernel decides: compared exactly where the scenario declares them deterministic
+ * and every repetition of every side agreed, else as distributions. decimals < 0: a string.
  * Per-page ratios are compared at two decimals, as the summary shows them: a stray allocation
- * by another task (2050 instead of 2048 page allocations) is not a behaviour change. */
+ * by another task (2050 instead of 2048 page allocations) is not a behaviour change. per_page:
+ * its resolution is one event in the region's pages. */
 static const struct {
 	const char *name;
 	int decimals;
+	bool per_page;
 } cmp_exact_metrics[] = {
-	{ "cow.copy", 0 },
-	{ "cow.reuse", 0 },
-	{ "cow.nofault", 0 },
-	{ "faults.per_page", 2 },
-	{ "page_allocs_per_page", 2 },
-	{ "tlb_flush.per_fault", 2 },
-	{ "vmstat_delta.thp_split_pmd", 0 },
-	{ "folio_pages_by_size_after", -1 },
+	{ "cow.copy", 0, false },
+	{ "cow.reuse", 0, false },
+	{ "cow.nofault", 0, false },
+	{ "faults.per_page", 2, true },
+	{ "page_allocs_per_page", 2, true },
+	{ "tlb_flush.per_fault", 2, true },
+	{ "vmstat_delta.thp_split_pmd", 0, false },
+	{ "folio_pages_by_size_after", -1, false },
 };
 
-/* The worst status over an instance's records, with that record's reason. */
-static void cmp_instance_status(json_object **recs, size_t nrecs, json_object *status, json_object *reason)
+/* One side of the comparison: a result set, or several runs of one kernel. */
+struct cmp_side {
+	struct cb_resultset *sets;
+	int n;
+};
+
+struct cmp_ctx {
+	const struct cmp_side *sides;
+	int n;
+	bool by_run; /* every side has >= 2 runs: a run's mean is one sample */
+	const char **labels;
+	const enum cb_timing *timing;
+	json_object *warnings;
+};
+
+static bool cmp_ok(json_object *rec)
+{
+	const char *s = cb_jstr(rec, "status");
+
+	return s && strcmp(s, "ok") == 0;
+}
+
+static bool cmp_disturbed(json_object *rec)
+{
+	const char *s = cb_jstr(rec, "status");
+
+	return s && strcmp(s, "disturbed") == 0;
+}
+
+/* The records of an instance over a side's runs, in order (*out malloc'ed). */
+static size_t cmp_side_records(const struct cmp_side *s, const char *key, json_object ***out)
+{
+	size_t total = 0, n = 0;
+
+	for (int m = 0; m < s->n; m++)
+		total += s->sets[m].nrecords;
+	*out = calloc(total ? total : 1, sizeof(**out));
+	if (!*out)
+		return 0;
+	for (int m = 0; m < s->n; m++) {
+		json_object **recs;
+		size_t k = cb_resultset_records(&s->sets[m], key, &recs);
+
+		if (k)
+			memcpy(*out + n, recs, k * sizeof(*recs));
+		n += k;
+		free(recs);
+	}
+	return n;
+}
+
+/* A record's value of a metric; vmstat_delta lists only the counters that moved. */
+static double cmp_rec_value(json_object *rec, const char *name)
+{
+	double v = cb_record_num(rec, name);
+
+	if (isnan(v) && strncmp(name, "vmstat_delta.", 13) == 0 &&
+	    json_object_is_type(cb_jget(rec, "vmstat_delta"), json_type_object))
+		v = 0;
+	return isfinite(v) ? v : NAN;
+}
+
+/* hyperfine's figures describe the whole instance (one per run), not a repetition. */
+static bool cmp_per_run(const char *name)
+{
+	return strncmp(name, "extra_timed.hyperfine_", 22) == 0;
+}
+
+/*
+ * The samples of a side: its ok repetitions' values (all runs pooled), or with by_run each run's
+ * mean. A figure per run counts once per run. Returns the count (*out malloc'ed).
+ */
+static size_t cmp_side_values(const struct cmp_ctx *c, int side, const char *key, const char *name, double **out)
+{
+	const struct cmp_side *s = &c->sides[side];
+	size_t n = 0, cap = 16;
+
+	*out = malloc(cap * sizeof(**out));
+	if (!*out)
+		return 0;
+	for (int m = 0; m < s->n; m++) {
+		json_object **recs;
+		size_t k = cb_resultset_records(&s->sets[m], key, &recs), got = 0;
+		double sum = 0;
+
+		for (size_t r = 0; r < k; r++) {
+			double v;
+
+			if (!cmp_ok(recs[r]))
+				continue;
+			v = cmp_rec_value(recs[r], name);
+			if (isnan(v))
+				continue;
+			if (c->by_run || cmp_per_run(name)) {
+				sum += v;
+				got++;
+				if (cmp_per_run(name))
+					break;
+				continue;
+			}
+			if (n == cap) {
+				double *more = realloc(*out, (cap *= 2) * sizeof(**out));
+
+				if (!more)
+					break;
+				*out = more;
+			}
+			(*out)[n++] = v;
+		}
+		free(recs);
+		if (got) {
+			if (n == cap) {
+				double *more = realloc(*out, (cap *= 2) * sizeof(**out));
+
+				if (!more)
+					break;
+				*out = more;
+			}
+			(*out)[n++] = sum / (double)got;
+		}
+	}
+	return n;
+}
+
+/* The worst status over an instance's records (disturbed ones aside), with that record's reason;
+ * "disturbed" when every repetition was. */
+static void cmp_instance_status(json_object **recs, size_t nrecs, json_object *status, json_object *reason,
+				json_object *disturbed)
 {
 	json_object *worst = NULL;
+	int nd = 0;
 
-	for (size_t i = 0; i < nrecs; i++)
+	for (size_t i = 0; i < nrecs; i++) {
+		if (cmp_disturbed(recs[i])) {
+			nd++;
+			continue;
+		}
 		if (!worst || cb_status_rank(cb_jstr(recs[i], "status")) > cb_status_rank(cb_jstr(worst, "status")))
 			worst = recs[i];
-	json_object_array_add(status, worst ? json_object_new_string(cb_jstr(worst, "status") ?: "?") : NULL);
-	json_object_array_add(reason,
-			      worst && cb_jstr(worst, "reason") ? json_object_new_string(cb_jstr(worst, "reason")) : NULL);
+	}
+	if (!worst && nd) {
+		json_object_array_add(status, json_object_new_string("disturbed"));
+		json_object_array_add(reason, json_object_new_string("every repetition was disturbed"));
+	} else {
+		json_object_array_add(status,
+				      worst ? json_object_new_string(cb_jstr(worst, "status") ?: "?") : NULL);
+		json_object_array_add(reason, worst && cb_jstr(worst, "reason") ?
+						      json_object_new_string(cb_jstr(worst, "reason")) :
+						      NULL);
+	}
+	json_object_array_add(disturbed, json_object_new_int(nd));
 }
 
 static json_object *cmp_summary(const double *v, size_t n)
@@ -68,40 +218,42 @@ static json_object *cmp_summary(const double *v, size_t n)
 	json_object_object_add(o, "n", json_object_new_int((int)n));
 	json_object_object_add(o, "median", cb_num_json(st.median));
 	json_object_object_add(o, "mean", cb_num_json(st.mean));
-	/* One repetition has no spread: null, not 0. */
+	/* One sample has no spread: null, not 0. */
 	json_object_object_add(o, "stddev", n > 1 ? cb_num_json(st.stddev) : NULL);
 	json_object_object_add(o, "min", cb_num_json(st.min));
 	json_object_object_add(o, "max", cb_num_json(st.max));
 	return o;
 }
 
-static json_object *cmp_vs(const double *a, size_t na, const double *b, size_t nb, bool lower_better)
+/* The comparison of one side with the baseline; its verdict is set once every test of the
+ * comparison has its p (cmp_verdicts). */
+static json_object *cmp_vs(const double *a, size_t na, const double *b, size_t nb, double floor_sd)
 {
-	struct cb_welch w = { .p = NAN };
-	struct cb_mwu u = { .p = NAN };
-	struct cb_ratio r = { NAN, NAN, NAN };
-	const char *verdict = "not significant";
-	json_object *o;
+	struct cb_cmp_test t;
+	json_object *o, *out;
 
 	if (!na || !nb)
 		return NULL;
-	if (cb_welch_test(a, na, b, nb, &w))
-		w.p = NAN;
-	if (cb_mann_whitney(a, na, b, nb, &u))
-		u.p = NAN;
-	if (cb_ratio_ci(a, na, b, nb, 0.95, &r))
-		r.ratio = r.lo = r.hi = NAN;
-	if (na < 2 || nb < 2)
-		verdict = "too few samples";
-	else if (w.p < CMP_ALPHA && (r.lo > 1 || r.hi < 1))
-		verdict = (r.ratio > 1) == lower_better ? "regression" : "improvement";
+	if (cb_compare_samples(a, na, b, nb, floor_sd, &t))
+		t.result = CB_CMP_TOO_FEW, t.test = NULL, t.ratio = t.lo = t.hi = t.p = t.p_welch = t.p_mw =
+								   t.mde = NAN;
 	o = json_object_new_object();
-	json_object_object_add(o, "ratio", cb_num_json(r.ratio));
-	json_object_object_add(o, "ci_lo", cb_num_json(r.lo));
-	json_object_object_add(o, "ci_hi", cb_num_json(r.hi));
-	json_object_object_add(o, "p_welch", cb_num_json(w.p));
-	json_object_object_add(o, "p_mannwhitney", cb_num_json(u.p));
-	json_object_object_add(o, "verdict", json_object_new_string(verdict));
+	json_object_object_add(o, "ratio", cb_num_json(t.ratio));
+	json_object_object_add(o, "ci_lo", cb_num_json(t.lo));
+	json_object_object_add(o, "ci_hi", cb_num_json(t.hi));
+	json_object_object_add(o, "test", t.test ? json_object_new_string(t.test) : NULL);
+	json_object_object_add(o, "p", cb_num_json(t.p));
+	json_object_object_add(o, "q", NULL);
+	json_object_object_add(o, "p_welch", cb_num_json(t.p_welch));
+	json_object_object_add(o, "p_mannwhitney", cb_num_json(t.p_mw));
+	json_object_object_add(o, "mde", cb_num_json(t.mde));
+	out = json_object_new_array();
+	json_object_array_add(out, json_object_new_int((int)t.outliers_a));
+	json_object_array_add(out, json_object_new_int((int)t.outliers_b));
+	json_object_object_add(o, "outliers", out);
+	json_object_object_add(o, "verdict", json_object_new_string(t.result == CB_CMP_TOO_FEW	     ? "too few samples" :
+								    t.result == CB_CMP_NOT_TESTABLE ? "not testable" :
+												      "pending"));
 	return o;
 }
 
@@ -118,7 +270,7 @@ static bool cmp_is_timing(const char *unit)
 
 /* A comparison with the baseline, or only the note that emulated and hardware times were not
  * compared; NULL when a side has no value. */
-static json_object *cmp_vs_timed(const double *a, size_t na, const double *b, size_t nb, bool lower_better,
+static json_object *cmp_vs_timed(const double *a, size_t na, const double *b, size_t nb, double floor_sd,
 				 enum cb_timing t)
 {
 	json_object *o;
@@ -131,7 +283,7 @@ static json_object *cmp_vs_timed(const double *a, size_t na, const double *b, si
 		json_object_object_add(o, "compared", json_object_new_boolean(false));
 		return o;
 	}
-	o = cmp_vs(a, na, b, nb, lower_better);
+	o = cmp_vs(a, na, b, nb, floor_sd);
 	if (o && t == CB_TIMING_EMULATED) {
 		json_object_object_add(o, "timing", json_object_new_string("emulated"));
 		json_object_object_add(o, "compared", json_object_new_boolean(true));
@@ -139,30 +291,85 @@ static json_object *cmp_vs_timed(const double *a, size_t na, const double *b, si
 	return o;
 }
 
-/* One statistical metric over every run; NULL when no run has a value. */
-static json_object *cmp_stat_metric(struct cb_resultset *sets, int n, const char *key, const char *name,
-				    const char *unit, const char *better, const enum cb_timing *timing)
+/* The first ok record's figure of an instance on the baseline side (or any side). */
+static double cmp_first_num(const struct cmp_ctx *c, const char *key, const char *name)
+{
+	for (int s = 0; s < c->n; s++) {
+		json_object **recs;
+		size_t k = cmp_side_records(&c->sides[s], key, &recs);
+		double v = NAN;
+
+		for (size_t r = 0; r < k && isnan(v); r++)
+			if (cmp_ok(recs[r]))
+				v = cmp_rec_value(recs[r], name);
+		free(recs);
+		if (!isnan(v))
+			return v;
+	}
+	return NAN;
+}
+
+/* The timer's resolution in ns (env.json: timer.ticks_per_ns), at least 1 ns. */
+static double cmp_timer_ns(const struct cmp_ctx *c)
+{
+	double tpn = cb_jnum(cb_jget(c->sides[0].sets[0].env, "timer"), "ticks_per_ns");
+
+	return tpn > 0 && 1 / tpn > 1 ? 1 / tpn : 1;
+}
+
+/*
+ * The smallest difference a metric can show, which its standard deviation is never taken below:
+ * a percentile is a histogram bucket's midpoint (the bucket's width at the baseline's median), a
+ * time per page the timer's resolution over the pages, an outcome one event (per page: over the
+ * pages).
+ */
+static double cmp_resolution(const struct cmp_ctx *c, const char *key, const char *name, const double *base,
+			     size_t nbase, bool per_page)
+{
+	double pages = cmp_first_num(c, key, "pages");
+
+	if (!(pages > 0))
+		pages = 1;
+	if (strncmp(name, "latency_ns.p", 12) == 0) {
+		double med = nbase ? cb_stats_percentile(base, nbase, 50) : cmp_first_num(c, key, name);
+		int i;
+
+		if (!(med >= 0))
+			return 1;
+		i = cb_hist_bucket_of((uint64_t)llround(med));
+		return (double)(cb_hist_bucket_high(i) - cb_hist_bucket_low(i) + 1);
+	}
+	if (strcmp(name, "ns_per_page") == 0)
+		return cmp_timer_ns(c) / pages;
+	if (strncmp(name, "extra_timed.", 12) == 0)
+		return cmp_timer_ns(c);
+	return per_page ? 1 / pages : 1;
+}
+
+/* One statistical metric over every side; NULL when no side has a value. */
+static json_object *cmp_stat_metric(const struct cmp_ctx *c, const char *key, const char *name, const char *unit,
+				    const char *better, bool outcome, bool per_page)
 {
 	json_object *m, *runs = json_object_new_array(), *vs = json_object_new_array();
-	double *base = NULL;
+	double *base = NULL, res;
 	size_t nbase = 0;
 	bool any = false;
 
-	for (int i = 0; i < n; i++) {
-		double *v;
-		size_t nv = cb_resultset_values(&sets[i], key, name, &v);
+	nbase = cmp_side_values(c, 0, key, name, &base);
+	res = cmp_resolution(c, key, name, base, nbase, per_page);
+	for (int i = 0; i < c->n; i++) {
+		double *v = base;
+		size_t nv = nbase;
 
+		if (i)
+			nv = cmp_side_values(c, i, key, name, &v);
 		any |= nv > 0;
 		json_object_array_add(runs, cmp_summary(v, nv));
-		json_object_array_add(vs, i ? cmp_vs_timed(base, nbase, v, nv, strcmp(better, "lower") == 0,
-							   cmp_is_timing(unit) ? timing[i] : CB_TIMING_HW) :
+		json_object_array_add(vs, i ? cmp_vs_timed(base, nbase, v, nv, res,
+							   cmp_is_timing(unit) ? c->timing[i] : CB_TIMING_HW) :
 					      NULL);
-		if (i) {
+		if (i)
 			free(v);
-		} else {
-			base = v;
-			nbase = nv;
-		}
 	}
 	free(base);
 	if (!any) {
@@ -175,6 +382,9 @@ static json_object *cmp_stat_metric(struct cb_resultset *sets, int n, const char
 	json_object_object_add(m, "unit", json_object_new_string(unit));
 	json_object_object_add(m, "better", json_object_new_string(better));
 	json_object_object_add(m, "kind", json_object_new_string("stat"));
+	if (outcome)
+		json_object_object_add(m, "outcome", json_object_new_boolean(true));
+	json_object_object_add(m, "resolution", cb_num_json(res));
 	json_object_object_add(m, "runs", runs);
 	json_object_object_add(m, "vs_baseline", vs);
 	return m;
@@ -208,31 +418,37 @@ static json_object *cmp_exact_value(json_object *rec, size_t m, char *buf, size_
 
 	if (dec < 0)
 		return cmp_folios_str(cb_jpath(rec, name), buf, len) ? NULL : json_object_new_string(buf);
-	v = cb_record_num(rec, name);
-	/* vmstat_delta lists only the counters that moved. */
-	if (isnan(v) && strncmp(name, "vmstat_delta.", 13) == 0 &&
-	    json_object_is_type(cb_jget(rec, "vmstat_delta"), json_type_object))
-		v = 0;
-	if (!isfinite(v))
+	v = cmp_rec_value(rec, name);
+	if (isnan(v))
 		return NULL;
 	snprintf(buf, len, "%.*f", dec, v);
 	return dec ? json_object_new_double_s(v, buf) : json_object_new_int64((int64_t)v);
 }
 
-/* The value of the first ok repetition per run. Repetitions that disagree (cow_reuse_remote's
- * spurious copies) make the outcome nondeterministic in that run: a difference involving it is
- * noted in varied_in (per run, the metric names), not reported as a behaviour change. */
-static json_object *cmp_exact_metric(struct cb_resultset *sets, int n, const char *key, size_t m, const char *labels[],
-				     json_object *changes, char varied_in[][256])
+/* Whether the scenario declares its outcomes deterministic (struct cb_scenario). */
+static bool cmp_deterministic(const char *scenario)
+{
+	const struct cb_scenario *s = scenario ? cb_scenario_find(scenario) : NULL;
+
+	return s && s->deterministic;
+}
+
+/*
+ * An outcome. Compared exactly (a difference is a behaviour change) only where the scenario
+ * declares it deterministic and every ok repetition of every side agreed; otherwise a number is
+ * compared as a distribution, and a folio layout is shown but not compared.
+ */
+static json_object *cmp_outcome_metric(const struct cmp_ctx *c, const char *key, const char *scenario, size_t m,
+				       json_object *changes)
 {
 	const char *name = cmp_exact_metrics[m].name;
 	json_object *o, *values = json_object_new_array(), *varied = json_object_new_array();
 	char shown[CB_CMP_MAX_RUNS][256];
-	bool any = false, changed = false, var_run[CB_CMP_MAX_RUNS];
+	bool any = false, changed = false, any_varied = false, det = cmp_deterministic(scenario);
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < c->n; i++) {
 		json_object **recs, *first = NULL;
-		size_t nrecs = cb_resultset_records(&sets[i], key, &recs);
+		size_t nrecs = cmp_side_records(&c->sides[i], key, &recs);
 		bool var = false, seen = false;
 
 		shown[i][0] = '\0';
@@ -240,7 +456,7 @@ static json_object *cmp_exact_metric(struct cb_resultset *sets, int n, const cha
 			char buf[256];
 			json_object *v;
 
-			if (cb_status_rank(cb_jstr(recs[r], "status")) != 0)
+			if (!cmp_ok(recs[r]))
 				continue;
 			v = cmp_exact_value(recs[r], m, buf, sizeof(buf));
 			if (!seen) {
@@ -256,50 +472,51 @@ static json_object *cmp_exact_metric(struct cb_resultset *sets, int n, const cha
 		any |= first != NULL;
 		json_object_array_add(values, first);
 		json_object_array_add(varied, json_object_new_boolean(var));
-		var_run[i] = var;
-		if (var) {
-			size_t l = strlen(varied_in[i]);
-
-			snprintf(varied_in[i] + l, 256 - l, "%s%s", l ? ", " : "", name);
-		}
-	}
-	for (int i = 1; i < n; i++) {
-		char c[768];
-
-		if (!shown[0][0] || !shown[i][0] || strcmp(shown[0], shown[i]) == 0 || var_run[0] || var_run[i])
-			continue;
-		changed = true;
-		snprintf(c, sizeof(c), "%s: %s %s → %s%s%s%s", key, name, shown[0], shown[i], n > 2 ? " (" : "",
-			 n > 2 ? labels[i] : "", n > 2 ? ")" : "");
-		json_object_array_add(changes, json_object_new_string(c));
+		any_varied |= var;
 	}
 	if (!any) {
 		json_object_put(values);
 		json_object_put(varied);
 		return NULL;
 	}
+	if ((!det || any_varied) && cmp_exact_metrics[m].decimals >= 0) {
+		json_object_put(values);
+		json_object_put(varied);
+		return cmp_stat_metric(c, key, name, "", "none", true, cmp_exact_metrics[m].per_page);
+	}
+	for (int i = 1; i < c->n && det && !any_varied; i++) {
+		char ch[768];
+
+		if (!shown[0][0] || !shown[i][0] || strcmp(shown[0], shown[i]) == 0)
+			continue;
+		changed = true;
+		snprintf(ch, sizeof(ch), "%s: %s %s → %s%s%s%s", key, name, shown[0], shown[i], c->n > 2 ? " (" : "",
+			 c->n > 2 ? c->labels[i] : "", c->n > 2 ? ")" : "");
+		json_object_array_add(changes, json_object_new_string(ch));
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "kind", json_object_new_string("exact"));
+	json_object_object_add(o, "compared", json_object_new_boolean(det && !any_varied));
 	json_object_object_add(o, "values", values);
 	json_object_object_add(o, "changed", json_object_new_boolean(changed));
 	json_object_object_add(o, "varied", varied);
 	return o;
 }
 
-/* Numeric extra_timed keys over the instance's ok records of every run, in order of appearance. */
-static size_t cmp_extra_timed(struct cb_resultset *sets, int n, const char *key, char names[][96], size_t max)
+/* Numeric extra_timed keys over the instance's ok records of every side, in order of appearance. */
+static size_t cmp_extra_timed(const struct cmp_ctx *c, const char *key, char names[][96], size_t max)
 {
 	size_t count = 0;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < c->n; i++) {
 		json_object **recs;
-		size_t nrecs = cb_resultset_records(&sets[i], key, &recs);
+		size_t nrecs = cmp_side_records(&c->sides[i], key, &recs);
 
 		for (size_t r = 0; r < nrecs; r++) {
 			json_object *et = cb_jget(recs[r], "extra_timed");
 
-			if (cb_status_rank(cb_jstr(recs[r], "status")) != 0 || !json_object_is_type(et, json_type_object))
+			if (!cmp_ok(recs[r]) || !json_object_is_type(et, json_type_object))
 				continue;
 			json_object_object_foreach (et, k, v) {
 				char full[96];
@@ -319,144 +536,343 @@ static size_t cmp_extra_timed(struct cb_resultset *sets, int n, const char *key,
 	return count;
 }
 
-static json_object *cmp_instance(struct cb_resultset *sets, int n, const char *key, const char *labels[],
-				 const enum cb_timing *timing, json_object *warnings)
+static json_object *cmp_instance(const struct cmp_ctx *c, const char *key)
 {
 	json_object *o = json_object_new_object(), *status = json_object_new_array(), *reason = json_object_new_array(),
-		    *metrics = json_object_new_array(), *changes = json_object_new_array(), *any = NULL;
-	char extra[16][96], varied_in[CB_CMP_MAX_RUNS][256] = { { 0 } };
+		    *disturbed = json_object_new_array(), *metrics = json_object_new_array(),
+		    *changes = json_object_new_array(), *any = NULL;
+	char extra[16][96];
 	size_t nextra;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < c->n; i++) {
 		json_object **recs;
-		size_t nrecs = cb_resultset_records(&sets[i], key, &recs);
+		size_t nrecs = cmp_side_records(&c->sides[i], key, &recs);
 
-		if (nrecs && !any)
-			any = recs[0];
-		cmp_instance_status(recs, nrecs, status, reason);
+		for (size_t r = 0; r < nrecs && (!any || !cmp_ok(any)); r++)
+			if (!any || cmp_ok(recs[r]))
+				any = recs[r];
+		cmp_instance_status(recs, nrecs, status, reason, disturbed);
 		free(recs);
 	}
 	json_object_object_add(o, "key", json_object_new_string(key));
 	json_object_object_add(o, "scenario", json_object_new_string(cb_jstr(any, "scenario") ?: "?"));
 	json_object_object_add(o, "backing", json_object_new_string(cb_jstr(any, "backing") ?: "?"));
 	json_object_object_add(o, "size_h", json_object_new_string(cb_jstr(any, "size_h") ?: "?"));
+	json_object_object_add(o, "deterministic", json_object_new_boolean(cmp_deterministic(cb_jstr(any, "scenario"))));
 	json_object_object_add(o, "status", status);
 	json_object_object_add(o, "reason", reason);
+	json_object_object_add(o, "disturbed", disturbed);
 	for (size_t m = 0; m < CB_ARRAY_SIZE(cmp_stat_metrics); m++) {
-		json_object *mo = cmp_stat_metric(sets, n, key, cmp_stat_metrics[m].name, cmp_stat_metrics[m].unit,
-						  cmp_stat_metrics[m].better, timing);
+		json_object *mo = cmp_stat_metric(c, key, cmp_stat_metrics[m].name, cmp_stat_metrics[m].unit,
+						  cmp_stat_metrics[m].better, false, false);
 		if (mo)
 			json_object_array_add(metrics, mo);
 	}
-	nextra = cmp_extra_timed(sets, n, key, extra, CB_ARRAY_SIZE(extra));
+	nextra = cmp_extra_timed(c, key, extra, CB_ARRAY_SIZE(extra));
 	for (size_t m = 0; m < nextra; m++) {
-		json_object *mo = cmp_stat_metric(sets, n, key, extra[m], "ns", "lower", timing);
+		json_object *mo = cmp_stat_metric(c, key, extra[m], "ns", "lower", false, false);
 
 		if (mo)
 			json_object_array_add(metrics, mo);
 	}
 	for (size_t m = 0; m < CB_ARRAY_SIZE(cmp_exact_metrics); m++) {
-		json_object *mo = cmp_exact_metric(sets, n, key, m, labels, changes, varied_in);
+		json_object *mo = cmp_outcome_metric(c, key, cb_jstr(any, "scenario"), m, changes);
 
 		if (mo)
 			json_object_array_add(metrics, mo);
-	}
-	for (int i = 0; i < n; i++) {
-		char w[768];
-
-		if (!varied_in[i][0])
-			continue;
-		snprintf(w, sizeof(w),
-			 "%s: repetitions disagree on %.255s in %.127s (the first ok one is shown; not compared)", key,
-			 varied_in[i], labels[i]);
-		json_object_array_add(warnings, json_object_new_string(w));
 	}
 	json_object_object_add(o, "metrics", metrics);
 	json_object_object_add(o, "behaviour_changes", changes);
 	return o;
 }
 
-json_object *cb_compare_build(struct cb_resultset *sets, int n, unsigned flags, char *err, size_t errlen)
+/* Whether any run of a side has the instance (through the sets' indexes). */
+static bool cmp_side_has(const struct cmp_side *s, const char *key)
+{
+	for (int m = 0; m < s->n; m++)
+		if (cb_resultset_has(&s->sets[m], key))
+			return true;
+	return false;
+}
+
+/* Every test of the comparison at once: Benjamini-Hochberg q over all of them, then each verdict.
+ * Returns the number of tests. */
+static size_t cmp_verdicts(json_object *instances, double fdr, double min_effect)
+{
+	size_t n = 0, cap = 64, k = 0;
+	json_object **vs = malloc(cap * sizeof(*vs));
+	const char **better = malloc(cap * sizeof(*better));
+	double *p = NULL, *q = NULL;
+
+	if (!vs || !better)
+		goto free_all;
+	for (size_t i = 0; i < cb_jlen(instances); i++) {
+		json_object *metrics = cb_jget(cb_jidx(instances, i), "metrics");
+
+		for (size_t m = 0; m < cb_jlen(metrics); m++) {
+			json_object *mo = cb_jidx(metrics, m), *v = cb_jget(mo, "vs_baseline");
+
+			for (size_t r = 1; r < cb_jlen(v); r++) {
+				json_object *e = cb_jidx(v, r);
+
+				if (!e || strcmp(cb_jstr(e, "verdict") ?: "", "pending"))
+					continue;
+				if (n == cap) {
+					json_object **v2 = realloc(vs, (cap * 2) * sizeof(*vs));
+					const char **b2 = v2 ? realloc(better, (cap * 2) * sizeof(*better)) : NULL;
+
+					if (v2)
+						vs = v2;
+					if (!b2)
+						goto free_all;
+					better = b2;
+					cap *= 2;
+				}
+				better[n] = cb_jstr(mo, "better") ?: "lower";
+				vs[n++] = e;
+			}
+		}
+	}
+	p = malloc((n ? n : 1) * sizeof(*p));
+	q = malloc((n ? n : 1) * sizeof(*q));
+	if (!p || !q)
+		goto free_all;
+	for (k = 0; k < n; k++)
+		p[k] = isnan(cb_jnum(vs[k], "p")) ? 1 : cb_jnum(vs[k], "p");
+	if (cb_bh_adjust(p, n, q))
+		goto free_all;
+	for (k = 0; k < n; k++) {
+		double r = cb_jnum(vs[k], "ratio"), lo = cb_jnum(vs[k], "ci_lo"), hi = cb_jnum(vs[k], "ci_hi");
+		const char *verdict = "not significant";
+
+		/* 1/(1 + e) .. 1 + e: a difference below --min-effect either way. */
+		if (q[k] < fdr && (lo > 1 || hi < 1) && (r >= 1 + min_effect || r <= 1 / (1 + min_effect)))
+			verdict = strcmp(better[k], "none") == 0	       ? "changed" :
+				  (r > 1) == (strcmp(better[k], "lower") == 0) ? "regression" :
+										 "improvement";
+		json_object_object_add(vs[k], "q", cb_num_json(q[k]));
+		json_object_object_add(vs[k], "verdict", json_object_new_string(verdict));
+	}
+free_all:
+	/* Out of memory: no verdict rather than a wrong one. */
+	for (size_t j = k; j < n; j++)
+		json_object_object_add(vs[j], "verdict", json_object_new_string("not significant"));
+	free(vs);
+	free(better);
+	free(p);
+	free(q);
+	return n;
+}
+
+json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const int *side_of,
+				    const struct cb_cmp_opts *opts, char *err, size_t errlen)
 {
 	char(*keys[CB_CMP_MAX_RUNS])[CB_KEY_MAX] = { 0 };
 	size_t nkeys[CB_CMP_MAX_RUNS] = { 0 };
 	const char *labels[CB_CMP_MAX_RUNS], *timings;
 	enum cb_timing timing[CB_CMP_MAX_RUNS];
-	json_object *cmp = NULL, *warnings, *runs, *diff, *instances;
-	bool forced = false;
-	int i;
+	struct cmp_side sides[CB_CMP_MAX_RUNS];
+	struct cb_resultset reps[CB_CMP_MAX_RUNS];
+	struct cmp_ctx c = { .sides = sides, .labels = labels, .timing = timing };
+	json_object *cmp = NULL, *warnings, *runs, *diff, *instances, *notes;
+	bool forced = false, multi = false;
+	int i, n = 0;
 
+	for (i = 0; i < nsets; i++)
+		if (side_of[i] + 1 > n)
+			n = side_of[i] + 1;
 	if (n < 2 || n > CB_CMP_MAX_RUNS) {
 		snprintf(err, errlen, "compare needs a baseline and 1 to %d other result sets", CB_CMP_MAX_RUNS - 1);
 		return NULL;
 	}
-	cb_run_labels(sets, n);
+	/* A side's runs are consecutive in sets. */
+	for (i = 0; i < n; i++)
+		sides[i].n = 0;
+	for (i = 0; i < nsets; i++) {
+		if (i && side_of[i] != side_of[i - 1] && side_of[i] != side_of[i - 1] + 1) {
+			snprintf(err, errlen, "the runs of a side must be given together");
+			return NULL;
+		}
+		if (!sides[side_of[i]].n++)
+			sides[side_of[i]].sets = &sets[i];
+	}
+	c.n = n;
+	c.by_run = true;
 	for (i = 0; i < n; i++) {
-		labels[i] = sets[i].label;
-		nkeys[i] = cb_resultset_keys(&sets[i], &keys[i]);
-		if (!keys[i]) {
-			snprintf(err, errlen, "out of memory");
-			goto free_keys;
+		if (!sides[i].n) {
+			snprintf(err, errlen, "side %d has no result set", i + 1);
+			return NULL;
+		}
+		c.by_run &= sides[i].n >= 2;
+		multi |= sides[i].n >= 2;
+	}
+	cb_run_labels(sets, nsets);
+	/* A side of several runs is named for its kernel and how many runs it has. */
+	for (i = 0; i < n; i++) {
+		reps[i] = sides[i].sets[0];
+		if (sides[i].n > 1) {
+			char l[sizeof(reps[i].label)];
+			const char *rel = cb_jstr(cb_jget(reps[i].env, "kernel"), "release") ?: "unknown kernel";
+			const char *virt = cb_env_virt(reps[i].env);
+
+			snprintf(l, sizeof(l), "%.70s%s (%d runs)", rel,
+				 !virt ? "" : strcmp(virt, "tcg") == 0 ? " (TCG emulation)" :
+					      strcmp(virt, "kvm") == 0 ? " (KVM guest)" : " (virtual machine)",
+				 sides[i].n);
+			for (int j = 0; j < i; j++)
+				if (strcmp(reps[j].label, l) == 0)
+					snprintf(l + strnlen(l, 100), sizeof(l) - strnlen(l, 100), " #%d", i + 1);
+			memcpy(reps[i].label, l, sizeof(l));
+		}
+		labels[i] = reps[i].label;
+		nkeys[i] = 0;
+		for (int m = 0; m < sides[i].n; m++) {
+			char(*k)[CB_KEY_MAX];
+			size_t nk = cb_resultset_keys(&sides[i].sets[m], &k);
+
+			if (!k) {
+				snprintf(err, errlen, "out of memory");
+				goto free_keys;
+			}
+			for (size_t j = 0; j < nk; j++) {
+				struct cmp_side earlier = { sides[i].sets, m };
+
+				if (cmp_side_has(&earlier, k[j]))
+					continue;
+				void *more = realloc(keys[i], (nkeys[i] + 1) * CB_KEY_MAX);
+
+				if (!more) {
+					free(k);
+					snprintf(err, errlen, "out of memory");
+					goto free_keys;
+				}
+				keys[i] = more;
+				memcpy(keys[i][nkeys[i]++], k[j], CB_KEY_MAX);
+			}
+			free(k);
 		}
 	}
 	for (i = 1; i < n; i++) {
 		bool common = false;
 
 		for (size_t k = 0; k < nkeys[i] && !common; k++)
-			common = cb_resultset_has(&sets[0], keys[i][k]);
+			common = cmp_side_has(&sides[0], keys[i][k]);
 		if (!common) {
 			snprintf(err, errlen,
 				 "%s/results.jsonl: no instance in common with the baseline %s/results.jsonl",
-				 sets[i].dir, sets[0].dir);
+				 reps[i].dir, reps[0].dir);
 			goto free_keys;
 		}
 	}
 	warnings = json_object_new_array();
-	diff = cb_env_diff(sets, n, flags & CB_CMP_FORCE, &forced, warnings, err, errlen);
+	/* The runs of one side should be one kernel on one machine. */
+	for (i = 0; i < n; i++)
+		for (int m = 1; m < sides[i].n; m++) {
+			json_object *a = cb_jpath(sides[i].sets[0].env, "kernel.release"),
+				    *b = cb_jpath(sides[i].sets[m].env, "kernel.release");
+
+			if (!cb_jstr_eq(a, b)) {
+				char w[1400];
+
+				snprintf(w, sizeof(w), "the runs of %.200s are of different kernels: %.300s is %.100s, %.300s is %.100s", labels[i],
+					 sides[i].sets[0].dir, a ? json_object_get_string(a) : "unknown",
+					 sides[i].sets[m].dir, b ? json_object_get_string(b) : "unknown");
+				json_object_array_add(warnings, json_object_new_string(w));
+			}
+		}
+	diff = cb_env_diff(reps, n, opts->flags & CB_CMP_FORCE, &forced, warnings, err, errlen);
 	if (!diff) {
 		json_object_put(warnings);
 		goto free_keys;
 	}
-	timings = cb_cmp_timings(sets, n, flags & CB_CMP_TIMINGS, timing, warnings);
+	timings = cb_cmp_timings(reps, n, opts->flags & CB_CMP_TIMINGS, timing, warnings);
+	c.warnings = warnings;
 	cmp = json_object_new_object();
-	json_object_object_add(cmp, "schema", json_object_new_int(1));
-	json_object_object_add(cmp, "baseline", json_object_new_string(sets[0].label));
+	json_object_object_add(cmp, "schema", json_object_new_int(2));
+	json_object_object_add(cmp, "baseline", json_object_new_string(labels[0]));
 	json_object_object_add(cmp, "forced", json_object_new_boolean(forced));
 	json_object_object_add(cmp, "timings", json_object_new_string(timings));
+	json_object_object_add(cmp, "fdr", cb_num_json(opts->fdr));
+	json_object_object_add(cmp, "min_effect", cb_num_json(opts->min_effect));
+	json_object_object_add(cmp, "unit", json_object_new_string(c.by_run ? "run" : "repetition"));
 	json_object_object_add(cmp, "warnings", warnings);
+	notes = json_object_new_array();
+	if (!c.by_run)
+		json_object_array_add(notes, json_object_new_string(
+			multi ? "not every side has several runs: repetitions are the samples, pooled over a side's runs,"
+				" and boot-to-boot variance is not in the error" :
+				"one run per side: repetitions are the samples, so boot-to-boot variance is not in the"
+				" error (give several runs per side: compare A1 A2 A3 -- B1 B2 B3)"));
+	else
+		json_object_array_add(notes, json_object_new_string(
+			"several runs per side: each run is summarised by its mean and the runs are the samples,"
+			" so boot-to-boot variance is in the error"));
+	json_object_object_add(cmp, "notes", notes);
 	runs = json_object_new_array();
 	for (i = 0; i < n; i++) {
-		json_object *r = json_object_new_object(), *rel = cb_jpath(sets[i].env, "kernel.release");
-		const char *id = cb_jstr(sets[i].env, "run_id");
+		json_object *r = json_object_new_object(), *rel = cb_jpath(reps[i].env, "kernel.release"),
+			    *members = json_object_new_array();
+		const char *id = cb_jstr(reps[i].env, "run_id");
 
-		json_object_object_add(r, "label", json_object_new_string(sets[i].label));
-		json_object_object_add(r, "dir", json_object_new_string(sets[i].dir));
+		json_object_object_add(r, "label", json_object_new_string(labels[i]));
+		json_object_object_add(r, "dir", json_object_new_string(reps[i].dir));
 		json_object_object_add(r, "run_id", id ? json_object_new_string(id) : NULL);
 		json_object_object_add(r, "kernel_release",
 				       rel ? json_object_new_string(json_object_get_string(rel)) : NULL);
-		json_object_object_add(r, "virtualized",
-				       cb_env_virt(sets[i].env) ? json_object_new_string(cb_env_virt(sets[i].env)) : NULL);
-		json_object_object_add(r, "emulated", json_object_new_boolean(cb_env_emulated(sets[i].env)));
-		json_object_object_add(r, "vm", cb_env_virt(sets[i].env) ? json_object_get(cb_jget(sets[i].env, "vm")) : NULL);
+		json_object_object_add(r, "virtualized", cb_env_virt(reps[i].env) ?
+								 json_object_new_string(cb_env_virt(reps[i].env)) :
+								 NULL);
+		json_object_object_add(r, "emulated", json_object_new_boolean(cb_env_emulated(reps[i].env)));
+		json_object_object_add(r, "vm",
+				       cb_env_virt(reps[i].env) ? json_object_get(cb_jget(reps[i].env, "vm")) : NULL);
+		for (int m = 0; m < sides[i].n; m++) {
+			json_object *mo = json_object_new_object();
+			const char *mid = cb_jstr(sides[i].sets[m].env, "run_id");
+
+			json_object_object_add(mo, "dir", json_object_new_string(sides[i].sets[m].dir));
+			json_object_object_add(mo, "run_id", mid ? json_object_new_string(mid) : NULL);
+			json_object_object_add(mo, "noise", json_object_get(cb_jget(sides[i].sets[m].env, "noise")));
+			json_object_array_add(members, mo);
+		}
+		json_object_object_add(r, "members", members);
 		json_object_array_add(runs, r);
 	}
 	json_object_object_add(cmp, "runs", runs);
 	json_object_object_add(cmp, "env_diff", diff);
 	instances = json_object_new_array();
-	/* The baseline's instances in its order, then those only other runs have. */
+	/* The baseline's instances in its order, then those only other sides have. */
 	for (i = 0; i < n; i++)
 		for (size_t k = 0; k < nkeys[i]; k++) {
 			bool earlier = false;
 
 			for (int j = 0; j < i && !earlier; j++)
-				earlier = cb_resultset_has(&sets[j], keys[i][k]);
+				earlier = cmp_side_has(&sides[j], keys[i][k]);
 			if (!earlier)
-				json_object_array_add(instances, cmp_instance(sets, n, keys[i][k], labels, timing, warnings));
+				json_object_array_add(instances, cmp_instance(&c, keys[i][k]));
 		}
+	json_object_object_add(cmp, "tests",
+			       json_object_new_int((int)cmp_verdicts(instances, opts->fdr, opts->min_effect)));
 	json_object_object_add(cmp, "instances", instances);
+	/* Keep the side labels where the renderers and the HTML report's plots find them. */
+	for (i = 0; i < n; i++)
+		if (sides[i].n == 1)
+			memcpy(sides[i].sets[0].label, reps[i].label, sizeof(reps[i].label));
 free_keys:
 	for (i = 0; i < n; i++)
 		free(keys[i]);
 	return cmp;
 }
 
+json_object *cb_compare_build(struct cb_resultset *sets, int n, unsigned flags, char *err, size_t errlen)
+{
+	struct cb_cmp_opts opts = { .flags = flags, .fdr = CB_CMP_FDR, .min_effect = CB_CMP_MIN_EFFECT };
+	int side_of[CB_CMP_MAX_RUNS];
+
+	if (n < 2 || n > CB_CMP_MAX_RUNS) {
+		snprintf(err, errlen, "compare needs a baseline and 1 to %d other result sets", CB_CMP_MAX_RUNS - 1);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++)
+		side_of[i] = i;
+	return cb_compare_build_sides(sets, n, side_of, &opts, err, errlen);
+}

@@ -29,22 +29,40 @@ static const struct {
 
 static const char cmp_usage[] =
 	"usage: cowbench compare [--format text|markdown|csv|tsv|json|html] [--out DIR] [--force]\n"
-	"                        [--timings] BASELINE OTHER...\n"
+	"                        [--timings] [--fdr Q] [--min-effect E] [--fail-on WHAT]\n"
+	"                        BASELINE OTHER...    or    A1 A2 ... -- B1 B2 ... [-- C1 ...]\n"
 	"Compares result sets (a run directory, or a kernel-release directory: its newest run) with the\n"
-	"first one: per instance and metric n, median, mean ± sd, min … max, the ratio to the baseline with\n"
-	"a 95 % confidence interval, Welch's t-test and Mann-Whitney U p-values, and a verdict (regression\n"
-	"or improvement only when Welch p < 0.05 and the interval excludes 1); COW outcomes, faults and\n"
-	"allocations per page, TLB flushes and folio sizes compared exactly (a change is a behaviour\n"
-	"change); environment differences first. Runs under TCG emulation (the VM runner) are marked;\n"
+	"first one. Per instance and metric: n, median, mean ± sd, min … max, the ratio to the baseline\n"
+	"with a 95 % confidence interval, the p of the test that decided (Welch's t-test, or Mann-Whitney\n"
+	"with the Hodges-Lehmann shift where a side has outliers beyond Tukey's fences), its\n"
+	"Benjamini-Hochberg q over every test of the comparison, the effect the runs could detect (80 %\n"
+	"power), and a verdict: regression or improvement only when q < --fdr, the interval excludes 1\n"
+	"and the difference is at least --min-effect; \"not testable\" for identical samples. Variances\n"
+	"are never taken below the metric's resolution (histogram bucket, timer, one event). Outcomes\n"
+	"(COW copy/reuse, faults and allocations per page, TLB flushes, folio sizes) of scenarios that\n"
+	"declare them deterministic, where every repetition agreed, are compared exactly (a difference is\n"
+	"a behaviour change); other outcomes as distributions. Disturbed repetitions are left out and\n"
+	"counted. Environment differences first. Runs under TCG emulation (the VM runner) are marked;\n"
 	"their times are not hardware times, so against a hardware run only their outcomes are compared.\n"
-	"  --format F  text (default; coloured on a terminal), markdown, csv, tsv, json, html\n"
-	"  --out DIR   write DIR/compare.<txt|md|csv|tsv|json> or DIR/report.html (html needs --out);\n"
-	"              DIR must not exist or be empty, and appears only complete\n"
-	"  --force     compare result sets from different machines (hostname, CPU) or THP settings\n"
-	"              (not needed for a VM guest against its host)\n"
-	"  --timings   compare the timings of emulated runs with hardware ones too (with a warning)\n"
-	"Exit status: 0 done, 1 output could not be written, 2 usage or bad input.\n";
-
+	"Sides: without --, every result set is a side. With --, the result sets between separators are\n"
+	"runs (boots) of one side: when every side has two runs or more, each run is summarised by its\n"
+	"mean and the runs are the samples, so boot-to-boot variance is in the error; with one run per\n"
+	"side the repetitions are the samples and the output says that variance is not in the error.\n"
+	"  --format F      text (default; coloured on a terminal), markdown, csv, tsv, json, html\n"
+	"  --out DIR       write DIR/compare.<txt|md|csv|tsv|json> or DIR/report.html (html needs\n"
+	"                  --out); DIR must not exist or be empty, and appears only complete\n"
+	"  --force         compare result sets from different machines (hostname, CPU) or THP settings\n"
+	"                  (not needed for a VM guest against its host)\n"
+	"  --timings       compare the timings of emulated runs with hardware ones too (with a warning)\n"
+	"  --fdr Q         false discovery rate of the Benjamini-Hochberg procedure (default 0.05)\n"
+	"  --min-effect E  smallest difference that can be significant: 2% or 0.02 (default 2%)\n"
+	"  --fail-on WHAT  exit status for git bisect run: WHAT is regression (any regression), change\n"
+	"                  (a behaviour change, or an outcome whose distribution changed) or a metric's\n"
+	"                  name (ns_per_page, latency_ns.p99, cow.copy: a regression or change in it);\n"
+	"                  comma-separated or repeated. Exit 0 none found, 1 found, 125 cannot judge\n"
+	"                  (nothing found, but an instance is ok on one side and skipped, failed or\n"
+	"                  missing on another, or a named metric was never compared)\n"
+	"Exit status: 0 done, 1 output could not be written (3 with --fail-on), 2 usage or bad input.\n";
 
 static int cmp_usage_error(const char *fmt, const char *arg)
 {
@@ -168,31 +186,118 @@ static int cmp_render(enum cmp_format fmt, json_object *cmp, FILE *f, bool colou
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }
 
+/* --min-effect: "2%" or "0.02". */
+static int cmp_parse_fraction(const char *v, bool percent_ok, double *out)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v)
+		return -EINVAL;
+	if (percent_ok && *end == '%') {
+		d /= 100;
+		end++;
+	}
+	if (*end || !(d >= 0 && d < 1))
+		return -EINVAL;
+	*out = d;
+	return 0;
+}
+
+#define CMP_FAIL_MAX 16
+
+/* Whether a metric is one of --fail-on's names. */
+static bool cmp_fail_named(char fail[][64], int nfail, const char *name)
+{
+	for (int i = 0; i < nfail; i++)
+		if (name && strcmp(fail[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * --fail-on: 1 when a named kind of difference is in the comparison, else 125 when something
+ * could not be judged (an instance not ok or missing on a side, a named metric never compared),
+ * else 0.
+ */
+static int cmp_fail_status(json_object *cmp, char fail[][64], int nfail)
+{
+	json_object *inst = cb_jget(cmp, "instances");
+	bool any_regr = cmp_fail_named(fail, nfail, "regression"), any_change = cmp_fail_named(fail, nfail, "change");
+	bool bad = false, unjudged = false, seen[CMP_FAIL_MAX] = { false };
+
+	for (size_t i = 0; i < cb_jlen(inst); i++) {
+		json_object *in = cb_jidx(inst, i), *metrics = cb_jget(in, "metrics"), *st = cb_jget(in, "status");
+
+		size_t ok = 0;
+
+		/* Not ok on every side alike (a machine without a second CPU) hides nothing; ok on one
+		 * side only is a comparison that could not be made. */
+		for (size_t r = 0; r < cb_jlen(st); r++)
+			ok += cb_jidx(st, r) && strcmp(json_object_get_string(cb_jidx(st, r)), "ok") == 0;
+		unjudged |= ok && ok < cb_jlen(st);
+		for (size_t m = 0; m < cb_jlen(metrics); m++) {
+			json_object *mo = cb_jidx(metrics, m), *vs = cb_jget(mo, "vs_baseline");
+			const char *name = cb_jstr(mo, "name");
+			bool named = cmp_fail_named(fail, nfail, name);
+
+			for (int f = 0; f < nfail; f++)
+				if (name && strcmp(fail[f], name) == 0 &&
+				    (json_object_get_boolean(cb_jget(mo, "compared")) || cb_jlen(vs)))
+					seen[f] = true;
+			if (json_object_get_boolean(cb_jget(mo, "changed")) && (any_change || named))
+				bad = true;
+			for (size_t r = 1; r < cb_jlen(vs); r++) {
+				const char *v = cb_jstr(cb_jidx(vs, r), "verdict") ?: "";
+
+				if (!strcmp(v, "regression") && (any_regr || named))
+					bad = true;
+				if (!strcmp(v, "changed") && (any_change || named))
+					bad = true;
+			}
+		}
+	}
+	for (int f = 0; f < nfail; f++)
+		unjudged |= !seen[f] && strcmp(fail[f], "regression") && strcmp(fail[f], "change");
+	return bad ? 1 : unjudged ? 125 : 0;
+}
+
 int cb_compare_main(int argc, char **argv)
 {
 	enum cmp_format fmt = CMP_TEXT;
 	const char *out = NULL;
-	char **paths, err[2048], tmp[1100] = "";
+	char **paths, err[2048], tmp[1100] = "", fail[CMP_FAIL_MAX][64];
 	struct cb_resultset *sets = NULL;
+	struct cb_cmp_opts opts = { .fdr = CB_CMP_FDR, .min_effect = CB_CMP_MIN_EFFECT };
 	json_object *cmp = NULL;
-	int npaths = 0, status = CMP_EXIT_USAGE, loaded = 0;
-	unsigned flags = 0;
-	bool opts_done = false;
+	int npaths = 0, status = CMP_EXIT_USAGE, loaded = 0, nfail = 0, side = 0, *side_of, write_fail = 1;
+	bool grouped = false;
 
 	paths = calloc((size_t)argc + 1, sizeof(*paths));
-	if (!paths)
+	side_of = calloc((size_t)argc + 1, sizeof(*side_of));
+	if (!paths || !side_of) {
+		free(paths);
+		free(side_of);
 		return 1;
+	}
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		bool is_out = strncmp(a, "--out", 5) == 0;
-		size_t l = is_out ? 5 : 8;
+		static const char *const valued[] = { "--out", "--format", "--fdr", "--min-effect", "--fail-on" };
+		const char *a = argv[i], *val = NULL, *opt = NULL;
+		size_t l = 0;
 
-		if (opts_done || a[0] != '-' || !a[1]) {
-			paths[npaths++] = argv[i];
+		if (strcmp(a, "--") == 0) {
+			/* A separator between sides: the runs before it are one side. */
+			if (!npaths || side_of[npaths - 1] != side) {
+				status = cmp_usage_error("-- must follow a side's result directories%s", "");
+				goto free_paths;
+			}
+			grouped = true;
+			side++;
 			continue;
 		}
-		if (strcmp(a, "--") == 0) {
-			opts_done = true;
+		if (a[0] != '-' || !a[1]) {
+			side_of[npaths] = side;
+			paths[npaths++] = argv[i];
 			continue;
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -201,30 +306,66 @@ int cb_compare_main(int argc, char **argv)
 			goto free_paths;
 		}
 		if (strcmp(a, "--force") == 0 || strcmp(a, "--timings") == 0) {
-			flags |= a[2] == 'f' ? CB_CMP_FORCE : CB_CMP_TIMINGS;
+			opts.flags |= a[2] == 'f' ? CB_CMP_FORCE : CB_CMP_TIMINGS;
 			continue;
 		}
-		if ((!is_out && strncmp(a, "--format", 8)) || (a[l] && a[l] != '=')) {
+		for (size_t k = 0; k < CB_ARRAY_SIZE(valued) && !opt; k++) {
+			l = strlen(valued[k]);
+			if (strncmp(a, valued[k], l) == 0 && (!a[l] || a[l] == '='))
+				opt = valued[k];
+		}
+		if (!opt) {
 			status = cmp_usage_error("unknown option '%s'", a);
 			goto free_paths;
 		}
 		val = a[l] == '=' ? a + l + 1 : i + 1 < argc ? argv[++i] : NULL;
 		if (!val || !*val) {
-			status = cmp_usage_error("%s needs a value", is_out ? "--out" : "--format");
+			status = cmp_usage_error("%s needs a value", opt);
 			goto free_paths;
 		}
-		if (is_out) {
+		if (strcmp(opt, "--out") == 0) {
 			out = val;
-			continue;
-		}
-		for (fmt = 0; fmt < CB_ARRAY_SIZE(cmp_formats) && strcmp(val, cmp_formats[fmt].name); fmt++)
-			;
-		if (fmt == CB_ARRAY_SIZE(cmp_formats)) {
-			status = cmp_usage_error("unknown format '%s' (text, markdown, csv, tsv, json, html)", val);
-			goto free_paths;
+		} else if (strcmp(opt, "--fdr") == 0) {
+			if (cmp_parse_fraction(val, false, &opts.fdr) || opts.fdr == 0) {
+				status = cmp_usage_error("--fdr '%s': a false discovery rate between 0 and 1", val);
+				goto free_paths;
+			}
+		} else if (strcmp(opt, "--min-effect") == 0) {
+			if (cmp_parse_fraction(val, true, &opts.min_effect)) {
+				status = cmp_usage_error("--min-effect '%s': a fraction (0.02) or a percentage (2%%)",
+							 val);
+				goto free_paths;
+			}
+		} else if (strcmp(opt, "--fail-on") == 0) {
+			char list[512], *save = NULL;
+
+			snprintf(list, sizeof(list), "%s", val);
+			for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+				if (nfail == CMP_FAIL_MAX || strlen(w) >= sizeof(fail[0])) {
+					status = cmp_usage_error("--fail-on '%s': too many or too long names", val);
+					goto free_paths;
+				}
+				snprintf(fail[nfail++], sizeof(fail[0]), "%s", w);
+			}
+		} else {
+			for (fmt = 0; fmt < CB_ARRAY_SIZE(cmp_formats) && strcmp(val, cmp_formats[fmt].name); fmt++)
+				;
+			if (fmt == CB_ARRAY_SIZE(cmp_formats)) {
+				status = cmp_usage_error("unknown format '%s' (text, markdown, csv, tsv, json, html)", val);
+				goto free_paths;
+			}
 		}
 	}
-	if (npaths < 2 || npaths > CB_CMP_MAX_RUNS) {
+	if (nfail)
+		write_fail = 3;
+	if (grouped && (!npaths || side_of[npaths - 1] != side)) {
+		status = cmp_usage_error("-- must be followed by a side's result directories%s", "");
+		goto free_paths;
+	}
+	if (!grouped)
+		for (int i = 0; i < npaths; i++)
+			side_of[i] = i;
+	if ((grouped ? side + 1 : npaths) < 2 || (grouped ? side + 1 : npaths) > CB_CMP_MAX_RUNS) {
 		status = cmp_usage_error("needs a baseline result directory and 1 to 25 others%s", "");
 		goto free_paths;
 	}
@@ -246,18 +387,18 @@ int cb_compare_main(int argc, char **argv)
 			cmp_error(NULL, err);
 			goto free_sets;
 		}
-	cmp = cb_compare_build(sets, npaths, flags, err, sizeof(err));
+	cmp = cb_compare_build_sides(sets, npaths, side_of, &opts, err, sizeof(err));
 	if (!cmp) {
 		cmp_error(NULL, err);
 		goto free_sets;
 	}
-	status = 1;
+	status = write_fail;
 	if (!out) {
 		if (cmp_render(fmt, cmp, stdout, fmt == CMP_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"))) {
 			fprintf(stderr, "cowbench: compare: writing the output: %s\n", strerror(errno ?: EIO));
 			goto free_sets;
 		}
-		status = 0;
+		status = nfail ? cmp_fail_status(cmp, fail, nfail) : 0;
 		goto free_sets;
 	}
 	if (cmp_out_begin(out, tmp, sizeof(tmp), err, sizeof(err))) {
@@ -296,7 +437,7 @@ int cb_compare_main(int argc, char **argv)
 		goto remove_tmp;
 	}
 	fprintf(stderr, "cowbench: compare: wrote %s/%s\n", out, cmp_formats[fmt].file);
-	status = 0;
+	status = nfail ? cmp_fail_status(cmp, fail, nfail) : 0;
 	goto free_sets;
 remove_tmp:
 	nftw(tmp, cmp_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -307,6 +448,7 @@ free_sets:
 	free(sets);
 free_paths:
 	free(paths);
+	free(side_of);
 	return status;
 }
 

@@ -192,6 +192,8 @@ static const char *cb_verdict_class(const char *v)
 		return "regression";
 	if (!strcmp(v, "improvement"))
 		return "improvement";
+	if (!strcmp(v, "changed"))
+		return "regression";
 	if (!strcmp(v, "not significant"))
 		return "notsig";
 	return "few";
@@ -309,11 +311,11 @@ static void cb_html_stat_row(FILE *f, json_object *m, size_t nruns)
 		const char *verdict = cb_jstr(v, "verdict");
 
 		if (!v) {
-			fputs("<td><span class=\"none\">–</span></td><td></td><td></td><td></td>", f);
+			fputs("<td><span class=\"none\">–</span></td><td></td><td></td><td></td><td></td>", f);
 			continue;
 		}
 		if (cb_html_not_compared(v)) {
-			fputs("<td>emulated</td><td></td><td></td><td class=\"l few\">not compared</td>", f);
+			fputs("<td>emulated</td><td></td><td></td><td></td><td class=\"l few\">not compared</td>", f);
 			continue;
 		}
 		snprintf(num, sizeof(num), "%.3f", cb_jnum(v, "ratio"));
@@ -322,9 +324,13 @@ static void cb_html_stat_row(FILE *f, json_object *m, size_t nruns)
 			fprintf(f, " <span class=\"sub\">[%.3f, %.3f]</span>", cb_jnum(v, "ci_lo"),
 				cb_jnum(v, "ci_hi"));
 		fputs("</td><td>", f);
-		cb_html_num(f, v, "p_welch");
+		cb_html_num(f, v, "p");
 		fputs("</td><td>", f);
-		cb_html_num(f, v, "p_mannwhitney");
+		cb_html_num(f, v, "q");
+		fputs("</td><td class=\"l\">", f);
+		cb_html_esc(f, cb_test_name(v));
+		if (!isnan(cb_jnum(v, "mde")))
+			fprintf(f, "<span class=\"sub\">detects ±%.1f %%</span>", 100 * cb_jnum(v, "mde"));
 		fprintf(f, "</td><td class=\"l %s\">", cb_verdict_class(verdict));
 		cb_html_esc(f, verdict ?: "–");
 		fputs("</td>", f);
@@ -340,7 +346,7 @@ static void cb_html_metric_head(FILE *f, json_object *runs, bool exact)
 	for (size_t r = 1; !exact && r < cb_jlen(runs); r++) {
 		fputs("<th>ratio ", f);
 		cb_html_esc(f, cb_jstr(cb_jidx(runs, r), "label"));
-		fputs(" / baseline [95 % CI]</th><th>p (Welch)</th><th>p (Mann-Whitney)</th>"
+		fputs(" / baseline [95 % CI]</th><th>p</th><th>q (Benjamini-Hochberg)</th><th class=\"l\">test</th>"
 		      "<th class=\"l\">verdict</th>",
 		      f);
 	}
@@ -582,6 +588,32 @@ static int cb_html_write(FILE *f, json_object *cmp, const struct cb_resultset *s
 		fputs("<p class=\"warn\">", f);
 		cb_html_esc(f, json_object_get_string(cb_jidx(warnings, i)));
 		fputs("</p>\n", f);
+	}
+	for (size_t i = 0; i < cb_jlen(cb_jget(cmp, "notes")); i++) {
+		fputs("<p class=\"note\">", f);
+		cb_html_esc(f, json_object_get_string(cb_jidx(cb_jget(cmp, "notes"), i)));
+		fputs(".</p>\n", f);
+	}
+	for (size_t r = 0; r < cb_jlen(runs); r++) {
+		char list[512];
+
+		if (!cb_noise_summary(cmp, r, list, sizeof(list)))
+			continue;
+		fputs("<p class=\"warn\">Noise sources when ", f);
+		cb_html_esc(f, cb_jstr(cb_jidx(runs, r), "label"));
+		fputs(" ran (cowbench env --check): ", f);
+		cb_html_esc(f, list);
+		fputs(".</p>\n", f);
+	}
+	{
+		char q[16], e[16];
+
+		cb_num_fmt(cb_jnum(cmp, "fdr"), q, sizeof(q));
+		cb_num_fmt(100 * cb_jnum(cmp, "min_effect"), e, sizeof(e));
+		fprintf(f, "<p>A verdict needs the Benjamini-Hochberg q below %s over all %.0f tests, a 95 %% CI that"
+			   " excludes 1 and a difference of at least %s %%; Mann-Whitney (with the Hodges-Lehmann"
+			   " shift) decides where a side has outliers, Welch's t-test elsewhere.</p>\n",
+			q, cb_jnum(cmp, "tests"), e);
 	}
 	fputs("<p>Contents: <a href=\"#summary\">summary</a>, <a href=\"#behaviour\">behaviour changes</a>,"
 	      " <a href=\"#envdiff\">environment differences</a>, <a href=\"#plots\">plots</a>,"

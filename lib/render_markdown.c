@@ -28,8 +28,9 @@ static void cmp_md_significant(const struct cb_cmp_out *o, json_object *inst, js
 	snprintf(cell, sizeof(cell), "%s [%s, %s]", cb_ratio_str(cb_jnum(vs, "ratio"), ratio, sizeof(ratio)),
 		 cb_ratio_str(cb_jnum(vs, "ci_lo"), lo, sizeof(lo)), cb_ratio_str(cb_jnum(vs, "ci_hi"), hi, sizeof(hi)));
 	cmp_md_cell(o->f, cell);
-	cmp_md_cell(o->f, cb_p_str(cb_jnum(vs, "p_welch"), pw, sizeof(pw)));
-	cmp_md_cell(o->f, cb_p_str(cb_jnum(vs, "p_mannwhitney"), pm, sizeof(pm)));
+	cmp_md_cell(o->f, cb_p_str(cb_jnum(vs, "p"), pw, sizeof(pw)));
+	cmp_md_cell(o->f, cb_p_str(cb_jnum(vs, "q"), pm, sizeof(pm)));
+	cmp_md_cell(o->f, cb_test_name(vs));
 	snprintf(cell, sizeof(cell), "**%s**%s%s%s", cb_jstr(vs, "verdict"), cb_jstr(vs, "timing") ? " (" : "",
 		 cb_jstr(vs, "timing") ?: "", cb_jstr(vs, "timing") ? " times)" : "");
 	cmp_md_cell(o->f, cell);
@@ -52,9 +53,11 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 		    *inst = cb_jget(cmp, "instances");
 	int n = (int)cb_jlen(runs);
 	FILE *f = o->f;
-	char skipped[128];
+	char skipped[128], fdr[16], eff[16];
 	size_t count;
 
+	cb_num_fmt(cb_jnum(cmp, "fdr"), fdr, sizeof(fdr));
+	cb_num_fmt(100 * cb_jnum(cmp, "min_effect"), eff, sizeof(eff));
 	fprintf(f, "# cowbench compare\n\n");
 	if (*cb_cmp_timings_note(cmp))
 		fprintf(f, "Timings: %s.\n\n", cb_cmp_timings_note(cmp));
@@ -67,7 +70,18 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 		cmp_md_cell(f, cb_jstr(r, "dir"));
 		cmp_md_cell(f, cb_jstr(r, "run_id") ?: "?");
 		fputc('\n', f);
+		for (size_t m = 1; m < cb_jlen(cb_jget(r, "members")); m++) {
+			json_object *mo = cb_jidx(cb_jget(r, "members"), m);
+
+			fprintf(f, "| | |");
+			cmp_md_cell(f, cb_jstr(mo, "dir"));
+			cmp_md_cell(f, cb_jstr(mo, "run_id") ?: "?");
+			fputc('\n', f);
+		}
 	}
+	for (size_t i = 0; i < cb_jlen(cb_jget(cmp, "notes")); i++)
+		fprintf(f, "\nNote: %s.\n", json_object_get_string(cb_jidx(cb_jget(cmp, "notes"), i)));
+	cb_noise_lines(o, cmp, true);
 	if (cb_jlen(warn)) {
 		fprintf(f, "\n## Warnings\n\n");
 		for (size_t i = 0; i < cb_jlen(warn); i++)
@@ -97,15 +111,17 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 		}
 		fputc('\n', f);
 	}
-	fprintf(f, "\n## Behaviour changes\n\nOutcomes compared exactly (first ok repetition).\n\n");
+	fprintf(f, "\n## Behaviour changes\n\nOutcomes of deterministic scenarios that every repetition agreed on, compared"
+		   " exactly.\n\n");
 	cb_cmp_changes(o, cmp, true);
 	fprintf(f,
-		"\n## Significant differences\n\nWelch p < 0.05 and the 95 %% CI of the ratio (mean / mean of A)"
-		" excludes 1.\n\n| instance | metric | run | ratio [95 %% CI] | p Welch | p Mann-Whitney | verdict |\n"
-		"|---|---|---|---|---|---|---|\n");
+		"\n## Significant differences\n\nBenjamini-Hochberg q < %s over all %.0f tests, the 95 %% CI of the ratio"
+		" (mean / mean of A, or the Hodges-Lehmann shift where Mann-Whitney decided) excludes 1, and a"
+		" difference of at least %s %%.\n\n| instance | metric | run | ratio [95 %% CI] | p | q | test |"
+		" verdict |\n|---|---|---|---|---|---|---|---|\n", fdr, cb_jnum(cmp, "tests"), eff);
 	count = cb_cmp_each_significant(cmp, cmp_md_significant, o);
 	if (!count)
-		fprintf(f, "| (none) | | | | | | |\n");
+		fprintf(f, "| (none) | | | | | | | |\n");
 	if (cb_cmp_skipped_runs(cmp, skipped, sizeof(skipped)))
 		fprintf(f, "\nTimings of %s not compared with A's: TCG emulation against hardware (`--timings`"
 			   " compares them).\n", skipped);
@@ -128,8 +144,8 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 				continue;
 			if (!header)
 				fprintf(f, "| metric | run | n | median | mean ± σ | min … max | ratio [95 %% CI] |"
-					   " p Welch | p Mann-Whitney | verdict |\n"
-					   "|---|---|---|---|---|---|---|---|---|---|\n");
+					   " p | q | test | verdict |\n"
+					   "|---|---|---|---|---|---|---|---|---|---|---|\n");
 			header = true;
 			for (int r = 0; r < n; r++) {
 				json_object *st = cb_jidx(cb_jget(mo, "runs"), (size_t)r),
@@ -142,7 +158,7 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 				if (!st) {
 					json_object *s = cb_jidx(cb_jget(in, "status"), (size_t)r);
 
-					fprintf(f, " 0 | %s | | | | | | |\n",
+					fprintf(f, " 0 | %s | | | | | | | |\n",
 						s ? json_object_get_string(s) : "missing");
 					continue;
 				}
@@ -152,7 +168,7 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 				fprintf(f, " %s … %s |", cb_num_short(cb_jnum(st, "min"), a, sizeof(a)),
 					cb_num_short(cb_jnum(st, "max"), b, sizeof(b)));
 				if (!vs || cb_vs_skipped(vs)) {
-					fprintf(f, vs ? " emulated | | | not compared |\n" : " | | | |\n");
+					fprintf(f, vs ? " emulated | | | | not compared |\n" : " | | | | |\n");
 					continue;
 				}
 				snprintf(cell, sizeof(cell), "%s [%s, %s]",
@@ -160,8 +176,9 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 					 cb_ratio_str(cb_jnum(vs, "ci_lo"), b, sizeof(b)),
 					 cb_ratio_str(cb_jnum(vs, "ci_hi"), c, sizeof(c)));
 				cmp_md_cell(f, cell);
-				cmp_md_cell(f, cb_p_str(cb_jnum(vs, "p_welch"), a, sizeof(a)));
-				cmp_md_cell(f, cb_p_str(cb_jnum(vs, "p_mannwhitney"), a, sizeof(a)));
+				cmp_md_cell(f, cb_p_str(cb_jnum(vs, "p"), a, sizeof(a)));
+				cmp_md_cell(f, cb_p_str(cb_jnum(vs, "q"), a, sizeof(a)));
+				cmp_md_cell(f, cb_test_name(vs));
 				cmp_md_cell(f, cb_jstr(vs, "verdict"));
 				fputc('\n', f);
 			}

@@ -36,8 +36,8 @@ static const char *cmp_sv_val(json_object *v)
 
 static const char *const cmp_sv_columns[] = {
 	"instance", "scenario", "backing", "size_h", "metric", "kind", "unit", "better", "run", "label", "status",
-	"reason", "n", "median", "mean", "stddev", "min", "max", "value", "ratio", "ci_lo", "ci_hi", "p_welch",
-	"p_mannwhitney", "verdict", "changed",
+	"reason", "disturbed", "n", "median", "mean", "stddev", "min", "max", "value", "ratio", "ci_lo", "ci_hi",
+	"test", "p", "q", "p_welch", "p_mannwhitney", "mde", "verdict", "changed",
 };
 
 
@@ -81,6 +81,7 @@ void cb_render_sv(const struct cb_cmp_out *o, json_object *cmp, char sep)
 					cb_jstr(cb_jidx(runs, r), "label"),
 					status ? json_object_get_string(status) : "missing",
 					cmp_sv_val(cb_jidx(cb_jget(in, "reason"), r)),
+					cmp_sv_val(cb_jidx(cb_jget(in, "disturbed"), r)),
 					cmp_sv_val(cb_jget(st, "n")),
 					cmp_sv_val(cb_jget(st, "median")),
 					cmp_sv_val(cb_jget(st, "mean")),
@@ -91,8 +92,12 @@ void cb_render_sv(const struct cb_cmp_out *o, json_object *cmp, char sep)
 					cmp_sv_val(cb_jget(vs, "ratio")),
 					cmp_sv_val(cb_jget(vs, "ci_lo")),
 					cmp_sv_val(cb_jget(vs, "ci_hi")),
+					cmp_sv_val(cb_jget(vs, "test")),
+					cmp_sv_val(cb_jget(vs, "p")),
+					cmp_sv_val(cb_jget(vs, "q")),
 					cmp_sv_val(cb_jget(vs, "p_welch")),
 					cmp_sv_val(cb_jget(vs, "p_mannwhitney")),
+					cmp_sv_val(cb_jget(vs, "mde")),
 					cb_vs_skipped(vs) ? "emulated" : cb_jstr(vs, "verdict"),
 					changed,
 				};

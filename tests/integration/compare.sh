@@ -39,12 +39,14 @@ if grep -qx '  cow_reuse/thp_pte/8M: cow.copy 2048 → 0' $t && grep -qx '  cow_
 else
 	fail text_behaviour_change "no copy → reuse change for cow_reuse/thp_pte/8M"
 fi
-if grep -q '^  cow_reuse/base/8M ns_per_page: B/A 1.103 \[1.096, 1.110\], p <1e-4: regression$' $t; then
+# cow_reuse/base/8M: both sides have a repetition beyond Tukey's fences: Mann-Whitney decides.
+if grep -A1 '^  cow_reuse/base/8M ns_per_page: B/A 1.103 \[1.094, 1.111\], p 0.0079, q 0.0179 (Mann-Whitney):$' $t |
+	grep -q '^      regression$'; then
 	ok text_regression
 else
 	fail text_regression "cow_reuse/base/8M ns_per_page not listed as a regression"
 fi
-if grep -A3 '^fault_anon/base/8M' $t | grep -q '^    B   5 .* ~$' && ! grep -q 'fault_anon.*regression\|fault_anon.*improvement' $t; then
+if grep -A3 '^fault_anon/base/8M' $t | grep -q '^    B   5 .* W~$' && ! grep -q 'fault_anon.*regression\|fault_anon.*improvement' $t; then
 	ok text_not_significant
 else
 	fail text_not_significant "fault_anon/base/8M should be ~ (not significant)"
@@ -54,7 +56,7 @@ if grep -qx '  cow_reuse_remote/base/8M  B: skip: needs a second CPU (1 online)'
 else
 	fail text_skip_and_missing "skip reason or missing instance not listed"
 fi
-if grep -A5 '^fork/base/8M' $t | grep -q '^    B   1 .* ?$'; then ok text_too_few_samples; else fail text_too_few_samples "fork B (n = 1) not marked ?"; fi
+if grep -A5 '^fork/base/8M' $t | grep -q '^    B   1 .*  ?$'; then ok text_too_few_samples; else fail text_too_few_samples "fork B (n = 1) not marked ?"; fi
 if grep -q 'regression' $t && grep -q 'improvement' $t && grep -q 'not significant' $t && grep -q 'too few samples' $t; then
 	ok text_legend_words
 else
@@ -66,8 +68,9 @@ if grep -q $'\033' $t; then fail text_no_colour_in_pipe "escape sequences in pip
 [ -s $G/expected.json ] && jq -e '[.instances[] | select(.key == "cow_reuse/thp_pte/8M") | .metrics[] | select(.name == "cow.copy")][0]
 	| .values == [2048, 0] and .changed' $G/expected.json >/dev/null &&
 	jq -e '[.instances[] | select(.key == "cow_reuse/base/8M") | .metrics[] | select(.name == "ns_per_page")][0]
-	| .vs_baseline[1].verdict == "regression" and .vs_baseline[1].ci_lo > 1 and .vs_baseline[1].p_welch < 0.05' $G/expected.json >/dev/null &&
-	jq -e '.schema == 1 and .forced == false and .baseline == "6.18.0" and ([.runs[].label] == ["6.18.0", "6.19.0-test"])' $G/expected.json >/dev/null
+	| .vs_baseline[1] | .verdict == "regression" and .ci_lo > 1 and .test == "mann-whitney" and .q < 0.05 and .q >= .p' $G/expected.json >/dev/null &&
+	jq -e '.schema == 2 and .forced == false and .baseline == "6.18.0" and ([.runs[].label] == ["6.18.0", "6.19.0-test"])
+		and .fdr == 0.05 and .min_effect == 0.02 and .unit == "repetition" and .tests == 9 and (.notes | length) == 1' $G/expected.json >/dev/null
 if [ $? = 0 ]; then ok json_shape; else fail json_shape "expected.json lacks the change, the regression or the header fields"; fi
 
 # On a terminal regressions are red and improvements green; "not significant" never coloured.
@@ -84,7 +87,7 @@ else
 fi
 
 "$CB" compare --format markdown $G/a $G/b >"$TMP/md" 2>&1
-if grep -qF '| cow_reuse/base/8M | ns_per_page | B | 1.103 [1.096, 1.110] | <1e-4 | 0.0079 | **regression** |' "$TMP/md" &&
+if grep -qF '| cow_reuse/base/8M | ns_per_page | B | 1.103 [1.094, 1.111] | 0.0079 | 0.0179 | Mann-Whitney | **regression** |' "$TMP/md" &&
 	grep -qF '| cow.copy | 2048 | 0 | **yes** |' "$TMP/md" && grep -qF '| cow_reuse_remote/base/8M | B | skip | needs a second CPU (1 online) |' "$TMP/md"; then
 	ok markdown_tables
 else
@@ -92,7 +95,7 @@ else
 fi
 "$CB" compare --format csv $G/a $G/b >"$TMP/csv" 2>&1
 if [ "$(wc -l <"$TMP/csv")" = "$(wc -l <$G/expected.tsv)" ] && head -1 "$TMP/csv" | grep -q '^instance,scenario,backing,size_h,metric,' &&
-	grep -q '^fork/base/8M,fork,base,8M,extra_timed.fork_exit_wait_ns,stat,ns,lower,B,6.19.0-test,ok,,1,' "$TMP/csv"; then
+	grep -q '^fork/base/8M,fork,base,8M,extra_timed.fork_exit_wait_ns,stat,ns,lower,B,6.19.0-test,ok,,0,1,' "$TMP/csv"; then
 	ok csv_rows
 else
 	fail csv_rows "$(head -3 "$TMP/csv")"
@@ -139,20 +142,27 @@ fi
 "$CB" compare --format json $G/a $G/a >"$TMP/self.json" 2>"$TMP/err"
 if [ -s "$TMP/self.json" ] && jq -e '([.runs[].label] | unique | length) == 2 and ([.instances[].behaviour_changes[]] | length) == 0
 	and all(.instances[].metrics[] | select(.kind == "stat") | .vs_baseline[1] | select(. != null);
-		.verdict == "not significant" and .ratio == 1)' "$TMP/self.json" >/dev/null; then
+		(.verdict == "not significant" and .ratio == 1) or .verdict == "not testable")' "$TMP/self.json" >/dev/null; then
 	ok self_compare
 else
 	fail self_compare "$(jq -c '[.runs[].label]' "$TMP/self.json" 2>&1) $(cat "$TMP/err")"
 fi
 
-# Exact outcomes: a consistent difference is a behaviour change; repetitions that disagree within
-# a run (cow_reuse_remote's spurious copies) are noted, not reported as a change.
+# Exact outcomes: a consistent difference of a deterministic scenario (cow_reuse) is a behaviour
+# change; outcomes of a scenario that is not (cow_reuse_remote's spurious copies) are compared as
+# distributions, and so are a deterministic scenario's outcomes whose repetitions disagree.
 cp -r $G/a "$TMP/chg"
 jq -c 'if .scenario == "cow_reuse_remote" and .rep == 1 then .cow.copy = 2000
-	elif .scenario == "cow_reuse" and .backing == "base" then .cow.copy = 5 else . end' $G/a/results.jsonl >"$TMP/chg/results.jsonl"
+	elif .scenario == "cow_reuse" and .backing == "base" then .cow.copy = 5
+	elif .scenario == "fault_anon" and .rep == 2 then .cow.copy = 7 else . end' $G/a/results.jsonl >"$TMP/chg/results.jsonl"
 "$CB" compare --format json $G/a "$TMP/chg" >"$TMP/chg.json" 2>"$TMP/err"
 if [ -s "$TMP/chg.json" ] && jq -e '[.instances[].behaviour_changes[]] == ["cow_reuse/base/8M: cow.copy 0 → 5"]
-	and any(.warnings[]; test("^cow_reuse_remote/base/8M: repetitions disagree on cow.copy.* in 6.18.0 \\(20260101-100000\\) #2"))' \
+	and ([.instances[] | select(.key == "cow_reuse_remote/base/8M") | .metrics[] | select(.name == "cow.copy")][0]
+		| .kind == "stat" and .outcome and .better == "none")
+	and ([.instances[] | select(.key == "fault_anon/base/8M") | .metrics[] | select(.name == "cow.copy")][0]
+		| .kind == "stat" and .vs_baseline[1].verdict == "not significant")
+	and ([.instances[] | select(.key == "fork/base/8M") | .metrics[] | select(.name == "folio_pages_by_size_after")][0]
+		| .kind == "exact" and .compared == false)' \
 	"$TMP/chg.json" >/dev/null; then
 	ok exact_change_vs_varied
 else
@@ -255,7 +265,7 @@ else
 	fail emu_marked_json "$(jq -c '{timings, runs}' $j 2>&1 | head -c 500)"
 fi
 # Every timing of the emulated run: no ratio, p or verdict, only the note; nothing significant.
-if jq -e '[.instances[].metrics[] | select(.kind == "stat") | .vs_baseline[1] | select(. != null)]
+if jq -e '[.instances[].metrics[] | select(.kind == "stat" and (.outcome | not)) | .vs_baseline[1] | select(. != null)]
 	| length >= 10 and all(.[]; . == {"timing": "emulated", "compared": false})' $j >/dev/null &&
 	grep -A3 '^cow_reuse/base/8M' $t | grep -q '^    B   5 .*  emulated: not compared$' &&
 	! grep -q 'regression\|improvement' <(sed -n '/^Significant/,/^Instances/p' $t) &&
@@ -278,7 +288,8 @@ if [ "$w" -le 100 ]; then ok emu_text_width; else fail emu_text_width "$w column
 if jq -e '.timings == "forced" and any(.warnings[]; startswith("--timings: timings of 6.19.0-test (TCG emulation) compared"))
 	and ([.instances[] | select(.key == "cow_reuse/base/8M") | .metrics[] | select(.name == "ns_per_page")][0].vs_baseline[1]
 		| .verdict == "regression" and .timing == "emulated" and .compared and .ratio > 1)' "$TMP/timings.json" >/dev/null &&
-	grep -q '^  cow_reuse/base/8M ns_per_page: B/A 1.103 \[1.096, 1.110\], p <1e-4: regression (emulated times)$' "$TMP/timings.txt" &&
+	grep -A1 '^  cow_reuse/base/8M ns_per_page: B/A 1.103 \[1.094, 1.111\], p 0.0079, q 0.0179 (Mann-Whitney):$' "$TMP/timings.txt" |
+	grep -q '^      regression (emulated times)$' &&
 	grep -q '^  --timings: timings of 6.19.0-test (TCG emulation) compared with hardware timings' "$TMP/timings.txt"; then
 	ok emu_timings_flag
 else
@@ -336,17 +347,17 @@ fi
 "$CB" compare --format csv $G/a $G/emu >"$TMP/emu.csv" 2>&1
 "$CB" compare --format html --out "$TMP/emu-html" $G/a $G/emu 2>"$TMP/err"
 if grep -qF '| B | 6.19.0-test (TCG emulation) | tests/golden/emu | 20260102-100000 |' "$TMP/emu.md" &&
-	grep -qF '|  | B | 5 | 14000 | 14016 ± 59.4 | 13950 … 14100 | emulated | | | not compared |' "$TMP/emu.md"; then
+	grep -qF '|  | B | 5 | 14000 | 14016 ± 59.4 | 13950 … 14100 | emulated | | | | not compared |' "$TMP/emu.md"; then
 	ok emu_markdown
 else
 	fail emu_markdown "$(grep -m3 'emulat' "$TMP/emu.md")"
 fi
-if grep -q '^cow_reuse/base/8M,cow_reuse,base,8M,ns_per_page,stat,ns,lower,B,6.19.0-test (TCG emulation),ok,,5,14000,.*,,,,,,emulated,$' "$TMP/emu.csv"; then
+if grep -q '^cow_reuse/base/8M,cow_reuse,base,8M,ns_per_page,stat,ns,lower,B,6.19.0-test (TCG emulation),ok,,0,5,14000,.*,,,,,,,,,emulated,$' "$TMP/emu.csv"; then
 	ok emu_csv
 else
 	fail emu_csv "$(grep 'cow_reuse/base/8M,.*ns_per_page' "$TMP/emu.csv")"
 fi
-if grep -q '6.19.0-test (TCG emulation)' "$TMP/emu-html/report.html" && grep -q '<td>emulated</td><td class="l few">not compared</td>' "$TMP/emu-html/report.html" &&
+if grep -q '6.19.0-test (TCG emulation)' "$TMP/emu-html/report.html" && grep -q '<td>emulated</td><td></td><td></td><td></td><td class="l few">not compared</td>' "$TMP/emu-html/report.html" &&
 	! grep -q '>nan' "$TMP/emu-html/report.html"; then
 	ok emu_html
 else
@@ -366,8 +377,8 @@ else
 	for v in never always; do
 		cat >"$TMP/$v.conf" <<-EOF
 			size = 2M
-			repeat = 3
-			warmup = 0
+			repeat = 9
+			warmup = 1
 			mthp_64K = $v
 			run = fault_anon --backing sys
 			run = cow_reuse --backing base
@@ -406,6 +417,23 @@ else
 			ok e2e_thp_forced
 		else
 			fail e2e_thp_forced "exit $rc: $(head -30 "$TMP/e2e.txt") $(cat "$TMP/err")"
+		fi
+	fi
+	if [ "$suites_ok" = 1 ]; then
+		# 64K folios take a sixteenth of the faults: the faults per page are a behaviour change
+		# (--fail-on change tells git bisect), and the median write, which no longer faults, a
+		# timing verdict. The median is what stays robust on a loaded machine: ns_per_page is the
+		# mean of a whole pass, and one pass of nine may be preempted (seen: 16 µs/page against
+		# 0.6); it must not read as a regression.
+		"$CB" compare --force --format json "$TMP/e2e-never" "$TMP/e2e-always" >"$TMP/e2e.json" 2>"$TMP/err"
+		"$CB" compare --force --fail-on change "$TMP/e2e-never" "$TMP/e2e-always" >/dev/null 2>>"$TMP/err"
+		rc=$?
+		m='[.instances[] | select(.key == "fault_anon/sys/2M") | .metrics[] | select(.name == $n)][0].vs_baseline[1]'
+		if jq -e --arg n latency_ns.p50 "$m"' | .verdict == "improvement" and .q < 0.05 and .ratio < 0.5' "$TMP/e2e.json" >/dev/null &&
+			jq -e --arg n ns_per_page "$m"' | .verdict != "regression"' "$TMP/e2e.json" >/dev/null && [ "$rc" = 1 ]; then
+			ok e2e_timing_verdict
+		else
+			fail e2e_timing_verdict "fail-on exit $rc; $(jq -c '[.instances[] | select(.key == "fault_anon/sys/2M") | .metrics[] | select(.kind == "stat") | {name, runs, v: .vs_baseline[1]}]' "$TMP/e2e.json" 2>&1 | head -c 900) $(cat "$TMP/err")"
 		fi
 	fi
 	after=$(cat /sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled)
