@@ -30,6 +30,13 @@ echo "cowbench-vm: init reached, kernel $(uname -r)"
 if [ "$(arg cowbench.probe)" = 1 ]; then
 	poweroff -f
 fi
+# Test hook (tests/integration/vm.sh): in this TCG mode the guest dies after init, as one hit
+# by the emulator's code-patching race does; the host must run it again single-threaded.
+die_in=$(arg cowbench.test_die)
+if [ -n "$die_in" ] && [ "$die_in" = "$(arg cowbench.tcg_threads)" ]; then
+	echo "cowbench-vm: test_die: powering off before the suite"
+	poweroff -f
+fi
 
 # The host's defrag mode (enabled comes as transparent_hugepage= on the command line).
 defrag=$(arg cowbench.thp_defrag)
@@ -56,6 +63,22 @@ odirect_fs() {
 odirect_fs || echo "cowbench-vm: no block-backed /var/tmp (see above): pin_odirect will skip"
 
 mkdir -p /out && cd /out
+# The suite's machine progress lines go to the console with the rest of its stderr: the host's
+# stall watchdog reads them (a wedged emulator sends nothing more).
+export COWBENCH_PROGRESS=1
+stall=$(arg cowbench.test_stall)
+if [ -n "$stall" ] && [ "$stall" = "$(arg cowbench.tcg_threads)" ]; then
+	# Test hook (tests/integration/vm.sh): in this TCG mode the guest goes silent at the suite's
+	# first instance, as a wedged one does; the host's watchdog must retry it single-threaded.
+	echo "cowbench-vm: test_stall: the suite stops at its first instance"
+	/cowbench/cowbench suite /cowbench/config.conf 2>&1 | while read -r l; do
+		echo "$l"
+		case $l in "cowbench-progress start "*)
+			kill -STOP $(pidof cowbench) 2>/dev/null
+			while :; do sleep 3600; done ;;
+		esac
+	done
+fi
 /cowbench/cowbench suite /cowbench/config.conf
 st=$?
 echo "cowbench-vm: suite exit $st"
