@@ -251,6 +251,10 @@ void cb_run_labels(struct cb_resultset *sets, int n)
 	for (int i = 0; i < n; i++) {
 		json_object *rel = cb_jpath(sets[i].env, "kernel.release");
 		const char *virt = cb_env_virt(sets[i].env), *id = cb_jstr(sets[i].env, "run_id");
+		/* Local builds booted by scripts/vm.sh: the image's short hash tells two builds of one
+		 * release apart, as their result directories (<release>@<build id>) do. */
+		json_object *bido = cb_jpath(sets[i].env, "vm.build_id");
+		const char *bid = bido && json_object_is_type(bido, json_type_string) ? json_object_get_string(bido) : NULL;
 		char how[32] = "";
 		bool dup = false;
 
@@ -261,9 +265,13 @@ void cb_run_labels(struct cb_resultset *sets, int n)
 			snprintf(how, sizeof(how), " (%s)", strcmp(virt, "tcg") == 0   ? "TCG emulation" :
 							    strcmp(virt, "kvm") == 0 ? "KVM guest" :
 										       "virtual machine");
-		snprintf(sets[i].label, sizeof(sets[i].label), "%.70s%s%.30s%s%.24s",
-			 rel ? json_object_get_string(rel) : "unknown kernel", dup ? " (" : "",
-			 dup ? id ?: basename(sets[i].dir) : "", dup ? ")" : "", how);
+		if (dup && bid)
+			snprintf(sets[i].label, sizeof(sets[i].label), "%.70s@%.30s%.24s",
+				 rel ? json_object_get_string(rel) : "unknown kernel", bid, how);
+		else
+			snprintf(sets[i].label, sizeof(sets[i].label), "%.70s%s%.30s%s%.24s",
+				 rel ? json_object_get_string(rel) : "unknown kernel", dup ? " (" : "",
+				 dup ? id ?: basename(sets[i].dir) : "", dup ? ")" : "", how);
 	}
 	/* The same run given twice. */
 	for (int i = 1; i < n; i++)
