@@ -9,6 +9,7 @@
 
 #include "cb.h"
 #include "hyperfine.h"
+#include "kconfig.h"
 #include "numa_place.h"
 #include "perf.h"
 #include "record.h"
@@ -212,6 +213,8 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	} else if ((s->needs & CB_NEED_TWO_CPUS) && ctx.other_cpu < 0) {
 		status = CB_SKIP;
 		snprintf(reason, sizeof(reason), "needs two CPUs this process may run on");
+	} else if (cb_kconfig_lacks(s, o->backing, o, reason, sizeof(reason))) {
+		status = CB_SKIP;
 	} else if (!cb_scenario_has_backing(s, o->backing)) {
 		status = CB_SKIP;
 		snprintf(reason, sizeof(reason), "backing '%s' not supported (has: %s)", o->backing, s->backings);
