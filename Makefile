@@ -54,7 +54,7 @@ $(error ARCH=$(ARCH): static builds are for x86_64 or arm64)
 endif
 endif
 
-.PHONY: all deps check unit clean static sysroot fuzz fuzz-build
+.PHONY: all deps check check-kernel unit clean static sysroot fuzz fuzz-build
 
 # Fuzz targets (tests/fuzz/fuzz_*.c) on lib/ and bench/ built apart in build-fuzz/: libFuzzer
 # with clang, else gcc and tests/fuzz/driver.c's mutation loop; both under ASan + UBSan.
@@ -112,6 +112,11 @@ check:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all $(B)/unit_tests
 	@tests/run.sh
+
+# Opt-in, not part of check: builds Debian's linux-source-6.12 twice (unpatched, and with a
+# one-line COW change) and compares them in QEMU; see README.md ("Your own kernel builds").
+check-kernel: all
+	@tests/kernel/check.sh
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests

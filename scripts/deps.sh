@@ -5,11 +5,12 @@
 # Usage: scripts/deps.sh ROLE... [+DEBIAN_NAME:FEDORA_NAME | +NAME ...]   (extra packages)
 #        scripts/deps.sh --list [ROLE...]     what each role installs (on stdout)
 # Roles: run (build + ./run.sh), vm (./run.sh vm), plots (plot, compare --format html),
-# fleet (the ./run.sh fleet controller), test (make check: all of them and the test tools).
+# fleet (the ./run.sh fleet controller), test (make check: all of them and the test tools),
+# kernel (scripts/kernel-build.sh, make check-kernel: kernel build tools and the vm role).
 # When everything is present it only asks the local package database: no network, no root.
 set -euo pipefail
 
-ROLES=(run vm plots fleet test)
+ROLES=(run vm plots fleet test kernel)
 declare -A WHAT DEB FED INCLUDES
 WHAT[run]="build cowbench and run suites (./run.sh, ./run.sh compare; a fleet host)"
 DEB[run]="gcc make pkg-config libc6-dev libnuma-dev libpfm4-dev libjson-c-dev liburing-dev util-linux kmod hyperfine"
@@ -32,6 +33,12 @@ WHAT[test]="make check: every role above, plus jq, headless Chromium (HTML repor
 DEB[test]="jq chromium openssh-server procps git stress-ng clang"
 FED[test]="jq chromium openssh-server procps-ng git stress-ng clang compiler-rt"
 INCLUDES[test]="run vm plots fleet"
+# Building a kernel tree to boot with ./run.sh vm --kernel-tree; the sources themselves come as an
+# extra package (scripts/kernel-build.sh asks for +linux-source-<version>).
+WHAT[kernel]="scripts/kernel-build.sh, make check-kernel: build a kernel tree (and the vm role to boot it)"
+DEB[kernel]="make gcc flex bison bc libelf-dev libssl-dev patch xz-utils"
+FED[kernel]="make gcc flex bison bc elfutils-libelf-devel openssl-devel patch xz"
+INCLUDES[kernel]="run vm"
 
 say() { echo "deps.sh: $*" >&2; }
 usage() {
