@@ -46,6 +46,10 @@ expect_all swapcache_write_no_alloc '.counters["kmem:mm_page_alloc"] == 0 and .c
 # Swap entries shared by fork: the child's writes copy; after it exits the parent's swap entries
 # are its own: its writes reuse (one page comes back already writable on this kernel) and no
 # written page is left in the swap cache.
+# Paged out, forked, then the parent's munmap: nothing of the region is present at the op (every
+# page a swap entry the child shares).
+run zapfork zap_munmap_swapped_forked swapped
+expect_all zap_swapped_forked_op '.status == "ok" and .ops == 1 and .cow == null and .ns_per_page > 0 and .folio_pages_by_size == {}' "$TMP/zapfork.jsonl"
 run fork swap_fork swapped
 expect_all swap_fork_child_copies ".status == \"ok\" and .cow.copy == $N and .cow.reuse == 0" "$TMP/fork.jsonl"
 expect_all swap_fork_parent_reuses ".extra.parent_copy == 0 and .extra.parent_reuse + .extra.parent_nofault == $N and .extra.parent_reuse >= $N - 1" "$TMP/fork.jsonl"

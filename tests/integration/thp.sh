@@ -74,6 +74,10 @@ run fork_thp fork thp
 expect fork_thp_op '.ops == 1 and .cow == null and .ns_per_page > 0 and .extra_timed.fork_exit_wait_ns > 0' "$TMP/fork_thp.jsonl"
 run munmap_thp zap_munmap thp
 expect munmap_thp_frees ".folio_pages_by_size == {\"$PMD_H\": $PAGES} and .folio_pages_by_size_after == {}" "$TMP/munmap_thp.jsonl"
+# remap: each PMD-mapped THP's mapping split into PTEs (vmstat is global: others may split too),
+# the folios whole before and after.
+run remap_thp remap thp
+expect remap_thp_splits_pmds ".ops == 1 and .cow == null and .vmstat_delta.thp_split_pmd >= $NPMD and .folio_pages_by_size == {\"$PMD_H\": $PAGES} and .folio_pages_by_size_after == {\"$PMD_H\": $PAGES}" "$TMP/remap_thp.jsonl"
 run dontneed_mthp zap_dontneed mthp_64K
 expect dontneed_mthp_folios ".folio_pages_by_size == {\"64K\": $PAGES}" "$TMP/dontneed_mthp.jsonl"
 run exit_thp zap_exit thp
