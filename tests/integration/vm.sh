@@ -18,8 +18,10 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	exit 0
 fi
 
-# Our QEMUs are the only processes whose command line names a cowbench-vm work directory.
-qemus() { pgrep -f 'cowbench-vm\.[A-Za-z0-9]{6}/initramfs' | wc -l; }
+# The runner's work directories go under $TMP: other users' QEMUs on this machine (another
+# checkout's tests, a measurement) are not ours to count.
+export TMPDIR=$TMP
+qemus() { pgrep -f "$TMP/cowbench-vm\.[A-Za-z0-9]{6}/initramfs" | wc -l; }
 sets() { find "$OUT" -mindepth 2 -maxdepth 2 -type d 2>/dev/null | sort; }
 
 # vm NAME ARGS...: runs the runner, stdout in $TMP/NAME.out, stderr in $TMP/NAME.err, status in
@@ -32,10 +34,10 @@ vm() {
 	echo $((SECONDS - start)) >"$TMP/$name.secs"
 }
 
-# instances DIR: one record per `run =` line, each ok or skip with a reason.
+# check_complete NAME DIR [CONFIG]: one record per `run =` line, each ok or skip with a reason.
 check_complete() {
 	local name=$1 dir=$2 want got bad
-	want=$(grep -c '^run *=' "$CONF")
+	want=$(grep -c '^run *=' "${3:-$CONF}")
 	got=$(jq -s 'length' "$dir/results.jsonl" 2>/dev/null)
 	bad=$(jq -c 'select(.status != "ok" and (.status != "skip" or (.reason // "") == "")) |
 		{scenario, backing, status, reason}' "$dir/results.jsonl" 2>/dev/null | head -3)
@@ -111,7 +113,7 @@ fi
 "$VM" --config "$CONF" --out "$OUT" --kernel debian:6.1 --accel tcg >/dev/null 2>"$TMP/term.err" &
 pid=$!
 for _ in $(seq 1 300); do
-	grep -q "cowbench-vm: init reached" "$TMP/term.err" && break
+	grep -q "cowbench-vm: init reached" "$TMP/term.err" 2>/dev/null && break
 	sleep 0.1
 done
 kill -TERM "$pid"
@@ -214,6 +216,86 @@ else
 	fail compare_lists_both_kernels "missing result sets: native $TMP/native, 6.1 '$set61', 6.12 '$set612'"
 fi
 
+# --- a guest that goes silent: the watchdog kills it and runs that kernel again single-threaded --
+
+# cowbench.test_stall=multi stops the guest's suite at its first instance when it runs under
+# multi-threaded TCG (scripts/vm-init.sh), as a wedged emulator does: no progress line follows.
+vm stall --kernel debian:6.1 --accel tcg --tcg-threads multi --stall-timeout 10 \
+	--append cowbench.test_stall=multi --timeout 600
+dir=$(tail -1 "$TMP/stall.out")
+if [ "$(cat "$TMP/stall.rc")" = 0 ] && [ -d "$dir" ] &&
+	grep -q "looks stuck (no progress for [0-9]* s in instance 1/8 fault_anon/base/2M (limit 14 s, tcg multi-threaded)): QEMU killed; running this kernel once more under single-threaded TCG" "$TMP/stall.err" &&
+	[ "$(cat "$TMP/stall.secs")" -le 240 ]; then
+	ok stuck_guest_retried
+	if [ "$(jq -c '.vm | {retried, tcg_threads, why: (.retry_reason | test("^no progress for [0-9]+ s in instance 1/8 fault_anon/base/2M"))}' "$dir/env.json")" = \
+		'{"retried":true,"tcg_threads":"single","why":true}' ]; then
+		ok stuck_guest_env_says_retried
+	else
+		fail stuck_guest_env_says_retried "$(jq -c .vm "$dir/env.json")"
+	fi
+	check_complete stuck_guest_retry_complete "$dir"
+	outcome stuck_guest_retry_cow_copy "$dir" cow_child base '.cow.copy == 512'
+else
+	fail stuck_guest_retried "status $(cat "$TMP/stall.rc") after $(cat "$TMP/stall.secs")s: $(grep -v 'guest|' "$TMP/stall.err" | tail -c 400)"
+fi
+# cowbench.test_die=multi: the guest powers off after init under multi-threaded TCG, as one hit
+# by the emulator's code-patching race (an int3 oops) does.
+vm died --kernel debian:6.1 --accel tcg --tcg-threads multi --append cowbench.test_die=multi --timeout 600
+dir=$(tail -1 "$TMP/died.out")
+if [ "$(cat "$TMP/died.rc")" = 0 ] && [ -d "$dir" ] &&
+	grep -q "the guest died under multi-threaded TCG: the guest stopped before sending its results; running this kernel once more under single-threaded TCG" "$TMP/died.err" &&
+	[ "$(jq -c '.vm | [.retried, .tcg_threads]' "$dir/env.json")" = '[true,"single"]' ]; then
+	ok died_guest_retried
+	check_complete died_guest_retry_complete "$dir"
+else
+	fail died_guest_retried "status $(cat "$TMP/died.rc"): $(jq -c .vm "$dir/env.json" 2>/dev/null) $(grep -v 'guest|' "$TMP/died.err" | tail -c 400)"
+fi
+for v in 6.1 6.12; do
+	d=$(cat "$TMP/k$v.out")
+	[ -d "$d" ] || continue
+	# A run that needed no retry says so (a retried one says why: see stuck_guest_*).
+	r=$(jq -c '.vm | {retried, tcg_threads}' "$d/env.json")
+	if [[ $r == '{"retried":false,"tcg_threads":"'*'"}' ]] || grep -q "once more under single-threaded" "$TMP/two.err"; then
+		ok "debian_${v}_env_retried_field"
+	else
+		fail "debian_${v}_env_retried_field" "$r"
+	fi
+done
+
+# --- machine shapes this host lacks: 4 CPUs in 2 NUMA nodes, cgroup v2 ------------------------
+
+vm shapes --kernel debian:6.12 --accel tcg --cpus 4 --numa-nodes 2 \
+	--config "$ROOT/tests/configs/vm-shapes.conf" --timeout 600
+dir=$(tail -1 "$TMP/shapes.out")
+if [ "$(cat "$TMP/shapes.rc")" = 0 ] && [ -d "$dir" ] &&
+	[ "$(jq -c '[.numa.nodes, .cgroup.version]' "$dir/env.json")" = '[2,2]' ]; then
+	ok shapes_two_nodes_cgroup2
+	# The task's node is the first's (CPUs 0-1) or the second's (2-3): "remote" is the other.
+	outcome_full() {
+		local name=$1 sc=$2 filter=$3 got
+		got=$(jq -c --arg s "$sc" "select(.scenario == \$s and ($filter))" "$dir/results.jsonl")
+		if [ -n "$got" ]; then
+			ok "$name"
+		else
+			fail "$name" "$sc: expected $filter; got $(jq -c --arg s "$sc" 'select(.scenario == $s) |
+				{status, reason, numa_task_node, numa_pages_by_node, cow, ipi: .tlb_flush.by_reason, extra}' \
+				"$dir/results.jsonl" | head -c 600)"
+		fi
+	}
+	outcome_full numa_remote_on_other_node fault_anon \
+		'.options == "numa=remote" and .status == "ok" and .numa_pages_by_node == {((1 - .numa_task_node) | tostring): 512}'
+	outcome_full numa_interleave_both_nodes fault_anon \
+		'.options == "numa=interleave" and .status == "ok" and .numa_pages_by_node == {"0": 256, "1": 256}'
+	# Three sibling threads spinning in the writing child's mm on the other CPUs: every copy's
+	# flush sends an IPI (the send is counted once per flush, however many CPUs it reaches).
+	outcome_full tlb_three_siblings_ipi_per_copy tlb_cow_copy \
+		'.status == "ok" and .cow.copy == 512 and .extra.siblings == 3 and .tlb_flush.by_reason.remote_send_ipi >= 512 and .extra.received_shootdowns_cpus == 3'
+	outcome_full pressure_cgroup2_fields pressure_seq_50 \
+		'.status == "ok" and (.extra | has("psi_some_us") and has("workingset_refault_anon") and has("pgscan") and has("pgsteal"))'
+else
+	fail shapes_two_nodes_cgroup2 "status $(cat "$TMP/shapes.rc"): $(jq -c '{numa, cgroup}' "$dir/env.json" 2>/dev/null) $(grep -v 'guest|' "$TMP/shapes.err" | tail -c 400)"
+fi
+
 # --- a kernel file with its modules tree, as a local build would be ------------------------
 
 kfile=$(ls "$ROOT"/cache/kernels/linux-image-6.12*-amd64/root/boot/vmlinuz-* 2>/dev/null | tail -1)
@@ -239,12 +321,43 @@ fi
 if ! command -v qemu-system-aarch64 >/dev/null; then
 	skip debian_arm64 "qemu-system-aarch64 not installed (scripts/deps.sh vm installs qemu-system-arm)"
 else
-	vm arm64 --arch arm64 --kernel debian:6.12 --timeout 900
+	# The tiny config plus hardware counters: QEMU's -cpu max emulates a PMUv3 (a cycle counter
+	# and 6 general counters; `instructions` it does not count). Two cycle events fit; ten
+	# cycle-counting names (generic, perf::, raw 0x11 = CPU_CYCLES, :u/:k) do not: the kernel
+	# multiplexes them and the records scale them.
+	ARM_CONF=$TMP/vm-arm64.conf
+	{
+		cat "$CONF"
+		echo "run = fault_anon --backing base --events cycles,perf::cycles,instructions"
+		echo "run = fault_anon --backing base --events cycles,perf::cycles,perf::cpu-cycles,perf::PERF_COUNT_HW_CPU_CYCLES,perf_raw::r11,perf::cycles:u,perf::cpu-cycles:u,perf_raw::r11:u,perf::cycles:k,perf_raw::r11:k"
+	} >"$ARM_CONF"
+	vm arm64 --arch arm64 --kernel debian:6.12 --timeout 900 --config "$ARM_CONF"
 	dir=$(tail -1 "$TMP/arm64.out")
 	if [ "$(cat "$TMP/arm64.rc")" = 0 ] && [ -d "$dir" ] &&
 		[ "$(jq -r .kernel.machine "$dir/env.json")" = aarch64 ]; then
 		ok debian_arm64_result_set
-		check_complete debian_arm64_complete "$dir"
+		check_complete debian_arm64_complete "$dir" "$ARM_CONF"
+		pmu() {
+			local name=$1 n=$2 filter=$3 got
+			got=$(jq -s -c "[.[] | select(.scenario == \"fault_anon\" and (.options | test(\"events=\")))] | .[$n] |
+				{status, counters, t: .counter_time_enabled_running, s: .counter_scaling}" "$dir/results.jsonl")
+			if [ "$(jq -r "$filter" <<<"$got" 2>/dev/null)" = true ]; then
+				ok "$name"
+			else
+				fail "$name" "expected $filter; got $(head -c 700 <<<"$got")"
+			fi
+		}
+		pmu arm64_pmu_cycles_nonzero 0 '.status == "ok" and .counters.cycles > 0 and .counters["perf::cycles"] > 0'
+		pmu arm64_pmu_fits_enabled_equals_running 0 \
+			'.t.cycles[0] > 0 and .t.cycles[0] == .t.cycles[1] and .t["perf::cycles"][0] == .t["perf::cycles"][1] and .s.cycles == 1'
+		pmu arm64_pmu_unsupported_with_reason 0 '.counters.instructions.unsupported | test("perf_event_open: ")'
+		# Every name resolved through libpfm4 and counted (a value, not {"unsupported": ...}).
+		pmu arm64_pmu_names_resolve 1 \
+			'[.counters | to_entries[] | select(.key | test("cycles|r11"; "i")) | .value | numbers | select(. > 0)] | length == 10'
+		# Some event ran only part of the time, and its value is scaled by enabled / running.
+		pmu arm64_pmu_multiplexed_scaled 1 \
+			'.t as $t | .s as $s | [.t | to_entries[] | select(.value[1] > 0 and .value[1] < .value[0]) | .key] as $m |
+			 ($m | length) >= 1 and all($m[]; . as $k | (($s[$k] - ($t[$k][0] / $t[$k][1])) | fabs) < 1e-6 and $s[$k] > 1)'
 		outcome debian_arm64_cow_copy "$dir" cow_child base '.cow.copy == 512'
 		outcome debian_arm64_reuse_pmd_thp "$dir" cow_reuse thp '.cow.reuse == 1 and .cow.nofault == 511'
 		outcome debian_arm64_hyperfine "$dir" proc_startup base '.status == "ok"'
