@@ -83,7 +83,7 @@ else
 fi
 env=$(jq -c '{src: .vm.kernel_source, cfg: .kernel_config_source, thp: .kernel_config.TRANSPARENT_HUGEPAGE,
 	io_uring: .kernel_config.IO_URING}' "$base/env.json")
-if [ "$env" = "{\"src\":\"tree:$KDIR/base\",\"cfg\":\"/boot/config-$rel\",\"thp\":\"y\",\"io_uring\":\"y\"}" ]; then
+if [ "$env" = "{\"src\":\"tree:$(realpath "$KDIR/base")\",\"cfg\":\"/boot/config-$rel\",\"thp\":\"y\",\"io_uring\":\"y\"}" ]; then
 	ok env_has_tree_and_config
 else
 	fail env_has_tree_and_config "$env"
