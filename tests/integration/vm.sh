@@ -318,6 +318,45 @@ else
 	fail kernel_file_with_modules "no Debian 6.12 kernel in $ROOT/cache/kernels"
 fi
 
+# --- a kernel tree: its image, its .config, its modules installed by modules_install ------------
+
+# A stand-in for a built tree: Debian's 6.12 image as arch/x86/boot/bzImage, its config as
+# .config (CONFIG_MODULES=y), and a Makefile whose modules_install puts the package's modules
+# (as symlinks) under INSTALL_MOD_PATH, as a real tree's would.
+if [ -n "$kfile" ]; then
+	tree=$TMP/linux
+	krel=$(basename "$kfile" | sed 's/^vmlinuz-//')
+	kroot=$(dirname "$(dirname "$kfile")")
+	mkdir -p "$tree/arch/x86/boot" "$tree/include/config"
+	cp "$kfile" "$tree/arch/x86/boot/bzImage"
+	cp "$kroot/boot/config-$krel" "$tree/.config"
+	echo "$krel" >"$tree/include/config/kernel.release"
+	printf 'modules_install:
+	mkdir -p $(INSTALL_MOD_PATH)/lib/modules/%s
+	cp -rs %s/. $(INSTALL_MOD_PATH)/lib/modules/%s/
+	echo $(INSTALL_MOD_PATH) >%s/.installed-to
+' \
+		"$krel" "$kroot/lib/modules/$krel" "$krel" "$tree" >"$tree/Makefile"
+	vm tree --kernel-tree "$tree" --timeout 600
+	dir=$(tail -1 "$TMP/tree.out")
+	id=$(sha1sum <"$tree/arch/x86/boot/bzImage" | cut -c1-7)
+	if [ "$(cat "$TMP/tree.rc")" = 0 ] && [ "$dir" = "$OUT/$krel@$id/$(jq -r .run_id "$dir/env.json" 2>/dev/null)" ] &&
+		[ "$(jq -c '[.vm.kernel_source, .vm.build_id, .kernel_config_source]' "$dir/env.json")" = \
+			"[\"tree:$tree\",\"$id\",\"/boot/config-$krel\"]" ]; then
+		ok kernel_tree_result_set
+	else
+		fail kernel_tree_result_set "status $(cat "$TMP/tree.rc"): $dir $(jq -c .vm "$dir/env.json" 2>/dev/null) $(grep -v 'guest|' "$TMP/tree.err" | tail -c 400)"
+	fi
+	# zram came from the installed modules: swap measured; the temporary modules tree is gone.
+	moddir=$(cat "$tree/.installed-to" 2>/dev/null)
+	if [ -n "$moddir" ] && [ ! -e "$moddir" ] && grep -q "installing the modules of $tree" "$TMP/tree.err"; then
+		ok kernel_tree_modules_installed_and_removed
+	else
+		fail kernel_tree_modules_installed_and_removed "installed to '${moddir:-nowhere}' ($(ls -d "$moddir" 2>&1))"
+	fi
+	[ -d "$dir" ] && outcome kernel_tree_swapin "$dir" swapin_write swapped '.status == "ok" and .cow.nofault == 256'
+fi
+
 # --- arm64 --------------------------------------------------------------------------------------
 
 if ! command -v qemu-system-aarch64 >/dev/null; then
