@@ -16,6 +16,9 @@ usage: ./run.sh [CONFIG]          build, then run CONFIG (default configs/quick.
        ./run.sh vm --kernel KERNEL [--config FILE] [--arch x86_64|arm64] [--accel auto|kvm|tcg] ...
                                   boot KERNEL (a file or debian:6.12) in QEMU, run CONFIG
                                   inside, bring the result set back (./run.sh vm --help)
+       ./run.sh fleet INVENTORY [--config FILE] [--kernel KERNEL]... [--force] [--check]
+                                  run CONFIG on every host of an Ansible inventory, fetch the
+                                  result sets to results/<host>/, compare them (./run.sh fleet --help)
        ./run.sh env               print the environment record
        ./run.sh list              list the scenarios
 Run as root: without it every scenario reports skip (PFNs, /proc/kpage* and tracepoints need it).
@@ -58,6 +61,11 @@ vm)
 	build vm && exec scripts/vm.sh "$@"
 	;;
 list) build && exec build/cowbench list ;;
+fleet)
+	shift
+	case " $* " in *" -h "* | *" --help "*) exec scripts/fleet.sh --help ;; esac
+	build fleet && exec scripts/fleet.sh "$@"
+	;;
 -*) usage >&2 && exit 2 ;;
 *)
 	config=${1:-configs/quick.conf}

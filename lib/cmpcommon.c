@@ -244,32 +244,36 @@ bool cb_jstr_eq(json_object *a, json_object *b)
 	return strcmp(json_object_get_string(a), json_object_get_string(b)) == 0;
 }
 
-/* Labels: the kernel release, with the run id where two runs of one kind share a release, and
- * how a VM ran it: an emulated run's times must not pass for hardware ones wherever it is named. */
+/* Labels: the kernel release, after the fleet host it ran on (env.json "fleet.host", added by
+ * ./run.sh fleet), with the run id where two runs of one kind share a host and release, and how a
+ * VM ran it: an emulated run's times must not pass for hardware ones wherever it is named. */
 void cb_run_labels(struct cb_resultset *sets, int n)
 {
 	for (int i = 0; i < n; i++) {
-		json_object *rel = cb_jpath(sets[i].env, "kernel.release");
+		json_object *rel = cb_jpath(sets[i].env, "kernel.release"), *host = cb_jpath(sets[i].env, "fleet.host");
 		const char *virt = cb_env_virt(sets[i].env), *id = cb_jstr(sets[i].env, "run_id");
 		/* Local builds booted by scripts/vm.sh: the image's short hash tells two builds of one
 		 * release apart, as their result directories (<release>@<build id>) do. */
 		json_object *bido = cb_jpath(sets[i].env, "vm.build_id");
 		const char *bid = bido && json_object_is_type(bido, json_type_string) ? json_object_get_string(bido) : NULL;
-		char how[32] = "";
+		char how[32] = "", where[48] = "";
 		bool dup = false;
 
 		for (int j = 0; j < n && !dup; j++)
 			dup = j != i && cb_jstr_eq(rel, cb_jpath(sets[j].env, "kernel.release")) &&
+			      cb_jstr_eq(host, cb_jpath(sets[j].env, "fleet.host")) &&
 			      cb_env_same_kind(sets[i].env, sets[j].env);
 		if (virt)
 			snprintf(how, sizeof(how), " (%s)", strcmp(virt, "tcg") == 0   ? "TCG emulation" :
 							    strcmp(virt, "kvm") == 0 ? "KVM guest" :
 										       "virtual machine");
+		if (host)
+			snprintf(where, sizeof(where), "%.40s: ", json_object_get_string(host));
 		if (dup && bid)
-			snprintf(sets[i].label, sizeof(sets[i].label), "%.70s@%.30s%.24s",
+			snprintf(sets[i].label, sizeof(sets[i].label), "%s%.70s@%.30s%.24s", where,
 				 rel ? json_object_get_string(rel) : "unknown kernel", bid, how);
 		else
-			snprintf(sets[i].label, sizeof(sets[i].label), "%.70s%s%.30s%s%.24s",
+			snprintf(sets[i].label, sizeof(sets[i].label), "%s%.70s%s%.30s%s%.24s", where,
 				 rel ? json_object_get_string(rel) : "unknown kernel", dup ? " (" : "",
 				 dup ? id ?: basename(sets[i].dir) : "", dup ? ")" : "", how);
 	}
