@@ -267,15 +267,24 @@ void cb_run_labels(struct cb_resultset *sets, int n)
 			snprintf(how, sizeof(how), " (%s)", strcmp(virt, "tcg") == 0   ? "TCG emulation" :
 							    strcmp(virt, "kvm") == 0 ? "KVM guest" :
 										       "virtual machine");
-		if (host)
-			snprintf(where, sizeof(where), "%.40s: ", json_object_get_string(host));
-		if (dup && bid)
-			snprintf(sets[i].label, sizeof(sets[i].label), "%s%.70s@%.30s%.24s", where,
-				 rel ? json_object_get_string(rel) : "unknown kernel", bid, how);
-		else
-			snprintf(sets[i].label, sizeof(sets[i].label), "%s%.70s%s%.30s%s%.24s", where,
-				 rel ? json_object_get_string(rel) : "unknown kernel", dup ? " (" : "",
-				 dup ? id ?: basename(sets[i].dir) : "", dup ? ")" : "", how);
+		{
+			const char *r = rel ? json_object_get_string(rel) : "unknown kernel",
+				   *d = dup ? id ?: basename(sets[i].dir) : "", *h = host ? json_object_get_string(host) : "";
+			char full[512];
+
+			/* Every part, and the whole, shortened at a character boundary, never inside a
+			 * UTF-8 sequence. */
+			if (host)
+				snprintf(where, sizeof(where), "%.*s: ", (int)cb_utf8_fit(h, 40), h);
+			if (dup && bid)
+				snprintf(full, sizeof(full), "%s%.*s@%.*s%s", where, (int)cb_utf8_fit(r, 70), r,
+					 (int)cb_utf8_fit(bid, 30), bid, how);
+			else
+				snprintf(full, sizeof(full), "%s%.*s%s%.*s%s%s", where, (int)cb_utf8_fit(r, 70), r,
+					 dup ? " (" : "", (int)cb_utf8_fit(d, 30), d, dup ? ")" : "", how);
+			snprintf(sets[i].label, sizeof(sets[i].label), "%.*s",
+				 (int)cb_utf8_fit(full, sizeof(sets[i].label) - 1), full);
+		}
 	}
 	/* The same run given twice. */
 	for (int i = 1; i < n; i++)
@@ -286,6 +295,104 @@ void cb_run_labels(struct cb_resultset *sets, int n)
 				snprintf(sets[i].label + l, sizeof(sets[i].label) - l, " #%d", i + 1);
 				break;
 			}
+}
+
+size_t cb_utf8_fit(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* Length of a valid UTF-8 sequence at s (0: invalid), and its code point. */
+static size_t cb_utf8_seq(const unsigned char *s, unsigned *cp)
+{
+	unsigned c = s[0], min;
+	size_t need;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0)
+		need = 2, *cp = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		need = 3, *cp = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		need = 4, *cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+char *cb_display_text(const char *s)
+{
+	size_t len = strlen(s), o = 0;
+	char *out = malloc(3 * len + 1);
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		unsigned cp;
+		size_t n = cb_utf8_seq((const unsigned char *)s, &cp);
+
+		/* C0 and C1 controls, DEL, and the bidirectional overrides that reorder a line. */
+		if (!n || cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069)) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
+			s += n ? n : 1;
+			continue;
+		}
+		memcpy(out + o, s, n);
+		o += n;
+		s += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+json_object *cb_display_copy(json_object *v)
+{
+	json_object *c;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string: {
+		char *t = cb_display_text(json_object_get_string(v));
+
+		c = json_object_new_string(t ? t : "");
+		free(t);
+		return c;
+	}
+	case json_type_object:
+		c = json_object_new_object();
+		json_object_object_foreach(v, k, m) {
+			char *t = cb_display_text(k);
+
+			json_object_object_add(c, t ? t : "", cb_display_copy(m));
+			free(t);
+		}
+		return c;
+	case json_type_array:
+		c = json_object_new_array();
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			json_object_array_add(c, cb_display_copy(json_object_array_get_idx(v, i)));
+		return c;
+	default:
+		return json_object_get(v);
+	}
 }
 
 /* Names from the data become file names: keep them to a harmless alphabet. */
@@ -457,6 +564,24 @@ void cb_text_wrap(FILE *f, int first, int cont, const char *text)
 	} while (*text);
 }
 
+/* Markdown's own characters are escaped; '<', '>' and '&' become entities, since GitHub-flavoured
+ * markdown passes HTML through. */
+void cb_md_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (strchr("\\`*_[]|#!~", *s))
+			fprintf(f, "\\%c", *s);
+		else
+			fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+	}
+}
+
 void cb_cmp_changes(const struct cb_cmp_out *o, json_object *cmp, bool markdown)
 {
 	json_object *inst = cb_jget(cmp, "instances");
@@ -466,9 +591,11 @@ void cb_cmp_changes(const struct cb_cmp_out *o, json_object *cmp, bool markdown)
 		json_object *ch = cb_jget(cb_jidx(inst, i), "behaviour_changes");
 
 		for (size_t c = 0; c < cb_jlen(ch); c++, count++)
-			if (markdown)
-				fprintf(o->f, "- %s\n", json_object_get_string(cb_jidx(ch, c)));
-			else
+			if (markdown) {
+				fputs("- ", o->f);
+				cb_md_text(o->f, json_object_get_string(cb_jidx(ch, c)));
+				fputc('\n', o->f);
+			} else
 				cb_text_wrap(o->f, 2, 6, json_object_get_string(cb_jidx(ch, c)));
 	}
 	if (!count)

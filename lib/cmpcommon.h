@@ -41,6 +41,16 @@ struct cb_sized {
 size_t cb_sizes_sorted(json_object *obj, struct cb_sized *out, size_t max);
 /* Names from the data become file names and anchors: keep them to a harmless alphabet. */
 void cb_sanitize(char *dst, size_t len, const char *src);
+/* s as markdown text: its special characters escaped, HTML characters as entities. */
+void cb_md_text(FILE *f, const char *s);
+/* The longest prefix of UTF-8 s of at most max bytes that does not end inside a character. */
+size_t cb_utf8_fit(const char *s, size_t max);
+/* s for a terminal, a page or a spreadsheet: invalid UTF-8, control characters (C0, DEL, C1)
+ * and bidirectional overrides become U+FFFD (malloc'ed; NULL without memory). */
+char *cb_display_text(const char *s);
+/* A deep copy of a comparison model with every string (and member name) through
+ * cb_display_text: what the text, markdown, CSV/TSV and HTML renderers print. */
+json_object *cb_display_copy(json_object *v);
 /* prefix + cb_sanitize(src) as a file name stem; a src too long for len keeps a prefix of it and
  * gets a hash of all of it, so distinct long keys stay distinct. */
 void cb_file_stem(char *dst, size_t len, const char *prefix, const char *src);

@@ -2,6 +2,7 @@
  * comparison to stdout or, complete or not at all, to --out DIR. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -98,6 +99,9 @@ static int cmp_rm_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 /* --out DIR must be new or empty: replacing a directory of other files would lose them. */
+/* --out DIR: room for ".DIR.tmp-XXXXXX/" and the longest file name written inside. */
+#define CMP_OUT_MAX (PATH_MAX - 300)
+
 static int cmp_out_check(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
@@ -105,6 +109,11 @@ static int cmp_out_check(const char *dir, char *err, size_t errlen)
 	struct dirent *de;
 	bool empty = true;
 
+	/* Every path built from DIR must fit: refused here rather than cut short later. */
+	if (strlen(dir) > CMP_OUT_MAX) {
+		snprintf(err, errlen, "--out: a path longer than %d bytes", CMP_OUT_MAX);
+		return -1;
+	}
 	if (stat(dir, &st)) {
 		if (errno == ENOENT)
 			return 0;
@@ -133,7 +142,7 @@ static int cmp_out_check(const char *dir, char *err, size_t errlen)
 /* A temporary directory beside dir, so the final rename stays within one file system. */
 static int cmp_out_begin(const char *dir, char *tmp, size_t len, char *err, size_t errlen)
 {
-	char a[1024], b[1024], *parent, *base;
+	char a[PATH_MAX], b[PATH_MAX], *parent, *base;
 	mode_t mask;
 	int ret;
 
@@ -160,9 +169,12 @@ static int cmp_out_begin(const char *dir, char *tmp, size_t len, char *err, size
 	return 0;
 }
 
-static int cmp_render(enum cmp_format fmt, json_object *cmp, FILE *f, bool colour)
+static int cmp_render(enum cmp_format fmt, json_object *model, FILE *f, bool colour)
 {
 	struct cb_cmp_out o = { .f = f, .colour = colour };
+	/* JSON escapes what it must itself; every other format gets display-safe strings. */
+	json_object *cmp = fmt == CMP_JSON ? json_object_get(model) : cb_display_copy(model);
+	int ret;
 
 	switch (fmt) {
 	case CMP_TEXT:
@@ -183,7 +195,9 @@ static int cmp_render(enum cmp_format fmt, json_object *cmp, FILE *f, bool colou
 	case CMP_HTML:
 		break;
 	}
-	return fflush(f) || ferror(f) ? -EIO : 0;
+	ret = fflush(f) || ferror(f) ? -EIO : 0;
+	json_object_put(cmp);
+	return ret;
 }
 
 /* --min-effect: "2%" or "0.02". */
@@ -266,7 +280,7 @@ int cb_compare_main(int argc, char **argv)
 {
 	enum cmp_format fmt = CMP_TEXT;
 	const char *out = NULL;
-	char **paths, err[2048], tmp[1100] = "", fail[CMP_FAIL_MAX][64];
+	char **paths, err[2048], tmp[PATH_MAX] = "", fail[CMP_FAIL_MAX][64];
 	struct cb_resultset *sets = NULL;
 	struct cb_cmp_opts opts = { .fdr = CB_CMP_FDR, .min_effect = CB_CMP_MIN_EFFECT };
 	json_object *cmp = NULL;
@@ -410,13 +424,16 @@ int cb_compare_main(int argc, char **argv)
 		int ret;
 
 		err[0] = '\0';
-		ret = cb_report_html(cmp, sets, npaths, tmp, err, sizeof(err));
+		json_object *disp = cb_display_copy(cmp);
+
+		ret = cb_report_html(disp, sets, npaths, tmp, err, sizeof(err));
+		json_object_put(disp);
 		if (ret) {
 			cmp_error("report", err[0] ? err : strerror(-ret));
 			goto remove_tmp;
 		}
 	} else {
-		char file[1200];
+		char file[PATH_MAX];
 		FILE *f;
 		int ret;
 

@@ -34,15 +34,37 @@ static const char *const cb_phases[][2] = {
 };
 
 /* A TSV cell: no tabs or newlines, and no double quotes (gnuplot reads them as string delimiters). */
-static void cb_tsv_cell(FILE *f, const char *s)
+/* A text cell gnuplot reads as text: no tab, line end or quote, and no '#' (from which gnuplot
+ * ignores the line: a header cell "#x" would make the legend a column number); U+266F shows it. */
+static void cb_tsv_cell(FILE *f, const char *text)
 {
-	for (; *s; s++)
-		fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s == '"' ? '\'' : *s, f);
+	char *safe = cb_display_text(text);
+
+	for (const char *s = safe ? safe : "?"; *s; s++) {
+		if (*s == '#')
+			fputs("\u266f", f);
+		else
+			fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s == '"' ? '\'' : *s, f);
+	}
+	free(safe);
+}
+
+/* A value gnuplot can place on an axis: finite and far from double's limits (a range of
+ * 1e308 is "invalid" to it). */
+static bool cb_plottable(double v)
+{
+	return isfinite(v) && fabs(v) < 1e200;
+}
+
+/* A latency on the CDF's log axis (ns): above zero, below a year. */
+static bool cb_latency_ok(double v)
+{
+	return v > 0 && v < 3.2e16;
 }
 
 static void cb_tsv_num(FILE *f, double v)
 {
-	if (isnan(v))
+	if (!cb_plottable(v))
 		fputs("\t-", f);
 	else
 		fprintf(f, "\t%.6g", v);
@@ -191,7 +213,7 @@ static int cb_tsv_bars(const struct cb_resultset *sets, int n, const struct cb_i
 			continue;
 		one_size &= !strcmp(in[i].size_h, in[first].size_h);
 		for (int s = 0; s < n && !any; s++)
-			any = !isnan(cb_set_mean(&sets[s], in[i].key, "ns_per_page", NULL, NULL));
+			any = cb_plottable(cb_set_mean(&sets[s], in[i].key, "ns_per_page", NULL, NULL));
 	}
 	if (!any)
 		return 0;
@@ -296,7 +318,10 @@ static int cb_tsv_folio(const struct cb_resultset *sets, int n, const struct cb_
 		for (int s = 0; s < n; s++) {
 			double x = cb_folio_bytes(&sets[s], &in[i]);
 
-			if (x > 0 && !isnan(cb_set_mean(&sets[s], in[i].key, "ns_per_page", NULL, NULL)))
+			double mean = cb_set_mean(&sets[s], in[i].key, "ns_per_page", NULL, NULL);
+
+			/* Its y axis is logarithmic: a point needs a time above zero. */
+			if (x > 0 && cb_plottable(mean) && mean > 0)
 				xs[nx++] = x;
 		}
 	}
@@ -333,6 +358,8 @@ static int cb_tsv_folio(const struct cb_resultset *sets, int n, const struct cb_
 					if (!strcmp(in[i].scenario, cb_phases[p][1]) && !strcmp(in[i].size_h, size_h) &&
 					    cb_folio_bytes(&sets[s], &in[i]) == xs[x])
 						mean = cb_set_mean(&sets[s], in[i].key, "ns_per_page", &lo, &hi);
+				if (!(mean > 0))
+					mean = lo = hi = NAN;
 				cb_tsv_num(f, mean);
 				cb_tsv_num(f, lo);
 				cb_tsv_num(f, hi);
@@ -411,8 +438,10 @@ static int cb_tsv_latency(const struct cb_resultset *sets, int n, const struct c
 
 	for (int s = 0; s < n && !any; s++) {
 		struct cb_bucket *b;
+		size_t nb = cb_hist_merged(&sets[s], in->key, &b);
 
-		any = cb_hist_merged(&sets[s], in->key, &b) > 0;
+		for (size_t i = 0; i < nb && !any; i++)
+			any = cb_latency_ok(b[i].hi) && b[i].count > 0;
 		free(b);
 	}
 	if (!any)
@@ -436,14 +465,23 @@ static int cb_tsv_latency(const struct cb_resultset *sets, int n, const struct c
 		fputc('\n', f);
 		for (size_t i = 0; i < nb; i++)
 			total += b[i].count;
-		/* An empty block keeps each kernel's colour the same in every latency plot. */
-		if (!nb || total <= 0)
-			fputs("-\t-\n", f);
-		else
-			fprintf(f, "%.6g\t0\n", b[0].lo);
-		for (size_t i = 0; total > 0 && i < nb; i++) {
-			cum += b[i].count;
-			fprintf(f, "%.6g\t%.6g\n", b[i].hi, 100.0 * cum / total);
+		{
+			bool drawn = false;
+
+			if (nb && total > 0 && cb_plottable(total) && cb_latency_ok(b[0].lo)) {
+				fprintf(f, "%.6g\t0\n", (double)b[0].lo);
+				drawn = true;
+			}
+			for (size_t i = 0; total > 0 && cb_plottable(total) && i < nb; i++) {
+				cum += b[i].count;
+				if (cb_latency_ok(b[i].hi)) {
+					fprintf(f, "%.6g\t%.6g\n", (double)b[i].hi, 100.0 * cum / total);
+					drawn = true;
+				}
+			}
+			/* An empty block keeps each kernel's colour the same in every latency plot. */
+			if (!drawn)
+				fputs("-\t-\n", f);
 		}
 		free(b);
 	}

@@ -5,14 +5,21 @@
 #include "cmpcommon.h"
 #include "render.h"
 
+static void cmp_md_text(FILE *f, const char *s)
+{
+	cb_md_text(f, s);
+}
+
+/* A cell the renderer formatted itself ("**regression**", "1.10 [1.09, 1.11]"). */
+static void cmp_md_raw(FILE *f, const char *s)
+{
+	fprintf(f, " %s |", s);
+}
+
 static void cmp_md_cell(FILE *f, const char *s)
 {
 	fputs(" ", f);
-	for (; s && *s; s++) {
-		if (*s == '|')
-			fputc('\\', f);
-		fputc(*s == '\n' ? ' ' : *s, f);
-	}
+	cmp_md_text(f, s);
 	fputs(" |", f);
 }
 
@@ -24,16 +31,16 @@ static void cmp_md_significant(const struct cb_cmp_out *o, json_object *inst, js
 	cmp_md_cell(o->f, cb_jstr(inst, "key"));
 	cmp_md_cell(o->f, cb_jstr(m, "name"));
 	snprintf(cell, sizeof(cell), "%c", 'A' + run);
-	cmp_md_cell(o->f, cell);
+	cmp_md_raw(o->f, cell);
 	snprintf(cell, sizeof(cell), "%s [%s, %s]", cb_ratio_str(cb_jnum(vs, "ratio"), ratio, sizeof(ratio)),
 		 cb_ratio_str(cb_jnum(vs, "ci_lo"), lo, sizeof(lo)), cb_ratio_str(cb_jnum(vs, "ci_hi"), hi, sizeof(hi)));
-	cmp_md_cell(o->f, cell);
-	cmp_md_cell(o->f, cb_p_str(cb_jnum(vs, "p"), pw, sizeof(pw)));
-	cmp_md_cell(o->f, cb_p_str(cb_jnum(vs, "q"), pm, sizeof(pm)));
+	cmp_md_raw(o->f, cell);
+	cmp_md_raw(o->f, cb_p_str(cb_jnum(vs, "p"), pw, sizeof(pw)));
+	cmp_md_raw(o->f, cb_p_str(cb_jnum(vs, "q"), pm, sizeof(pm)));
 	cmp_md_cell(o->f, cb_test_name(vs));
 	snprintf(cell, sizeof(cell), "**%s**%s%s%s", cb_jstr(vs, "verdict"), cb_jstr(vs, "timing") ? " (" : "",
 		 cb_jstr(vs, "timing") ?: "", cb_jstr(vs, "timing") ? " times)" : "");
-	cmp_md_cell(o->f, cell);
+	cmp_md_raw(o->f, cell);
 	fputc('\n', o->f);
 }
 
@@ -85,7 +92,11 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 	if (cb_jlen(warn)) {
 		fprintf(f, "\n## Warnings\n\n");
 		for (size_t i = 0; i < cb_jlen(warn); i++)
-			fprintf(f, "- %s\n", json_object_get_string(cb_jidx(warn, i)));
+		{
+			fputs("- ", f);
+			cmp_md_text(f, json_object_get_string(cb_jidx(warn, i)));
+			fputc('\n', f);
+		}
 	}
 	fprintf(f, "\n## Environment differences\n\n");
 	if (!cb_jlen(diff))
@@ -136,7 +147,9 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 		json_object *in = cb_jidx(inst, i), *metrics = cb_jget(in, "metrics");
 		bool header = false;
 
-		fprintf(f, "\n### %s\n\n", cb_jstr(in, "key"));
+		fputs("\n### ", f);
+		cmp_md_text(f, cb_jstr(in, "key"));
+		fputs("\n\n", f);
 		for (size_t m = 0; m < cb_jlen(metrics); m++) {
 			json_object *mo = cb_jidx(metrics, m);
 
@@ -175,9 +188,9 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 					 cb_ratio_str(cb_jnum(vs, "ratio"), a, sizeof(a)),
 					 cb_ratio_str(cb_jnum(vs, "ci_lo"), b, sizeof(b)),
 					 cb_ratio_str(cb_jnum(vs, "ci_hi"), c, sizeof(c)));
-				cmp_md_cell(f, cell);
-				cmp_md_cell(f, cb_p_str(cb_jnum(vs, "p"), a, sizeof(a)));
-				cmp_md_cell(f, cb_p_str(cb_jnum(vs, "q"), a, sizeof(a)));
+				cmp_md_raw(f, cell);
+				cmp_md_raw(f, cb_p_str(cb_jnum(vs, "p"), a, sizeof(a)));
+				cmp_md_raw(f, cb_p_str(cb_jnum(vs, "q"), a, sizeof(a)));
 				cmp_md_cell(f, cb_test_name(vs));
 				cmp_md_cell(f, cb_jstr(vs, "verdict"));
 				fputc('\n', f);
@@ -206,7 +219,7 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 
 				cmp_md_cell(f, v ? json_object_get_string(v) : "-");
 			}
-			cmp_md_cell(f, json_object_get_boolean(cb_jget(mo, "changed")) ? "**yes**" : "no");
+			cmp_md_raw(f, json_object_get_boolean(cb_jget(mo, "changed")) ? "**yes**" : "no");
 			fputc('\n', f);
 		}
 		if (!cb_jlen(metrics))

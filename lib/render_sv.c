@@ -1,16 +1,35 @@
 /* `cowbench compare --format csv|tsv`: one row per instance × metric × run. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cb.h"
 #include "cmpcommon.h"
 #include "render.h"
 
+/* A cell a spreadsheet would evaluate ("=cmd", "+1+1", "-2+3", "@SUM(...)", or after a tab or
+ * a carriage return) unless it is a plain number: quoting does not stop it. */
+static bool cmp_sv_formula(const char *s)
+{
+	char *end;
+	double v;
+
+	if (!strchr("=+-@\t\r", s[0]) || !s[0])
+		return false;
+	v = strtod(s, &end);
+	return !(end != s && !*end && isfinite(v));
+}
+
 static void cmp_sv_cell(FILE *f, char sep, const char *s, bool last)
 {
+	bool formula;
+
 	s = s ?: "";
+	/* OWASP's rule: a leading apostrophe makes the cell text (inside the quotes). */
+	formula = cmp_sv_formula(s);
 	if (sep == ',' && strpbrk(s, ",\"\n\r")) {
-		fputc('"', f);
+		fputs(formula ? "\"'" : "\"", f);
 		for (; *s; s++) {
 			if (*s == '"')
 				fputc('"', f);
@@ -18,6 +37,8 @@ static void cmp_sv_cell(FILE *f, char sep, const char *s, bool last)
 		}
 		fputc('"', f);
 	} else {
+		if (formula)
+			fputc('\'', f);
 		for (; *s; s++)
 			fputc(sep == '\t' && (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s, f);
 	}

@@ -106,3 +106,75 @@ if "$san" compare --force "$G/a" "$B/mthp_key" >"$TMP/stdout" 2>"$TMP/stderr"; t
 else
 	fail mthp_size_key_not_a_size "exit $?: $(head -c 300 "$TMP/stderr")"
 fi
+
+# Output escaping: names from a set must not become formulas, gnuplot comments, terminal
+# escapes, markdown or HTML.
+mk evil
+jq -c 'if .scenario == "cow_reuse" then .scenario = "=HYPERLINK(\"x\")" elif .scenario == "fault_anon" then .scenario = "#x\u001b[31m<b>|*_" else . end' \
+	"$G/b/$R" >"$B/evil/$R.new" && mv "$B/evil/$R.new" "$B/evil/$R"
+mk evil_base
+jq -c 'if .scenario == "cow_reuse" then .scenario = "=HYPERLINK(\"x\")" elif .scenario == "fault_anon" then .scenario = "#x\u001b[31m<b>|*_" else . end' \
+	"$G/a/$R" >"$B/evil_base/$R" && cp "$G/a/env.json" "$B/evil_base/env.json"
+"$CB" compare --format csv "$B/evil_base" "$B/evil" >"$TMP/evil.csv" 2>"$TMP/stderr"
+"$CB" compare --format tsv "$B/evil_base" "$B/evil" >"$TMP/evil.tsv" 2>>"$TMP/stderr"
+if grep -q "^\"'=HYPERLINK" "$TMP/evil.csv" && ! grep -q '^"\?=' "$TMP/evil.csv" && grep -q "^'=HYPERLINK" "$TMP/evil.tsv" &&
+	! grep -q '^=' "$TMP/evil.tsv"; then
+	ok csv_tsv_no_formula
+else
+	fail csv_tsv_no_formula "$(grep -m2 HYPERLINK "$TMP/evil.csv" "$TMP/evil.tsv" | head -c 300) $(head -c 200 "$TMP/stderr")"
+fi
+"$CB" compare "$B/evil_base" "$B/evil" >"$TMP/evil.txt" 2>&1
+"$CB" compare --format markdown "$B/evil_base" "$B/evil" >"$TMP/evil.md" 2>&1
+if ! grep -q $'\033' "$TMP/evil.txt" "$TMP/evil.md" "$TMP/evil.csv" && grep -q '�' "$TMP/evil.txt" &&
+	grep -qF '\#x�\[31m&lt;b&gt;\|\*\_' "$TMP/evil.md" && ! grep -q '<b>' "$TMP/evil.md"; then
+	ok text_markdown_escaped
+else
+	fail text_markdown_escaped "$(grep -a -m2 'x.\[31m' "$TMP/evil.txt" "$TMP/evil.md" | cat -v | head -c 300)"
+fi
+"$CB" compare --format json "$B/evil_base" "$B/evil" >"$TMP/evil.json" 2>&1
+if jq -e '[.instances[].scenario] | index("#x\u001b[31m<b>|*_")' "$TMP/evil.json" >/dev/null; then
+	ok json_keeps_exact_strings
+else
+	fail json_keeps_exact_strings "$(head -c 300 "$TMP/evil.json")"
+fi
+
+# --out paths: one longer than the system allows is refused whole, never cut short.
+long=$TMP/$(printf 'd%.0s' $(seq 250))/$(printf 'e%.0s' $(seq 250))/$(printf 'f%.0s' $(seq 250))
+long=$long/$long/$long/$long/$long
+"$CB" compare --format html --out "$long" "$G/a" "$G/b" >"$TMP/stdout" 2>"$TMP/stderr"
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$TMP/stderr")" = 1 ] && grep -q 'path longer than' "$TMP/stderr"; then
+	ok long_out_path_refused
+else
+	fail long_out_path_refused "exit $rc: $(head -c 200 "$TMP/stderr")"
+fi
+
+# Plots: a non-numeric baseline label with a scenario only the other set has (STATS_columns),
+# the '#' scenario (legend), zero, tiny and huge values (log axes, ranges).
+if ! command -v gnuplot >/dev/null; then
+	skip plots_untrusted "gnuplot not installed (scripts/deps.sh plots)"
+else
+	P=$G/plot_a Q=$G/plot_b
+	mk plot_label && cp "$P/$R" "$B/plot_label/$R" && jq '.kernel.release = "my-kernel"' "$P/env.json" >"$B/plot_label/env.json"
+	mk plot_only && sed 's/"scenario":"cow_reuse"/"scenario":"#only_here"/' "$Q/$R" >"$B/plot_only/$R" && cp "$Q/env.json" "$B/plot_only/env.json"
+	"$CB" plot --out "$TMP/pl" "$B/plot_label" "$B/plot_only" >/dev/null 2>"$TMP/stderr"
+	rc=$?
+	if [ "$rc" = 0 ] && head -1 "$TMP/pl/bars-_only_here.tsv" | grep -q $'^\u266fonly_here' && [ -s "$TMP/pl/bars-_only_here.svg" ]; then
+		ok plot_label_and_one_sided_scenario
+	else
+		fail plot_label_and_one_sided_scenario "exit $rc: $(head -c 300 "$TMP/stderr")"
+	fi
+	for v in 0 1e-300 1e300 1.7e308; do
+		for s in a b; do
+			mk "pv$s"
+			jq -c ".ns_per_page = $v | if .latency_ns then .latency_ns |= map_values($v) else . end |
+				if .latency_hist then .latency_hist = [[0, $v, 5]] else . end" "$G/plot_$s/$R" >"$B/pv$s/$R"
+			cp "$G/plot_$s/env.json" "$B/pv$s/env.json"
+		done
+		rm -rf "$TMP/pv" "$TMP/pvh"
+		"$CB" plot --out "$TMP/pv" "$B/pva" "$B/pvb" >/dev/null 2>"$TMP/stderr" &&
+			"$CB" compare --format html --out "$TMP/pvh" "$B/pva" "$B/pvb" >/dev/null 2>>"$TMP/stderr"
+		rc=$?
+		if [ "$rc" = 0 ]; then ok "plot_values_$v"; else fail "plot_values_$v" "exit $rc: $(head -c 300 "$TMP/stderr")"; fi
+	done
+fi
