@@ -1,5 +1,6 @@
 /* What the comparison model and its renderers share: JSON access, number formatting (fixed, so
  * the outputs are byte-for-byte reproducible), the names of runs, and walks over the model. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -568,8 +569,13 @@ void cb_text_wrap(FILE *f, int first, int cont, const char *text)
  * markdown passes HTML through. */
 void cb_md_text(FILE *f, const char *s)
 {
+	const char *start = s;
+
 	for (; s && *s; s++) {
-		if (*s == '<')
+		/* An underscore inside a word never emphasises (GFM): cow_reuse stays readable. */
+		if (*s == '_' && s > start && isalnum((unsigned char)s[-1]) && isalnum((unsigned char)s[1]))
+			fputc('_', f);
+		else if (*s == '<')
 			fputs("&lt;", f);
 		else if (*s == '>')
 			fputs("&gt;", f);
