@@ -129,7 +129,7 @@ $(FZ)/fuzz_%: $(FZ)/tests/fuzz/fuzz_%.o $(FZ_OBJ) $(FUZZ_DRV)
 	$(FUZZ_CC) $(FUZZ_SAN) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
-.SECONDARY: $(FUZZ_NAMES:%=$(FZ)/tests/fuzz/fuzz_%.o)
+.SECONDARY: $(FUZZ_NAMES:%=$(FZ)/tests/fuzz/fuzz_%.o) $(FZ_OBJ) $(FUZZ_DRV)
 
 fuzz: fuzz-build
 	@rm -rf $(FZ)/seeds && tests/fuzz/seed.sh $(FZ)/seeds
