@@ -9,6 +9,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Bytes that matter to JSON and configs (the NUL included). */
+static const char cb_alphabet[] = "{}[]\",:0123456789eE.-+\\nNIu\n=#'/ \t";
+
 int main(int argc, char **argv)
 {
 	uint8_t *seeds[4096], buf[1 << 16];
@@ -56,7 +59,7 @@ int main(int argc, char **argv)
 			case 1:
 				if (len < sizeof(buf)) {
 					memmove(buf + at + 1, buf + at, len - at);
-					buf[at] = (uint8_t)"{}[]\",:0123456789eE.-+\\nNIu\n\0=#'/ "[rand() % 36];
+					buf[at] = (uint8_t)cb_alphabet[(size_t)rand() % sizeof(cb_alphabet)];
 					len++;
 				}
 				break;
@@ -83,6 +86,8 @@ int main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(buf, len);
 		execs++;
 	}
+	for (size_t i = 0; i < n; i++)
+		free(seeds[i]);
 	printf("mutation loop: %llu executions, no report\n", execs);
 	return 0;
 }
