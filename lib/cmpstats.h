@@ -64,6 +64,7 @@ struct cb_cmp_test {
 	double ratio, lo, hi;    /* b / a: the ratio of means (Welch) or exp of the Hodges-Lehmann
 			          * shift of the logs (Mann-Whitney), with its 95 % CI */
 	double mde;              /* relative minimum detectable effect, 80 % power, 5 % two-sided */
+	double se_log;           /* standard error of log(ratio) (NaN where not on the log scale) */
 	size_t outliers_a, outliers_b; /* Tukey-fence outliers on each side */
 };
 /*
@@ -74,5 +75,21 @@ struct cb_cmp_test {
  */
 int cb_compare_samples(const double *a, size_t na, const double *b, size_t nb, double floor_sd,
 		       struct cb_cmp_test *out);
+
+/*
+ * The spread a comparison's tests share beyond their own errors, as Efron's empirical null
+ * (Efron 2004) without a shift: x[i] estimates (log ratios), se[i] their standard errors; returns
+ * the tau >= 0 for which the robust standard deviation (1.4826 × median absolute value) of
+ * x[i] / sqrt(se[i]^2 + tau^2) is 1, or 0 when it is at most 1 already. Robust while fewer than
+ * half of the x[i] carry a real effect.
+ */
+double cb_empirical_tau(const double *x, const double *se, size_t n);
+/* The tails of that null: the degrees of freedom (1 … 100, or 1e6 for normal) of a t scaled to a
+ * robust sd of 1 that fit z[i] = x[i] / sqrt(se[i]^2 + tau^2) best (maximum likelihood). Runs on a
+ * loaded machine differ now and then by far more than a normal tail allows. */
+double cb_empirical_df(const double *x, const double *se, size_t n, double tau);
+/* Two-sided p of z under that null, and its p-quantile (in units of z). */
+double cb_empirical_p(double z, double df);
+double cb_empirical_quantile(double p, double df);
 
 #endif

@@ -247,6 +247,7 @@ static json_object *cmp_vs(const double *a, size_t na, const double *b, size_t n
 	json_object_object_add(o, "p_welch", cb_num_json(t.p_welch));
 	json_object_object_add(o, "p_mannwhitney", cb_num_json(t.p_mw));
 	json_object_object_add(o, "mde", cb_num_json(t.mde));
+	json_object_object_add(o, "se_log", cb_num_json(t.se_log));
 	out = json_object_new_array();
 	json_object_array_add(out, json_object_new_int((int)t.outliers_a));
 	json_object_array_add(out, json_object_new_int((int)t.outliers_b));
@@ -595,9 +596,84 @@ static bool cmp_side_has(const struct cmp_side *s, const char *key)
 	return false;
 }
 
+#define CMP_EMPIRICAL_MIN 20 /* timing tests needed to estimate the run-to-run spread */
+
+/* A pending timing comparison on the log scale: what the run-to-run spread applies to. */
+static bool cmp_is_log_timing(json_object *mo, json_object *e)
+{
+	return e && !strcmp(cb_jstr(e, "verdict") ?: "", "pending") && !json_object_get_boolean(cb_jget(mo, "outcome")) &&
+	       cmp_is_timing(cb_jstr(mo, "unit") ?: "") && cb_jnum(e, "ratio") > 0 && cb_jnum(e, "se_log") > 0;
+}
+
+/*
+ * With one run per side the repetitions share their run's state (load, memory layout, THP
+ * availability), so two runs of one kernel differ by more than their repetitions say. That
+ * spread cannot be estimated per instance from one run, but it can across the comparison's
+ * timing tests: tau, from Efron's empirical null (cb_empirical_tau), is added to every timing's
+ * error. Returns tau (0: not estimated or not needed); *n_out the tests it came from.
+ */
+static double cmp_run_spread(json_object *instances, size_t *n_out, double *df)
+{
+	size_t n = 0, cap = 64;
+	double *x = malloc(cap * sizeof(*x)), *se = malloc(cap * sizeof(*se)), tau = 0;
+
+	*n_out = 0;
+	*df = 1e6;
+	for (size_t i = 0; x && se && i < cb_jlen(instances); i++) {
+		json_object *metrics = cb_jget(cb_jidx(instances, i), "metrics");
+
+		for (size_t m = 0; m < cb_jlen(metrics); m++) {
+			json_object *mo = cb_jidx(metrics, m), *v = cb_jget(mo, "vs_baseline");
+
+			for (size_t r = 1; r < cb_jlen(v); r++) {
+				json_object *e = cb_jidx(v, r);
+
+				if (!cmp_is_log_timing(mo, e))
+					continue;
+				if (n == cap) {
+					double *x2 = realloc(x, 2 * cap * sizeof(*x)), *s2 = x2 ? realloc(se, 2 * cap * sizeof(*se)) : NULL;
+
+					if (x2)
+						x = x2;
+					if (!s2)
+						goto free_all;
+					se = s2;
+					cap *= 2;
+				}
+				x[n] = log(cb_jnum(e, "ratio"));
+				se[n++] = cb_jnum(e, "se_log");
+			}
+		}
+	}
+	if (n >= CMP_EMPIRICAL_MIN)
+		tau = cb_empirical_tau(x, se, n);
+	if (tau > 0)
+		*df = cb_empirical_df(x, se, n, tau);
+	*n_out = n;
+free_all:
+	free(x);
+	free(se);
+	return tau;
+}
+
+/* A timing comparison judged against the empirical null: the run-to-run spread in its error, and
+ * the null's tails (a scaled t with df degrees of freedom). */
+static void cmp_add_spread(json_object *e, double tau, double df)
+{
+	double r = cb_jnum(e, "ratio"), se = cb_jnum(e, "se_log"), s = sqrt(se * se + tau * tau);
+	double z975 = cb_empirical_quantile(0.975, df), z80 = cb_empirical_quantile(0.8, df);
+
+	json_object_object_add(e, "p_within", cb_num_json(cb_jnum(e, "p")));
+	json_object_object_add(e, "p", cb_num_json(cb_empirical_p(log(r) / s, df)));
+	json_object_object_add(e, "ci_lo", cb_num_json(r * exp(-z975 * s)));
+	json_object_object_add(e, "ci_hi", cb_num_json(r * exp(z975 * s)));
+	json_object_object_add(e, "mde", cb_num_json(exp((z975 + z80) * s) - 1));
+	json_object_object_add(e, "run_spread", json_object_new_boolean(true));
+}
+
 /* Every test of the comparison at once: Benjamini-Hochberg q over all of them, then each verdict.
  * Returns the number of tests. */
-static size_t cmp_verdicts(json_object *instances, double fdr, double min_effect)
+static size_t cmp_verdicts(json_object *instances, double fdr, double min_effect, double tau, double df)
 {
 	size_t n = 0, cap = 64, k = 0;
 	json_object **vs = malloc(cap * sizeof(*vs));
@@ -617,6 +693,8 @@ static size_t cmp_verdicts(json_object *instances, double fdr, double min_effect
 
 				if (!e || strcmp(cb_jstr(e, "verdict") ?: "", "pending"))
 					continue;
+				if (tau > 0 && cmp_is_log_timing(mo, e))
+					cmp_add_spread(e, tau, df);
 				if (n == cap) {
 					json_object **v2 = realloc(vs, (cap * 2) * sizeof(*vs));
 					const char **b2 = v2 ? realloc(better, (cap * 2) * sizeof(*better)) : NULL;
@@ -850,8 +928,38 @@ json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const 
 			if (!earlier)
 				json_object_array_add(instances, cmp_instance(&c, keys[i][k]));
 		}
-	json_object_object_add(cmp, "tests",
-			       json_object_new_int((int)cmp_verdicts(instances, opts->fdr, opts->min_effect)));
+	if (!c.by_run) {
+		size_t nspread;
+		double df, tau = cmp_run_spread(instances, &nspread, &df);
+		char note[500], tails[64] = "normal tails";
+
+		json_object_object_add(cmp, "run_spread", cb_num_json(tau));
+		json_object_object_add(cmp, "run_spread_df", tau > 0 ? cb_num_json(df) : NULL);
+		if (df < 1e6)
+			snprintf(tails, sizeof(tails), "the tails of a t with %g degrees of freedom", df);
+		if (tau > 0)
+			snprintf(note, sizeof(note),
+				 "the %zu timing ratios scatter more than their repetitions explain: a run-to-run spread"
+				 " of ±%.1f%% is added to every timing's error, judged against that empirical null"
+				 " (Efron) with %s",
+				 nspread, 100 * (exp(tau) - 1), tails);
+		else if (nspread < CMP_EMPIRICAL_MIN)
+			snprintf(note, sizeof(note),
+				 "too few timing tests (%zu, fewer than %d) to estimate the run-to-run spread: timing"
+				 " errors are the repetitions' alone",
+				 nspread, CMP_EMPIRICAL_MIN);
+		else
+			snprintf(note, sizeof(note),
+				 "the %zu timing ratios scatter no more than their repetitions explain: no run-to-run"
+				 " spread added",
+				 nspread);
+		json_object_array_add(notes, json_object_new_string(note));
+		json_object_object_add(cmp, "tests",
+				       json_object_new_int((int)cmp_verdicts(instances, opts->fdr, opts->min_effect, tau, df)));
+	} else {
+		json_object_object_add(cmp, "tests",
+				       json_object_new_int((int)cmp_verdicts(instances, opts->fdr, opts->min_effect, 0, 1e6)));
+	}
 	json_object_object_add(cmp, "instances", instances);
 	/* Keep the side labels where the renderers and the HTML report's plots find them. */
 	for (i = 0; i < n; i++)

@@ -70,7 +70,7 @@ if grep -q $'\033' $t; then fail text_no_colour_in_pipe "escape sequences in pip
 	jq -e '[.instances[] | select(.key == "cow_reuse/base/8M") | .metrics[] | select(.name == "ns_per_page")][0]
 	| .vs_baseline[1] | .verdict == "regression" and .ci_lo > 1 and .test == "mann-whitney" and .q < 0.05 and .q >= .p' $G/expected.json >/dev/null &&
 	jq -e '.schema == 2 and .forced == false and .baseline == "6.18.0" and ([.runs[].label] == ["6.18.0", "6.19.0-test"])
-		and .fdr == 0.05 and .min_effect == 0.02 and .unit == "repetition" and .tests == 9 and (.notes | length) == 1' $G/expected.json >/dev/null
+		and .fdr == 0.05 and .min_effect == 0.02 and .unit == "repetition" and .tests == 9 and (.notes | length) == 2 and .run_spread == 0' $G/expected.json >/dev/null
 if [ $? = 0 ]; then ok json_shape; else fail json_shape "expected.json lacks the change, the regression or the header fields"; fi
 
 # On a terminal regressions are red and improvements green; "not significant" never coloured.

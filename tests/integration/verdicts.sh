@@ -167,3 +167,36 @@ if "$CB" compare --help | grep -q -- '-- B1 B2' && "$CB" compare --help | grep -
 else
 	fail help_documents_sides_and_fail_on "--help lacks the sides syntax or --fail-on"
 fi
+
+# One run per side on a loaded machine: 30 instances whose repetitions agree within 0.2 %, but
+# whose runs differ by up to ±25 % (the run's state), and one that is really 10x slower. The
+# run-to-run spread is estimated across the timing tests (Efron's empirical null) and added to
+# every timing's error: the scatter gives no verdict, the real difference still does.
+mkdir -p "$TMP/spread_a" "$TMP/spread_b"
+cp $G/a/env.json "$TMP/spread_a/"
+cp $G/b/env.json "$TMP/spread_b/"
+jq '.kernel.release = "6.18.0"' $G/b/env.json >"$TMP/spread_b/env.json"
+gen() {
+	jq -nc --argjson side "$1" '
+		range(0; 30) as $i | range(1; 6) as $rep
+		| ([0.78, 0.85, 0.9, 0.93, 0.96, 0.98, 1.0, 1.02, 1.05, 1.08, 1.12, 1.17, 1.25] [$i % 13]) as $run
+		| {schema: 1, run_id: "x", scenario: "fault_anon", backing: "base", size: 8388608, size_h: "8M",
+		   options: "k=\($i)", pages: 2048, page_size: 4096, rep: $rep, repeat: 5, status: "ok", reason: null,
+		   ns_per_page: (1000 * (1 + 0.002 * $rep) * (if $side == 1 then (if $i == 7 then 10 else $run end) else 1 end))}'
+}
+gen 0 >"$TMP/spread_a/results.jsonl"
+gen 1 >"$TMP/spread_b/results.jsonl"
+"$CB" compare --format json "$TMP/spread_a" "$TMP/spread_b" >"$TMP/spread.json" 2>"$TMP/err"
+if jq -e '.run_spread > 0.05 and .run_spread_df != null and any(.notes[]; test("run-to-run spread of"))
+	and ([.instances[] | .key as $k | .metrics[] | .vs_baseline[1] | select(.verdict == "regression" or .verdict == "improvement") | $k]
+		== ["fault_anon/base/8M/k=7"])
+	and ([.instances[].metrics[].vs_baseline[1] | select(.run_spread == true)] | length) == 30' "$TMP/spread.json" >/dev/null; then
+	ok run_spread_empirical_null
+else
+	fail run_spread_empirical_null "$(jq -c '{run_spread, run_spread_df, notes, v: [.instances[] | .key as $k | .metrics[] | .vs_baseline[1] | select(.verdict != "not significant") | [$k, .verdict, .ratio, .p]]}' "$TMP/spread.json" 2>&1 | head -c 800) $(cat "$TMP/err")"
+fi
+# The same runs as three per side: no spread estimated, the runs carry it.
+"$CB" compare --format json "$TMP/spread_a" "$TMP/spread_a" -- "$TMP/spread_b" "$TMP/spread_b" >"$TMP/spread2.json" 2>"$TMP/err"
+if jq -e '.unit == "run" and (has("run_spread") | not)' "$TMP/spread2.json" >/dev/null; then ok run_spread_only_single_runs; else fail run_spread_only_single_runs "$(cat "$TMP/err")"; fi
+# The price of one run per side, stated: with these tails a 3x difference of one instance in 30 is
+# not significant at q < 0.05 (its p is shown); several runs per side is the way to see it.

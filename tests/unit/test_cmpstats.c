@@ -491,3 +491,36 @@ CB_TEST(cmpstats_compare_outlier_mwu)
 	CB_CHECK(t.ratio > 1.06 && t.ratio < 1.12 && t.lo < t.ratio && t.hi > t.ratio);
 	CB_CHECK(t.p_welch > 0.05); /* the outlier hides the shift from Welch */
 }
+
+/* [hand] Efron's empirical null, scale only: with no own error the spread is the robust sd,
+ * 1.4826 × median |x| = 1.4826 × 2; errors that already explain the scatter add nothing. */
+CB_TEST(cmpstats_empirical_tau_hand)
+{
+	const double x[] = { -2, -1, 1, 2, 3 }, zero[] = { 0, 0, 0, 0, 0 };
+	const double small[] = { 0.1, -0.1, 0.2 }, one[] = { 1, 1, 1 };
+
+	CB_CHECK_NEAR(cb_empirical_tau(x, zero, 5), 1.482602218505602 * 2, 1e-9);
+	CB_CHECK(cb_empirical_tau(small, one, 3) == 0);
+	CB_CHECK(cb_empirical_tau(x, zero, 1) == 0);
+}
+
+/* The null's tails, fitted: 400 normal quantiles give a normal (or near: df >= 30), 400
+ * quantiles of t with 2 df a t with at most 3; p under the normal null is erfc(|z| / sqrt 2). */
+CB_TEST(cmpstats_empirical_df_fit)
+{
+	double xn[400], xt[400], se[400] = { 0 }, tn, tt;
+
+	for (int i = 0; i < 400; i++) {
+		xn[i] = cb_t_quantile((i + 0.5) / 400, 1e9);
+		xt[i] = cb_t_quantile((i + 0.5) / 400, 2);
+	}
+	tn = cb_empirical_tau(xn, se, 400);
+	tt = cb_empirical_tau(xt, se, 400);
+	CB_CHECK_NEAR(tn, 1, 0.02);
+	CB_CHECK(cb_empirical_df(xn, se, 400, tn) >= 30);
+	CB_CHECK(cb_empirical_df(xt, se, 400, tt) <= 3);
+	CB_CHECK_NEAR(cb_empirical_p(1.959963984540054, 1e6), 0.05, 1e-9);
+	CB_CHECK_NEAR(cb_empirical_quantile(0.975, 1e6), 1.959963984540054, 1e-6);
+	/* Heavier tails: the same z is less surprising. */
+	CB_CHECK(cb_empirical_p(4, 5) > cb_empirical_p(4, 1e6));
+}

@@ -1,0 +1,63 @@
+# A/A: two small suites run back to back on the same kernel and compared at default settings
+# must give no regression, no improvement and no behaviour change. Nothing differs between them
+# but time, so any verdict here is one the statistics made up. Takes no lock itself (make check
+# runs alone); run by hand under the host lock: flock /tmp/cowbench-host.lock bash tests/integration/aa.sh
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 1
+
+if ! is_root; then
+	skip aa "needs root (suites measure nothing without it)"
+	exit 0
+fi
+# Enough instances for the run-to-run spread to be estimated (at least 20 timing tests).
+cat >"$TMP/aa.conf" <<-EOF2
+	size = 2M
+	repeat = 5
+	warmup = 1
+	run = fault_anon --backing base
+	run = fault_anon --backing thp
+	run = fault_anon --backing mthp_64K
+	run = cow_child --backing base
+	run = cow_child --backing thp
+	run = cow_parent --backing base
+	run = cow_reuse --backing base
+	run = cow_reuse --backing thp
+	run = fork --backing base
+	run = zap_munmap --backing base
+EOF2
+for side in a b; do
+	if ! "$CB" suite "$TMP/aa.conf" --out "$TMP/$side" >/dev/null 2>"$TMP/$side.err"; then
+		if grep -q 'another cowbench run holds' "$TMP/$side.err"; then
+			skip aa "another cowbench run holds the settings journal"
+		else
+			fail aa_suite_$side "$(tail -3 "$TMP/$side.err")"
+		fi
+		exit 0
+	fi
+done
+"$CB" compare --format json "$TMP/a" "$TMP/b" >"$TMP/aa.json" 2>"$TMP/err"
+"$CB" compare "$TMP/a" "$TMP/b" >"$TMP/aa.txt" 2>>"$TMP/err"
+verdicts=$(jq -r '[.instances[].metrics[].vs_baseline[]? | .verdict] | map(select(. == "regression" or . == "improvement"
+	or . == "changed")) | length' "$TMP/aa.json")
+changes=$(jq -r '[.instances[].behaviour_changes[]] | length' "$TMP/aa.json")
+tests=$(jq -r '.tests' "$TMP/aa.json")
+ok_both=$(jq -r '[.instances[] | select(.status == ["ok", "ok"])] | length' "$TMP/aa.json")
+echo "# aa: $tests tests, $verdicts verdicts, $changes behaviour changes, $ok_both instances ok on both; $(jq -r '.notes[1] // ""' "$TMP/aa.json" | cut -c1-160)"
+if [ "$tests" -ge 20 ] && [ "$ok_both" -ge 8 ]; then
+	ok aa_measured
+else
+	fail aa_measured "$tests tests, $ok_both instances ok on both sides: too little compared to mean anything"
+fi
+if [ "$verdicts" = 0 ]; then
+	ok aa_no_timing_verdict
+else
+	fail aa_no_timing_verdict "$(sed -n '/^Significant/,/^Instances/p' "$TMP/aa.txt" | head -12)"
+fi
+if [ "$changes" = 0 ]; then
+	ok aa_no_behaviour_change
+else
+	fail aa_no_behaviour_change "$(sed -n '/^Behaviour/,/^Significant/p' "$TMP/aa.txt" | head -12)"
+fi
+"$CB" compare --fail-on regression,change "$TMP/a" "$TMP/b" >/dev/null 2>>"$TMP/err"
+rc=$?
+if [ "$rc" = 0 ]; then ok aa_fail_on_good; else fail aa_fail_on_good "exit $rc $(cat "$TMP/err")"; fi
