@@ -63,15 +63,19 @@ else
 	fail per_host_progress "$(grep -E '^(loop|fleet)' "$TMP/1.err" | head -5)"
 fi
 
-# 2. One host fails on purpose (a config its suite rejects), one is unreachable (nothing listens
-# on 127.0.0.4): both named with the reason, exit 1, loop-a's results kept.
+# 2. Hosts fail on purpose: loop-b's config has an unknown key, loop-c (127.0.0.2 again) sets an
+# mTHP size this kernel does not offer (the dry run warns, the suite exits 1), and nothing
+# listens on 127.0.0.4: each named with the reason, exit 1, loop-a's results kept.
+unoffered=/sys/kernel/mm/transparent_hugepage/hugepages-8kB/enabled
+printf 'mthp_8K = always\nsize = 1M\nrepeat = 1\nwarmup = 0\nrun = fault_anon --backing base\n' >"$TMP/unoffered.conf"
 cp "$inv" "$TMP/inv2.ini"
-sed -i "s|^loop-b .*|& cowbench_config=$ROOT/tests/configs/bad_key.conf|; s|^loop-a .*|&\\nloop-down ansible_host=127.0.0.4|" "$TMP/inv2.ini"
+sed -i "s|^loop-b .*|& cowbench_config=$ROOT/tests/configs/bad_key.conf|; s|^loop-a .*|&\\nloop-down ansible_host=127.0.0.4\\nloop-c ansible_host=127.0.0.2 cowbench_sync=binary cowbench_config=$TMP/unoffered.conf|" "$TMP/inv2.ini"
 ./run.sh fleet "$TMP/inv2.ini" --config $tiny --out "$res" >"$TMP/2.out" 2>"$TMP/2.err"
 rc=$?
 sets_a=$(ls -d "$res"/loop-a/*/*/ 2>/dev/null | wc -l)
 if [ "$rc" = 1 ] && grep -q "^loop-b: failed: config: .*bad_key.conf:3: unknown key 'sise'" "$TMP/2.err" &&
-	grep -q '^loop-down: unreachable: ' "$TMP/2.err" && grep -q '^fleet: 1 of 3 host(s) ok' "$TMP/2.err"; then
+	grep -q '^loop-down: unreachable: ' "$TMP/2.err" && grep -q '^fleet: 1 of 4 host(s) ok' "$TMP/2.err" &&
+	{ [ -e $unoffered ] || grep -q '^loop-c: failed: suite exit status 1: ' "$TMP/2.err"; }; then
 	ok failing_hosts_named
 else
 	fail failing_hosts_named "exit $rc: $(grep -E '^(loop|fleet)' "$TMP/2.err" | head -6)"
