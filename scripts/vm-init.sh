@@ -41,11 +41,6 @@ fi
 # The host's defrag mode (enabled comes as transparent_hugepage= on the command line).
 defrag=$(arg cowbench.thp_defrag)
 [ -n "$defrag" ] && echo "$defrag" >/sys/kernel/mm/transparent_hugepage/defrag 2>/dev/null
-# And each mTHP size's mode, where this kernel has that size (6.1 has none).
-for m in $(arg cowbench.mthp | tr , ' '); do
-	f=/sys/kernel/mm/transparent_hugepage/hugepages-${m%%:*}kB/enabled
-	[ -w "$f" ] && echo "${m#*:}" >"$f" 2>/dev/null
-done
 
 while read -r m; do
 	[ -n "$m" ] && { insmod "/lib/modules/$m" || echo "cowbench-vm: insmod $m failed"; }
