@@ -28,6 +28,10 @@ static int fork_run(struct cb_ctx *ctx)
 	if (ret || ctx->res->status)
 		goto unmap;
 	t0 = cb_clock_ns();
+	/* The sync pipes and the stdio flush before the timed op: it times fork() alone. */
+	ret = cb_child_prepare(ctx);
+	if (ret)
+		goto unmap;
 	ret = cb_measure_op(ctx, &r, 0, fork_op, NULL);
 	if (ret)
 		goto unmap;

@@ -251,6 +251,43 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 	cb_put(r, "extra", cb_extras(c));
 }
 
+static json_object *cb_cow_pfn(const struct cb_cow_counts *c)
+{
+	json_object *o = json_object_new_object();
+
+	cb_put(o, "pfn_changed", cb_u64(c->copy));
+	cb_put(o, "pfn_kept", cb_u64(c->reuse));
+	cb_put(o, "first_touch", cb_u64(c->fresh));
+	cb_put(o, "swapin", cb_u64(c->swapin));
+	cb_put(o, "unmapped_after", cb_u64(c->lost));
+	return o;
+}
+
+/* The timing and untimed passes' outcomes from pagemap around their loops, and whether they
+ * agree with the counting pass's (copy = PFN changed, reuse + nofault = PFN kept). */
+static void cb_record_pfn_outcomes(json_object *r, const struct cb_record_in *in)
+{
+	const struct cb_pass_result *t = in->timing, *c = in->counting;
+	bool agree = true;
+
+	if (!t->pfn_classified)
+		return;
+	cb_put(r, "cow_timing_pass", cb_cow_pfn(&t->cow_pfn));
+	if (t->untimed_pfn_classified)
+		cb_put(r, "cow_untimed_pass", cb_cow_pfn(&t->untimed_cow_pfn));
+	if (!c || !c->classified)
+		return;
+	for (int k = 0; k < 2; k++) {
+		const struct cb_cow_counts *p = k ? &t->untimed_cow_pfn : &t->cow_pfn;
+
+		if (k && !t->untimed_pfn_classified)
+			continue;
+		agree &= p->copy == c->cow.copy && p->reuse == c->cow.reuse + c->cow.nofault &&
+			 p->fresh == c->cow.fresh && p->swapin == c->cow.swapin && p->lost == c->cow.lost;
+	}
+	cb_put(r, "cow_passes_agree", json_object_new_boolean(agree));
+}
+
 json_object *cb_record_build(const struct cb_record_in *in)
 {
 	json_object *r = json_object_new_object();
@@ -283,9 +320,18 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	if (in->status != CB_OK && in->status != CB_DISTURBED)
 		return r;
 	cb_put(r, "ops", cb_u64(in->counting && in->counting->classified ? in->timing->pages : 1));
-	cb_put(r, "ns_per_page", json_object_new_double((double)in->timing->loop_ns / (double)in->timing->pages));
-	cb_put(r, "ns_per_gib", json_object_new_double((double)in->timing->loop_ns * (double)(1ull << 30) /
-						       (double)in->opts->size));
+	{
+		/* From the untimed pass where there is one (per-page write loops): the timing pass
+		 * pays for a timestamp and a histogram update per page. */
+		uint64_t ns = in->timing->untimed ? in->timing->untimed_loop_ns : in->timing->loop_ns;
+
+		cb_put(r, "ns_per_page", json_object_new_double((double)ns / (double)in->timing->pages));
+		cb_put(r, "ns_per_gib", json_object_new_double((double)ns * (double)(1ull << 30) / (double)in->opts->size));
+		cb_put(r, "ns_per_page_source", json_object_new_string(in->timing->untimed ? "untimed pass" : "timing pass"));
+		cb_put(r, "ns_per_page_timed", in->timing->untimed ?
+			json_object_new_double((double)in->timing->loop_ns / (double)in->timing->pages) : NULL);
+	}
+	cb_record_pfn_outcomes(r, in);
 	cb_put(r, "latency_ns", cb_latency(&in->timing->hist));
 	cb_put(r, "latency_hist", cb_latency_hist(&in->timing->hist));
 	/* An external tool's times owe nothing to cowbench's timer, and it runs no counting pass. */

@@ -564,14 +564,17 @@ int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t
 	return ret;
 }
 
-static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+static int cb_measure_precheck(struct cb_ctx *ctx, const uint64_t *raw, uint64_t *pfns, size_t n);
+
+/* The timed loop: one timestamp per op, chained: each interval holds one write plus the
+ * previous op's histogram update (a few ns), which halves the timer's cost against a
+ * start/stop pair. */
+static void cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	struct cb_hist *h = &ctx->res->hist;
 	uint64_t start = cb_clock_ns();
 	uint64_t prev = cb_timer_ticks();
 
-	/* One timestamp per op, chained: each interval holds one write plus the previous op's
-	 * histogram update (a few ns), which halves the timer's cost against a start/stop pair. */
 	for (size_t i = 0; i < r->pages; i++) {
 		size_t p = ctx->order ? ctx->order[i] : i;
 		uint64_t now;
@@ -582,7 +585,99 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 		prev = now;
 	}
 	ctx->res->loop_ns = cb_clock_ns() - start;
-	return 0;
+}
+
+/* The untimed loop: the clock only around it. */
+static void cb_loop_untimed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+{
+	uint64_t start = cb_clock_ns();
+
+	for (size_t i = 0; i < r->pages; i++) {
+		size_t p = ctx->order ? ctx->order[i] : i;
+
+		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
+	}
+	ctx->res->loop_ns = cb_clock_ns() - start;
+}
+
+/* Outcomes from the PFNs alone (no fault counts): copy = changed, reuse = kept. */
+static void cb_classify_pfn(const uint64_t *before, const uint64_t *after, size_t n, struct cb_cow_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		struct cb_pm_entry b, a;
+
+		cb_pagemap_decode(before[i], &b);
+		cb_pagemap_decode(after[i], &a);
+		if (!a.present)
+			out->lost++;
+		else if (!b.present && b.swapped)
+			out->swapin++;
+		else if (!b.present)
+			out->fresh++;
+		else if (a.pfn == b.pfn)
+			out->reuse++;
+		else
+			out->copy++;
+	}
+}
+
+/*
+ * Timing and untimed passes: pagemap and the mapcount pre-check before the loop and pagemap
+ * after it, all outside the clock, so each pass's outcome is known and tied to its latencies.
+ * Warm-up: the loop alone.
+ */
+static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+{
+	struct cb_pass_result *res = ctx->res;
+	uint64_t *before = NULL, *after = NULL, *pfns = NULL;
+	int pm = -1, ret = 0;
+
+	if (ctx->pass == CB_PASS_WARMUP) {
+		cb_loop_timed(ctx, r, tag);
+		return 0;
+	}
+	before = calloc(r->pages, sizeof(*before));
+	after = calloc(r->pages, sizeof(*after));
+	pfns = calloc(r->pages, sizeof(*pfns));
+	if (!before || !after || !pfns) {
+		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
+		goto free_arrays;
+	}
+	pm = cb_pagemap_open();
+	if (pm < 0) {
+		ret = cb_ctx_error(ctx, "open(/proc/self/pagemap)", pm);
+		goto free_arrays;
+	}
+	ret = cb_region_pagemap(pm, r, before);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
+		goto close_pagemap;
+	}
+	ret = cb_measure_precheck(ctx, before, pfns, r->pages);
+	if (ret || res->status != CB_OK)
+		goto close_pagemap;
+	if (ctx->pass == CB_PASS_UNTIMED) {
+		cb_loop_untimed(ctx, r, tag);
+	} else {
+		cb_loop_timed(ctx, r, tag);
+		res->per_op_timed = true;
+	}
+	ret = cb_region_pagemap(pm, r, after);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
+		goto close_pagemap;
+	}
+	cb_classify_pfn(before, after, r->pages, &res->cow_pfn);
+	res->pfn_classified = true;
+close_pagemap:
+	if (pm >= 0)
+		close(pm);
+free_arrays:
+	free(before);
+	free(after);
+	free(pfns);
+	return ret;
 }
 
 /* Checks the pages are mapped as the scenario intends before the writes (kpagecount is the
@@ -926,9 +1021,12 @@ int cb_measure_writes(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 	ctx->res->pages = r->pages;
 	if (ctx->pass == CB_PASS_COUNTING)
 		return cb_measure_counted(ctx, r, tag);
-	ret = cb_measure_checked(ctx, r);
-	if (ret || ctx->res->status != CB_OK)
-		return ret;
+	/* Timing and untimed passes pre-check inside cb_measure_timed (with their snapshots). */
+	if (ctx->pass == CB_PASS_WARMUP) {
+		ret = cb_measure_checked(ctx, r);
+		if (ret || ctx->res->status != CB_OK)
+			return ret;
+	}
 	return cb_measure_timed(ctx, r, tag);
 }
 
@@ -1060,10 +1158,8 @@ int cb_cpu_pin(struct cb_ctx *ctx, int cpu)
 	return 0;
 }
 
-pid_t cb_child_fork(struct cb_ctx *ctx)
+int cb_child_prepare(struct cb_ctx *ctx)
 {
-	pid_t pid;
-
 	if (pipe2(ctx->sync_down, O_CLOEXEC))
 		return cb_ctx_error(ctx, "pipe2", -errno);
 	if (pipe2(ctx->sync_up, O_CLOEXEC)) {
@@ -1074,6 +1170,21 @@ pid_t cb_child_fork(struct cb_ctx *ctx)
 		return cb_ctx_error(ctx, "pipe2", err);
 	}
 	fflush(NULL);
+	ctx->sync_prepared = true;
+	return 0;
+}
+
+pid_t cb_child_fork(struct cb_ctx *ctx)
+{
+	pid_t pid;
+
+	if (!ctx->sync_prepared) {
+		int ret = cb_child_prepare(ctx);
+
+		if (ret)
+			return ret;
+	}
+	ctx->sync_prepared = false;
 	pid = cb_fork_tied();
 	if (pid < 0) {
 		int err = -errno;

@@ -60,7 +60,9 @@ bool cb_scenario_has_backing(const struct cb_scenario *s, const char *backing);
 			cb_scenario_register(&(arr)[i].s);                                 \
 	}
 
-enum cb_pass_kind { CB_PASS_WARMUP, CB_PASS_TIMING, CB_PASS_COUNTING };
+/* CB_PASS_UNTIMED: the write loop with the clock read only around it (ns_per_page); run
+ * after a timing pass that timed writes per op. Scenarios treat it like a warm-up. */
+enum cb_pass_kind { CB_PASS_WARMUP, CB_PASS_TIMING, CB_PASS_COUNTING, CB_PASS_UNTIMED };
 /* CB_DISTURBED: the pass's preconditions were violated while it ran (a guard counter moved, a
  * sibling was off its CPU, samples were lost); its figures are kept for inspection, never for
  * statistics, and the runner repeats it (bounded). */
@@ -77,6 +79,16 @@ struct cb_pass_result {
 	uint64_t pages;
 	uint64_t loop_ns;           /* wall time of the measured loop */
 	struct cb_hist hist;        /* per-op latency, timing pass only */
+	bool per_op_timed;          /* timing pass: a per-page write loop was timed per op */
+	/* Timing/untimed pass: the outcome from pagemap around the loop (outside the clock), with
+	 * no fault counts: copy = PFN changed, reuse = PFN kept (a reuse or no fault at all). */
+	bool pfn_classified;
+	struct cb_cow_counts cow_pfn;
+	/* Filled by the runner in the timing pass's copy: the untimed pass of the repetition. */
+	bool untimed;
+	uint64_t untimed_loop_ns;
+	bool untimed_pfn_classified;
+	struct cb_cow_counts untimed_cow_pfn;
 	/* counting pass */
 	struct cb_cow_counts cow;
 	uint64_t faults_total;      /* faults at the measured pages */
@@ -127,6 +139,7 @@ struct cb_ctx {
 	 * writes), or 0. The counting pass then reads its pagemap after the loop: a page it still
 	 * maps at the PFN the writer saw before was shared for the whole loop (cow_verified). */
 	pid_t peer;
+	bool sync_prepared;         /* cb_child_prepare ran: cb_child_fork is only the fork */
 };
 
 /* The region a scenario works on, set up for ctx->backing. The measured pages are pages
@@ -212,6 +225,9 @@ int cb_region_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag
 /* Pins the calling task to cpu. */
 int cb_cpu_pin(struct cb_ctx *ctx, int cpu);
 
+/* The sync channel and stdio flush of the next cb_child_fork, done ahead so that a timed fork
+ * times fork() alone. Returns 0 or -errno. */
+int cb_child_prepare(struct cb_ctx *ctx);
 /* fork() with a sync channel: returns 0 in the child, the pid in the parent, -errno on error. */
 pid_t cb_child_fork(struct cb_ctx *ctx);
 /* In the child: ends it, reporting ret (0 or -errno) to cb_child_wait. Never returns. */
