@@ -196,6 +196,7 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 		cb_put(r, "faults", o);
 	}
 	cb_put(r, "page_allocs_per_page", cb_per(allocs, c->pages));
+	cb_put(r, "region_vmas", c->vmas > 0 ? json_object_new_int(c->vmas) : NULL);
 
 	if (tlb) {
 		static const char prefix[] = "tlb:tlb_flush/";
@@ -312,6 +313,7 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "repeat", json_object_new_int(in->opts->repeat));
 	cb_put(r, "cpu", json_object_new_int(in->cpu));
 	cb_put(r, "swap", json_object_new_string(in->swap ? in->swap : "none"));
+	cb_put(r, "numa_balancing", in->numa_balancing ? json_object_new_string(in->numa_balancing) : NULL);
 	cb_put(r, "status", json_object_new_string(cb_status_name(in->status)));
 	cb_put(r, "reason", in->reason && *in->reason ? json_object_new_string(in->reason) : NULL);
 	cb_put(r, "op", json_object_new_string(in->scn->op));

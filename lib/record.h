@@ -23,6 +23,7 @@ struct cb_record_in {
 	const char *source;         /* who timed it: NULL = cowbench's passes, "hyperfine" (no counting pass) */
 	const struct cb_numa_pages *numa; /* the counting pass's page nodes, NULL or !noted: none */
 	const char *swap;           /* cb_swap_describe during the instance; NULL: "none" */
+	const char *numa_balancing; /* kernel.numa_balancing during the instance; NULL: not offered */
 };
 
 const char *cb_status_name(int status);

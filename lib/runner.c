@@ -16,6 +16,9 @@
 #include "runner.h"
 #include "settings.h"
 #include "swap.h"
+#include "sysfs.h"
+
+#define CB_NUMA_BALANCING "/proc/sys/kernel/numa_balancing"
 
 static int cb_cpus_pick(int want, int *cpu, int *other)
 {
@@ -192,7 +195,7 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	struct cb_numa_policy numa_saved = { .saved = false };
 	struct cb_numa_pages *numa_pages;
 	int status = CB_OK, ret, mark = -1;
-	char reason[256] = "", swap[256];
+	char reason[256] = "", swap[256], numa_bal[32];
 
 	memset(row, 0, sizeof(*row));
 	snprintf(row->scenario, sizeof(row->scenario), "%s", s->name);
@@ -232,6 +235,20 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	if (ret) {
 		status = CB_ERROR;
 		goto pop_settings;
+	}
+	/* NUMA hinting unmaps pages and takes faults (same PFN: a "reuse") or migrates them (a
+	 * "copy"): off for the instance, through the journal; the guards catch what remains. */
+	if (access(CB_NUMA_BALANCING, F_OK) == 0 && cb_is_privileged()) {
+		ret = cb_settings_set(CB_NUMA_BALANCING, "0");
+		if (ret) {
+			status = CB_ERROR;
+			snprintf(reason, sizeof(reason), "%s = 0: %s", CB_NUMA_BALANCING, strerror(-ret));
+			goto pop_settings;
+		}
+	}
+	if (cb_sysfs_read(CB_NUMA_BALANCING, numa_bal, sizeof(numa_bal)) > 0) {
+		numa_bal[strcspn(numa_bal, "\n")] = '\0';
+		rin.numa_balancing = numa_bal;
 	}
 	/* Swap the instance sets up is taken down with its settings scope. */
 	if ((s->needs & CB_NEED_SWAP) || ctx.bk.swap) {

@@ -566,6 +566,36 @@ int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t
 
 static int cb_measure_precheck(struct cb_ctx *ctx, const uint64_t *raw, uint64_t *pfns, size_t n);
 
+/* VMAs of this process overlapping the region (/proc/self/maps): merging or splitting changes
+ * what fork and zap walk. */
+static int cb_region_vmas(const struct cb_region *r)
+{
+	uintptr_t lo = (uintptr_t)r->addr, hi = lo + r->len;
+	char line[512];
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s < hi && e > lo)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* A guard counter that moved during the pass makes it disturbed, naming the counter. */
+static void cb_measure_guard(struct cb_ctx *ctx, const struct cb_vmstat *delta)
+{
+	char why[96];
+
+	if (cb_vmstat_guard(delta, why, sizeof(why)))
+		cb_ctx_disturbed(ctx, "%s", why);
+}
+
 /* The timed loop: one timestamp per op, chained: each interval holds one write plus the
  * previous op's histogram update (a few ns), which halves the timer's cost against a
  * start/stop pair. */
@@ -631,6 +661,7 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 {
 	struct cb_pass_result *res = ctx->res;
 	uint64_t *before = NULL, *after = NULL, *pfns = NULL;
+	struct cb_vmstat *vs = NULL;
 	int pm = -1, ret = 0;
 
 	if (ctx->pass == CB_PASS_WARMUP) {
@@ -657,12 +688,21 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	ret = cb_measure_precheck(ctx, before, pfns, r->pages);
 	if (ret || res->status != CB_OK)
 		goto close_pagemap;
+	vs = calloc(3, sizeof(*vs));
+	if (!vs) {
+		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
+		goto close_pagemap;
+	}
+	cb_vmstat_snap(&vs[0]);
 	if (ctx->pass == CB_PASS_UNTIMED) {
 		cb_loop_untimed(ctx, r, tag);
 	} else {
 		cb_loop_timed(ctx, r, tag);
 		res->per_op_timed = true;
 	}
+	cb_vmstat_snap(&vs[1]);
+	cb_vmstat_delta(&vs[0], &vs[1], &vs[2]);
+	cb_measure_guard(ctx, &vs[2]);
 	ret = cb_region_pagemap(pm, r, after);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
@@ -674,6 +714,7 @@ close_pagemap:
 	if (pm >= 0)
 		close(pm);
 free_arrays:
+	free(vs);
 	free(before);
 	free(after);
 	free(pfns);
@@ -950,6 +991,8 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	if (ret)
 		goto close_counters;
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
+	cb_measure_guard(ctx, &res->vmstat_delta);
+	res->vmas = cb_region_vmas(r);
 	/* Issue 5 (NUMA): the node of every written page, for the record; outside the counters. */
 	cb_numa_pages_note(r->addr, r->stride, r->pages);
 	ret = cb_region_pagemap(pm, r, after);
@@ -1073,6 +1116,8 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 	if (!vs)
 		return cb_ctx_error(ctx, "calloc", -ENOMEM);
 	cb_measure_op_folios(ctx, r, res->folio_pages_by_order);
+	if (r->addr)
+		res->vmas = cb_region_vmas(r);
 	/* Issue 5 (NUMA): the node of every page the op works on (before it: a zap leaves none). */
 	cb_numa_pages_note(r->addr, r->stride, r->pages);
 	/* --events replaces the default hardware set (issue 5). */
@@ -1088,6 +1133,7 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 	cb_counters_read(&res->counters);
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
+	cb_measure_guard(ctx, &res->vmstat_delta);
 	cb_counters_close(&res->counters);
 	if (!ret)
 		cb_measure_op_folios(ctx, r, res->folio_pages_by_order_after);

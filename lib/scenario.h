@@ -94,6 +94,7 @@ struct cb_pass_result {
 	uint64_t faults_total;      /* faults at the measured pages */
 	uint64_t faults_outside;    /* faults anywhere else (stack, result pages) during the loop */
 	bool faults_sampled;        /* per-page faults from address samples (else counter reads) */
+	int vmas;                   /* counting pass: VMAs overlapping the region (0: not looked) */
 	uint64_t pages_by_faults[4]; /* pages that took 0, 1, 2, 3+ faults */
 	uint64_t folio_pages_by_order[CB_FOLIO_ORDERS]; /* before the measured loop or op */
 	uint64_t folio_pages_by_order_after[CB_FOLIO_ORDERS];

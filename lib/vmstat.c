@@ -93,3 +93,21 @@ void cb_vmstat_delta(const struct cb_vmstat *a, const struct cb_vmstat *b, struc
 			cb_vmstat_put(d, b->e[i].name, b->e[i].v - a->e[j].v);
 	}
 }
+
+int cb_vmstat_guard(const struct cb_vmstat *delta, char *why, size_t len)
+{
+	static const char *const guards[] = {
+		"numa_hint_faults", "numa_pages_migrated", "pgmigrate_success", "compact_isolated", "compact_stall",
+		"thp_collapse_alloc",
+	};
+
+	for (size_t g = 0; g < sizeof(guards) / sizeof(guards[0]); g++) {
+		int64_t v = cb_vmstat_get(delta, guards[g]);
+
+		if (v > 0) {
+			snprintf(why, len, "%s %lld", guards[g], (long long)v);
+			return 1;
+		}
+	}
+	return 0;
+}

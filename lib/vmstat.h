@@ -2,6 +2,7 @@
 #ifndef CB_VMSTAT_H
 #define CB_VMSTAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CB_VMSTAT_MAX 512
@@ -21,5 +22,10 @@ int cb_vmstat_snap(struct cb_vmstat *s);
 void cb_vmstat_delta(const struct cb_vmstat *a, const struct cb_vmstat *b, struct cb_vmstat *d);
 /* Value of name in s, or 0 when absent. */
 int64_t cb_vmstat_get(const struct cb_vmstat *s, const char *name);
+
+/* The guards of a pass: system-wide counters that mean something other than the measured
+ * writes moved or changed pages meanwhile (NUMA hinting, migration, compaction, khugepaged).
+ * Returns 1 and names the first that moved in why ("numa_hint_faults 3"), else 0. */
+int cb_vmstat_guard(const struct cb_vmstat *delta, char *why, size_t len);
 
 #endif

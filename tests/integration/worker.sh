@@ -36,3 +36,13 @@ if [ "$NCPU" -ge 2 ]; then
 fi
 # Default CPU: the highest allowed one, recorded.
 expect_all worker_default_cpu_highest ".cpu == $((NCPU - 1))" "$R"
+# What every record of a write loop carries now: ns_per_page from the untimed pass, the timing
+# pass's outcome agreeing with the counting pass's (cow_parent copies every page: deterministic),
+# faults at the region apart from the rest, NUMA balancing off, the VMA count.
+expect_all worker_untimed_ns_per_page 'select(.scenario == "cow_parent" and .status == "ok") | .ns_per_page_source == "untimed pass" and .ns_per_page > 0 and .ns_per_page_timed > 0' "$R"
+expect_all worker_passes_agree 'select(.scenario == "cow_parent" and .status == "ok") | .cow_passes_agree == true and .cow_timing_pass.pfn_changed == .pages and .cow_untimed_pass.pfn_changed == .pages' "$R"
+expect_all worker_faults_in_region 'select(.scenario == "cow_parent" and .status == "ok") | .faults.method == "address samples" and .faults.total == .pages and (.faults.outside_region | type) == "number"' "$R"
+if [ -e /proc/sys/kernel/numa_balancing ]; then
+	expect_all worker_numa_balancing_off 'select(.status == "ok") | .numa_balancing == "0"' "$R"
+fi
+expect_all worker_region_vmas 'select(.scenario == "cow_parent" and .status == "ok") | .region_vmas == 1' "$R"
