@@ -201,7 +201,7 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 	snprintf(row->scenario, sizeof(row->scenario), "%s", s->name);
 	snprintf(row->backing, sizeof(row->backing), "%s", o->backing);
 	cb_size_format(o->size, row->size_h, sizeof(row->size_h));
-	row->faults_per_page = row->allocs_per_page = row->tlb_per_fault = NAN;
+	row->faults_per_page = row->allocs_per_page = row->tlb_per_fault = row->ipi_per_fault = NAN;
 	cb_swap_describe(swap, sizeof(swap));
 	rin.swap = swap;
 
@@ -385,7 +385,11 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		row->faults_per_page = counting->classified && counting->pages ?
 					       (double)counting->faults_total / counting->pages : NAN;
 		row->allocs_per_page = cb_ratio(counting, "kmem:mm_page_alloc", counting->pages);
-		row->tlb_per_fault = cb_ratio(counting, "tlb:tlb_flush", counting->faults_total);
+		/* Local flushes per fault, not the sum of tracepoint events (a local flush that also
+		 * sends an IPI is two events). */
+		row->tlb_per_fault = cb_ratio(counting, "tlb:tlb_flush/local_shootdown", counting->faults_total) +
+				     cb_ratio(counting, "tlb:tlb_flush/local_mm_shootdown", counting->faults_total);
+		row->ipi_per_fault = cb_ratio(counting, "tlb:tlb_flush/remote_send_ipi", counting->faults_total);
 	}
 	if (status != CB_OK)
 		snprintf(reason, sizeof(reason), "%s", shared->reason);
@@ -431,9 +435,9 @@ emit_verdict:
 
 void cb_summary_header(FILE *f)
 {
-	fprintf(f, "%-18s %-14s %5s %-5s %2s %17s %7s %7s %6s %6s %6s %6s %6s %6s\n", "scenario", "backing",
+	fprintf(f, "%-18s %-14s %5s %-5s %2s %17s %7s %7s %6s %6s %6s %6s %6s %6s %6s\n", "scenario", "backing",
 		"size", "st", "n", "ns/page med ± sd", "p50 ns", "p99 ns", "copy", "reuse", "nofalt", "flt/pg",
-		"alc/pg", "tlb/fl");
+		"alc/pg", "lfl/fl", "ipi/fl");
 }
 
 static void cb_fmt_ratio(char *buf, size_t len, double v)
@@ -446,7 +450,7 @@ static void cb_fmt_ratio(char *buf, size_t len, double v)
 
 void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 {
-	char nspp[32], fpp[16], app[16], tpf[16];
+	char nspp[32], fpp[16], app[16], tpf[16], ipf[16];
 
 	if (r->status != CB_OK && !r->n) {
 		fprintf(f, "%-18s %-14s %5s %-5s  %s\n", r->scenario, r->backing, r->size_h, cb_status_name(r->status),
@@ -459,10 +463,11 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 	cb_fmt_ratio(fpp, sizeof(fpp), r->faults_per_page);
 	cb_fmt_ratio(app, sizeof(app), r->allocs_per_page);
 	cb_fmt_ratio(tpf, sizeof(tpf), r->tlb_per_fault);
-	fprintf(f, "%-18s %-14s %5s %-5s %2d %17s %7.0f %7.0f %6llu %6llu %6llu %6s %6s %6s%s\n", r->scenario,
+	cb_fmt_ratio(ipf, sizeof(ipf), r->ipi_per_fault);
+	fprintf(f, "%-18s %-14s %5s %-5s %2d %17s %7.0f %7.0f %6llu %6llu %6llu %6s %6s %6s %6s%s\n", r->scenario,
 		r->backing, r->size_h, cb_status_name(r->status), r->n, nspp, r->p50, r->p99,
 		(unsigned long long)r->copy, (unsigned long long)r->reuse, (unsigned long long)r->nofault, fpp, app,
-		tpf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
+		tpf, ipf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
 	if (r->disturbed)
 		fprintf(f, "  %d disturbed repetition(s) left out (see their records' reason)\n", r->disturbed);
 	if (r->status != CB_OK)

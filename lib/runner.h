@@ -22,7 +22,9 @@ struct cb_summary_row {
 	double p50, p99;            /* medians over repetitions */
 	uint64_t copy, reuse, nofault, first_touch; /* last repetition */
 	bool cow_varied;            /* outcome counts differed between repetitions */
-	double faults_per_page, allocs_per_page, tlb_per_fault; /* NaN when unsupported */
+	double faults_per_page, allocs_per_page; /* NaN when unsupported */
+	double tlb_per_fault;       /* local flushes (local_shootdown + local_mm_shootdown) per fault */
+	double ipi_per_fault;       /* remote_send_ipi events per fault */
 };
 
 /* Runs every repetition of one instance, writing a record per repetition to out (skip/fail/

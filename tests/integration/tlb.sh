@@ -53,6 +53,10 @@ fi
 # Per fault: the copy flushes the old PTE on every CPU running the mm, so one IPI send per copy
 # with a sibling and none without; a reuse only makes the PTE writable.
 expect_all copy_ipi_send_per_fault ".tlb_flush.by_reason.remote_send_ipi >= $PAGES and .tlb_flush.per_fault_by_reason.remote_send_ipi >= 1" "$TMP/tlb_cow_copy.jsonl"
+# The two derived figures apart: one local flush per copy, and an IPI send per copy with a
+# sibling (their events' sum, per_fault, counts the same flush twice).
+expect_all copy_local_and_ipi_apart '.tlb_flush.local_per_fault == 1 and .tlb_flush.ipi_send_per_fault >= 1 and .tlb_flush.per_fault >= 2' "$TMP/tlb_cow_copy.jsonl"
+expect_all copy0_local_no_ipi '.tlb_flush.local_per_fault == 1 and .tlb_flush.ipi_send_per_fault == 0' "$TMP/copy0.jsonl"
 expect_all copy_siblings_0_no_ipi ".tlb_flush.by_reason.remote_send_ipi == 0 and .tlb_flush.by_reason.local_mm_shootdown >= $PAGES" "$TMP/copy0.jsonl"
 expect_all reuse_no_ipi '.tlb_flush.by_reason.remote_send_ipi == 0 and .tlb_flush.total == 0' "$TMP/tlb_cow_reuse.jsonl"
 for s in tlb_zap_munmap tlb_zap_dontneed tlb_zap_mprotect; do
