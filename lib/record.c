@@ -263,6 +263,21 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 	cb_put(r, "extra", cb_extras(c));
 }
 
+static json_object *cb_interfere_json(const struct cb_pass_result *p)
+{
+	json_object *o;
+
+	if (!p || !p->interfere_read)
+		return NULL;
+	o = json_object_new_object();
+	cb_put(o, "involuntary_switches", p->interfere.csw_ok ? cb_u64(p->interfere.csw) : NULL);
+	cb_put(o, "voluntary_switches", p->interfere.csw_ok ? cb_u64(p->interfere.vcsw) : NULL);
+	cb_put(o, "off_cpu_us", p->interfere.run_delay_ok ? json_object_new_double((double)p->interfere.run_delay_ns / 1000.0) : NULL);
+	cb_put(o, "migrations", p->interfere.migrations_ok ? cb_u64(p->interfere.migrations) : NULL);
+	cb_put(o, "irqs_on_cpu", p->interfere.irqs_ok ? cb_u64(p->interfere.irqs) : NULL);
+	return o;
+}
+
 static json_object *cb_cow_pfn(const struct cb_cow_counts *c)
 {
 	json_object *o = json_object_new_object();
@@ -345,6 +360,13 @@ json_object *cb_record_build(const struct cb_record_in *in)
 			json_object_new_double((double)in->timing->loop_ns / (double)in->timing->pages) : NULL);
 	}
 	cb_record_pfn_outcomes(r, in);
+	{
+		json_object *o = json_object_new_object();
+
+		cb_put(o, "timing", cb_interfere_json(in->timing));
+		cb_put(o, "counting", cb_interfere_json(in->counting));
+		cb_put(r, "interference", o);
+	}
 	cb_put(r, "latency_ns", cb_latency(&in->timing->hist));
 	cb_put(r, "latency_hist", cb_latency_hist(&in->timing->hist));
 	/* An external tool's times owe nothing to cowbench's timer, and it runs no counting pass. */

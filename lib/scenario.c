@@ -587,6 +587,27 @@ static int cb_region_vmas(const struct cb_region *r)
 	return n;
 }
 
+/* Interference over the loop: recorded, and over the thresholds the pass is disturbed. */
+static void cb_measure_interfere(struct cb_ctx *ctx, const struct cb_interfere *a, uint64_t loop_ns)
+{
+	struct cb_interfere b;
+	char why[128];
+
+	cb_interfere_snap(a->cpu_at, &b);
+	cb_interfere_delta(a, &b, &ctx->res->interfere);
+	ctx->res->interfere_read = true;
+	if (cb_interfere_excessive(&ctx->res->interfere, loop_ns, why, sizeof(why)))
+		cb_ctx_disturbed(ctx, "%s", why);
+}
+
+static void cb_measure_interfere_begin(struct cb_interfere *a)
+{
+	int cpu = sched_getcpu();
+
+	cb_interfere_snap(cpu, a);
+	a->cpu_at = cpu;
+}
+
 /* A guard counter that moved during the pass makes it disturbed, naming the counter. */
 static void cb_measure_guard(struct cb_ctx *ctx, const struct cb_vmstat *delta)
 {
@@ -662,6 +683,7 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	struct cb_pass_result *res = ctx->res;
 	uint64_t *before = NULL, *after = NULL, *pfns = NULL;
 	struct cb_vmstat *vs = NULL;
+	struct cb_interfere intf;
 	int pm = -1, ret = 0;
 
 	if (ctx->pass == CB_PASS_WARMUP) {
@@ -694,12 +716,14 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 		goto close_pagemap;
 	}
 	cb_vmstat_snap(&vs[0]);
+	cb_measure_interfere_begin(&intf);
 	if (ctx->pass == CB_PASS_UNTIMED) {
 		cb_loop_untimed(ctx, r, tag);
 	} else {
 		cb_loop_timed(ctx, r, tag);
 		res->per_op_timed = true;
 	}
+	cb_measure_interfere(ctx, &intf, res->loop_ns);
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &vs[2]);
 	cb_measure_guard(ctx, &vs[2]);
@@ -831,7 +855,8 @@ static int cb_write_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 			    uint64_t *outside, const struct cb_count_ctl *ctl)
 {
 	struct cb_faultsamp fs;
-	uint64_t lost = 0;
+	struct cb_interfere intf;
+	uint64_t lost = 0, t0;
 	int ret, fc = -1;
 
 	memset(faults, 0, r->pages * sizeof(*faults));
@@ -847,6 +872,8 @@ static int cb_write_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	}
 	if (ctl && ctl->vs)
 		cb_vmstat_snap(&ctl->vs[0]);
+	cb_measure_interfere_begin(&intf);
+	t0 = cb_clock_ns();
 	if (fc < 0 && (ret = cb_faultsamp_enable(&fs))) {
 		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_ENABLE, fault sampler)", ret);
 		goto close_sampler;
@@ -867,6 +894,8 @@ static int cb_write_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_DISABLE, fault sampler)", ret);
 		goto close_sampler;
 	}
+	if (ctl)
+		cb_measure_interfere(ctx, &intf, cb_clock_ns() - t0);
 	if (ctl && ctl->vs)
 		cb_vmstat_snap(&ctl->vs[1]);
 	if (ctl && ctl->counters && (ret = cb_counters_read(ctl->counters))) {
@@ -1105,11 +1134,17 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 	res->measured = true;
 	res->pages = r->pages;
 	if (ctx->pass != CB_PASS_COUNTING) {
+		struct cb_interfere intf;
+
+		if (ctx->pass == CB_PASS_TIMING)
+			cb_measure_interfere_begin(&intf);
 		t0 = cb_timer_ticks();
 		ret = op(ctx, r, arg);
 		t1 = cb_timer_ticks();
 		res->loop_ns = cb_timer_ns(t1 - t0);
 		cb_hist_add(&res->hist, res->loop_ns);
+		if (ctx->pass == CB_PASS_TIMING)
+			cb_measure_interfere(ctx, &intf, res->loop_ns);
 		return ret;
 	}
 	vs = calloc(2, sizeof(*vs));

@@ -10,6 +10,7 @@
 
 #include "backing.h"
 #include "hist.h"
+#include "interfere.h"
 #include "pagemap.h"
 #include "perf.h"
 #include "vmstat.h"
@@ -95,6 +96,8 @@ struct cb_pass_result {
 	uint64_t faults_outside;    /* faults anywhere else (stack, result pages) during the loop */
 	bool faults_sampled;        /* per-page faults from address samples (else counter reads) */
 	int vmas;                   /* counting pass: VMAs overlapping the region (0: not looked) */
+	bool interfere_read;        /* interference over the measured loop or op (before/after) */
+	struct cb_interfere interfere;
 	uint64_t pages_by_faults[4]; /* pages that took 0, 1, 2, 3+ faults */
 	uint64_t folio_pages_by_order[CB_FOLIO_ORDERS]; /* before the measured loop or op */
 	uint64_t folio_pages_by_order_after[CB_FOLIO_ORDERS];
