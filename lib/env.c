@@ -697,6 +697,7 @@ static void env_timer(json_object *root, bool *oom)
 	env_put_bool(t, "tsc_constant", cb_timer.tsc_constant, oom);
 	env_put_bool(t, "tsc_nonstop", cb_timer.tsc_nonstop, oom);
 	env_put_double(t, "ticks_per_ns", cb_timer.ticks_per_ns, oom);
+	env_put_str(t, "calibrated_by", cb_timer.calibrated_by, oom);
 	env_put_double(t, "overhead_ns", cb_timer.overhead_ns, oom);
 	env_put_str(t, "why_fallback", cb_timer.why_fallback[0] ? cb_timer.why_fallback : NULL,
 		    oom);

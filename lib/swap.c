@@ -557,8 +557,17 @@ int cb_memcg_snap(struct cb_memcg *m, struct cb_vmstat *out)
 		return -errno;
 	cb_memcg_read_pairs(out, path, "memcg.");
 	if (m->version == 1) {
+		long long v;
+
+		/* One bare number (no "name value" pair): how often the limit was hit. */
 		snprintf(path, sizeof(path), "%s/memory.failcnt", m->path);
-		cb_memcg_read_pairs(out, path, "memcg.failcnt");
+		f = fopen(path, "re");
+		if (f && fscanf(f, "%lld", &v) == 1 && out->n < CB_VMSTAT_MAX) {
+			snprintf(out->e[out->n].name, CB_VMSTAT_NAME, "memcg.failcnt");
+			out->e[out->n++].v = v;
+		}
+		if (f)
+			fclose(f);
 		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/memory.events", m->path);

@@ -33,16 +33,38 @@ static void cb_timer_cpuinfo_flags(bool *constant, bool *nonstop)
 }
 #endif
 
-/* Ratio of counter ticks to CLOCK_MONOTONIC over ~20 ms, median of 5 to shrug off preemption. */
+static uint64_t cb_clock_raw_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Ratio of counter ticks to CLOCK_MONOTONIC_RAW (never slewed by NTP, unlike CLOCK_MONOTONIC)
+ * over ~20 ms, median of 5 to shrug off preemption. */
 static double cb_timer_calibrate(void)
 {
 	double r[5];
 
+#if defined(__aarch64__)
+	/* The generic timer states its own frequency. */
+	{
+		uint64_t frq;
+
+		__asm__ __volatile__("mrs %0, cntfrq_el0" : "=r"(frq));
+		if (frq) {
+			cb_timer.calibrated_by = "cntfrq_el0";
+			return (double)frq / 1e9;
+		}
+	}
+#endif
+	cb_timer.calibrated_by = "clock_monotonic_raw";
 	for (int i = 0; i < 5; i++) {
-		uint64_t n0 = cb_clock_ns(), t0 = cb_timer_ticks(), n1, t1;
+		uint64_t n0 = cb_clock_raw_ns(), t0 = cb_timer_ticks(), n1, t1;
 
 		do
-			n1 = cb_clock_ns();
+			n1 = cb_clock_raw_ns();
 		while (n1 - n0 < 4000000);
 		t1 = cb_timer_ticks();
 		r[i] = (double)(t1 - t0) / (double)(n1 - n0);

@@ -12,7 +12,8 @@ struct cb_timer_info {
 	enum cb_timer_source source;
 	const char *source_name;    /* "tsc", "cntvct_el0", "clock_monotonic" */
 	bool tsc_constant, tsc_nonstop; /* x86 cpuinfo flags */
-	double ticks_per_ns;        /* calibrated against CLOCK_MONOTONIC */
+	double ticks_per_ns;        /* from CNTFRQ_EL0 (arm64), else calibrated against CLOCK_MONOTONIC_RAW */
+	const char *calibrated_by;  /* "cntfrq_el0", "clock_monotonic_raw", or NULL (clock source) */
 	double overhead_ns;         /* median cost of one start/stop pair */
 	char why_fallback[96];      /* set when source is CB_TIMER_CLOCK */
 };

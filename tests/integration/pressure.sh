@@ -22,6 +22,10 @@ for s in pressure_seq_25 pressure_seq_50 pressure_seq_75 pressure_rand_50 pressu
 	pct=${s##*_}
 	[ "$pct" = cow ] && pct=50
 	expect "${s}_limit" ".extra.limit_percent == $pct and .extra.zram_compression_ratio > 1" "$TMP/$s.jsonl"
+	# Under a v1 limit below the working set the limit is hit: memory.failcnt (a bare number).
+	if [ -e "/sys/fs/cgroup/memory$mine/memory.failcnt" ]; then
+		expect "${s}_failcnt" '.extra.failcnt > 0' "$TMP/$s.jsonl"
+	fi
 	# The set is re-read after the writes, and under the limit that faults pages back in too.
 	expect "${s}_reread" '.extra.reread_major_faults > 0 and .extra_timed.reread_ns_per_page > 0' "$TMP/$s.jsonl"
 	# Every page written once; the task's own bookkeeping is under the limit too, so the task's

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs `make check` N times, each in a fresh clone of this checkout's HEAD, optionally while
+# `stress-ng --cpu 1 --vm 1` loads the machine; one line per run, then a summary.
+#   tests/repeat.sh N [--stress] [--keep DIR]
+# Each run holds the host lock (/tmp/cowbench-host.lock) for its make check only, so other
+# users of the machine can run in between. Logs: DIR/run-I.log (default: a temp dir, kept when
+# a run failed).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+usage() { echo "usage: tests/repeat.sh N [--stress] [--keep DIR]" >&2; exit 2; }
+[ $# -ge 1 ] && [[ $1 =~ ^[1-9][0-9]*$ ]] || usage
+N=$1
+shift
+STRESS=0
+LOGS=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--stress) STRESS=1 ;;
+	--keep) [ $# -ge 2 ] || usage; LOGS=$2; shift ;;
+	*) usage ;;
+	esac
+	shift
+done
+if [ "$STRESS" = 1 ] && ! command -v stress-ng >/dev/null; then
+	echo "repeat: stress-ng not installed (scripts/deps.sh test installs it)" >&2
+	exit 2
+fi
+[ -n "$LOGS" ] || LOGS=$(mktemp -d /tmp/cowbench-repeat.XXXXXX)
+mkdir -p "$LOGS"
+WORK=$(mktemp -d /tmp/cowbench-repeat-clone.XXXXXX)
+stress_pid=
+cleanup() {
+	[ -n "$stress_pid" ] && kill -- "-$stress_pid" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pass=0
+fail=0
+for i in $(seq "$N"); do
+	dir=$WORK/run-$i
+	log=$LOGS/run-$i.log
+	git clone -q "$ROOT" "$dir" || { echo "run $i/$N: FAIL (git clone)"; fail=$((fail + 1)); continue; }
+	start=$(date +%s)
+	# The load runs only while this run holds the lock, in its own process group (killed whole).
+	flock /tmp/cowbench-host.lock bash -c '
+		if [ "$1" = 1 ]; then
+			setsid stress-ng --cpu 1 --vm 1 --vm-bytes 256M --timeout 30m >/dev/null 2>&1 &
+			echo $! >"$2/stress.pid"
+		fi
+		make -C "$2" check
+		rc=$?
+		[ -s "$2/stress.pid" ] && kill -- "-$(cat "$2/stress.pid")" 2>/dev/null
+		exit $rc' _ "$STRESS" "$dir" >"$log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	tally=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -1)
+	if [ "$rc" = 0 ]; then
+		pass=$((pass + 1))
+		printf 'run %d/%d: pass (%s) %d:%02d\n' "$i" "$N" "${tally:-no tally}" $((secs / 60)) $((secs % 60))
+	else
+		fail=$((fail + 1))
+		printf 'run %d/%d: FAIL (%s) %d:%02d; %s\n' "$i" "$N" "${tally:-no tally}" $((secs / 60)) $((secs % 60)) \
+			"$(grep -E '^FAIL ' "$log" | cut -c1-160 | tr '\n' ';' | head -c 600)"
+	fi
+	rm -rf "$dir"
+done
+echo "repeat: $pass of $N runs passed, $fail failed$([ "$STRESS" = 1 ] && echo ' (under stress-ng --cpu 1 --vm 1)'); logs in $LOGS"
+((fail == 0))
