@@ -18,7 +18,7 @@ run() {
 	local name=$1 scn=$2 bk=$3 size=$4 rep=$5 status
 	"$CB" run "$scn" --backing "$bk" --size "$size" --repeat "$rep" --warmup $((rep > 1)) \
 		--out "$TMP/$name.jsonl" 2>"$TMP/$name.err"
-	status=$(jq -rs 'first.status // "none"' "$TMP/$name.jsonl" 2>/dev/null)
+	status=$(undisturbed "$TMP/$name.jsonl" | jq -rs 'first.status // "none"' 2>/dev/null)
 	if [ "$bk" != base ] && [ "$status" = skip ]; then
 		skip "$name" "$(jq -rs first.reason "$TMP/$name.jsonl")"
 		return 1

@@ -37,8 +37,8 @@ done
 # than the limit misses on every page at any limit; both counted 2049 of 2048 here, the odd one
 # outside the region.)
 if [ -s "$TMP/pressure_seq_25.jsonl" ] && [ -s "$TMP/pressure_seq_75.jsonl" ]; then
-	a=$(jq '.cow.unmapped_after' "$TMP/pressure_seq_25.jsonl")
-	b=$(jq '.cow.unmapped_after' "$TMP/pressure_seq_75.jsonl")
+	a=$(undisturbed "$TMP/pressure_seq_25.jsonl" | jq -s 'first.cow.unmapped_after // 0')
+	b=$(undisturbed "$TMP/pressure_seq_75.jsonl" | jq -s 'first.cow.unmapped_after // 0')
 	if [ "$a" -gt "$b" ]; then ok tighter_limit_fewer_resident; else fail tighter_limit_fewer_resident "not resident after the writes: 25 %: $a, 75 %: $b"; fi
 fi
 if [ -z "$(tail -n +2 /proc/swaps)" ] && [ "$(groups)" = "$groups_before" ] && [ ! -e /run/cowbench/journal ]; then
@@ -52,10 +52,10 @@ fi
 # (the parent still maps them at the same PFN after it): every one of those is copied.
 if [ -s "$TMP/pressure_cow.jsonl" ] && grep -q '"status":"ok"' "$TMP/pressure_cow.jsonl"; then
 	expect pressure_cow_copies '.cow.copy > 0 and (.cow_verified | type) == "object"' "$TMP/pressure_cow.jsonl"
-	if [ "$(jq '.cow_verified.shared // 0' "$TMP/pressure_cow.jsonl")" -gt 0 ]; then
+	if [ "$(undisturbed "$TMP/pressure_cow.jsonl" | jq -s 'first.cow_verified.shared // 0')" -gt 0 ]; then
 		expect pressure_cow_verified_copied '.cow_verified.copy == .cow_verified.shared' "$TMP/pressure_cow.jsonl"
 	else
-		skip pressure_cow_verified_copied "no page stayed shared with the parent through the writes (reclaim took them all): $(jq -c .cow "$TMP/pressure_cow.jsonl")"
+		skip pressure_cow_verified_copied "no page stayed shared with the parent through the writes (reclaim took them all): $(undisturbed "$TMP/pressure_cow.jsonl" | jq -cs first.cow)"
 	fi
 fi
 
