@@ -594,7 +594,7 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 	struct cb_pass_result *res = ctx->res;
 	struct cb_vmstat *vs;
 	uint64_t t0, t1;
-	int ret;
+	int ret, cerr;
 
 	res->measured = true;
 	res->pages = r->pages;
@@ -627,10 +627,18 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 		goto free_vmstat;
 	}
 	cb_vmstat_snap(&vs[0]);
-	cb_counters_enable(&res->counters);
+	ret = cb_counters_enable(&res->counters);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_ENABLE)", ret);
+		cb_counters_close(&res->counters);
+		goto free_vmstat;
+	}
 	ret = op(ctx, r, arg);
-	cb_counters_disable(&res->counters);
-	cb_counters_read(&res->counters);
+	cerr = cb_counters_disable(&res->counters);
+	if (!cerr)
+		cerr = cb_counters_read(&res->counters);
+	if (cerr && !ret)
+		ret = cb_ctx_error(ctx, "perf counters (disable/read)", cerr);
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
 	cb_measure_guard(ctx, &res->vmstat_delta);
