@@ -506,6 +506,9 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	}
 	cb_cow_classify(before, after, faults, n, &res->cow);
 	res->classified = true;
+	if (res->cow.moved)
+		cb_ctx_disturbed(ctx, "%llu page(s) moved without a fault at them (PFN changed)",
+				 (unsigned long long)res->cow.moved);
 	if (ctx->peer > 0)
 		ret = cb_measure_peer(ctx, r, before, after, faults);
 close_counters:

@@ -101,6 +101,10 @@ void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32
 			out->swapin++;
 		else if (!b.present)
 			out->fresh++;
+		else if (!faults[i] && a.pfn != b.pfn)
+			/* No fault at this page, yet another page: something else (migration,
+			 * compaction, khugepaged, reclaim and refault elsewhere) moved it. */
+			out->moved++;
 		else if (!faults[i])
 			out->nofault++;
 		else if (a.pfn == b.pfn)

@@ -43,7 +43,8 @@ int cb_kpage_read(const char *file, const uint64_t *pfns, size_t n, uint64_t *ou
 struct cb_cow_counts {
 	uint64_t copy;      /* faulted, new PFN */
 	uint64_t reuse;     /* faulted, same PFN */
-	uint64_t nofault;   /* no fault: already writable */
+	uint64_t nofault;   /* no fault, same PFN: already writable */
+	uint64_t moved;     /* no fault, PFN changed: moved by something other than the write */
 	uint64_t fresh;     /* not present before (no swap entry): a first touch, not a COW */
 	uint64_t swapin;    /* a swap entry before, present after: the write fault swapped it in (the
 			     * swap-cache page reused or a page read from swap: see allocations) */

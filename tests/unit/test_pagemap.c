@@ -92,6 +92,16 @@ CB_TEST(pagemap_cow_classify)
 
 	cb_cow_classify(before, after, faults, 0, &c);
 	CB_CHECK_U64(c.copy + c.reuse + c.nofault + c.fresh + c.lost, 0);
+
+	/* No fault at the page, but another PFN: moved (migration, compaction), never nofault. */
+	{
+		const uint64_t b1[] = { P | 300 }, a1[] = { P | 301 };
+		const uint32_t f1[] = { 0 };
+
+		cb_cow_classify(b1, a1, f1, 1, &c);
+		CB_CHECK_U64(c.moved, 1);
+		CB_CHECK_U64(c.nofault + c.copy + c.reuse, 0);
+	}
 }
 
 CB_TEST(pagemap_cow_classify_swapin)
