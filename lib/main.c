@@ -1,4 +1,5 @@
 /* cowbench command line: list, run, suite, env, restore, overhead, compare, plot. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,11 @@
 
 #include "backing.h"
 #include "cb.h"
+#include "cmpcommon.h"
 #include "compare.h"
 #include "config.h"
 #include "env.h"
+#include "noise.h"
 #include "opts.h"
 #include "overhead.h"
 #include "progress.h"
@@ -191,6 +194,8 @@ static int write_env(const char *path, const char *run_id, const struct cb_confi
 	for (int i = 0; cfg && i < cfg->nsettings; i++)
 		json_object_object_add(settings, cfg->settings[i].path, json_object_new_string(cfg->settings[i].value));
 	json_object_object_add(env, "settings_applied", settings);
+	/* What makes this run's timings noisy (cowbench env --check): compare and summary.txt say it. */
+	json_object_object_add(env, "noise", cb_noise_check(cfg && cfg->nruns ? cfg->runs[0].opts.cpu : 0));
 	ret = json_object_to_file_ext(path, env, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
 	json_object_put(env);
 	return ret;
@@ -380,9 +385,19 @@ static int cmd_suite(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/summary.txt", dir);
 	summary = fopen(path, "we");
 	if (summary) {
+		json_object *env;
+
 		cb_summary_header(summary);
 		for (int i = 0; i < cfg.nruns; i++)
 			cb_summary_print(summary, &rows[i]);
+		/* The noise sources this run measured under, with their fixes (env.json's "noise"). */
+		snprintf(path, sizeof(path), "%s/env.json", dir);
+		env = json_object_from_file(path);
+		if (cb_jlen(cb_jget(cb_jget(env, "noise"), "warnings"))) {
+			fprintf(summary, "\nWarning: noise sources while this ran (cowbench env --check):\n");
+			cb_noise_print(summary, cb_jget(env, "noise"), "  ");
+		}
+		json_object_put(env);
 		fclose(summary);
 	}
 	{
@@ -413,7 +428,37 @@ static int cmd_env(int argc, char **argv)
 	json_object *env;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: cowbench env\nPrints the environment record (the env.json of a suite run).\n");
+		printf("usage: cowbench env [--check [--cpu N]]\nPrints the environment record (the env.json of a suite"
+		       " run).\n  --check  what makes timings noisy here, each with how to fix it (pyperf's system"
+		       " show):\n           governor, turbo, SMT sibling busy, numa_balancing, khugepaged/kcompactd\n"
+		       "           activity, DAMON, ballooning, ASLR, device IRQs on a CPU not isolated,\n"
+		       "           hypervisor. Changes nothing. Exit 0 either way.\n"
+		       "  --cpu N  the measured CPU (default 0)\n");
+		return 0;
+	}
+	if (argc > 0 && strcmp(argv[0], "--check") == 0) {
+		int cpu = 0;
+		json_object *noise, *ok, *w;
+
+		if (argc == 3 && strcmp(argv[1], "--cpu") == 0 && isdigit((unsigned char)argv[2][0]))
+			cpu = atoi(argv[2]);
+		else if (argc != 1)
+			return usage_error("env --check: unexpected argument '%s'", argv[1]);
+		noise = cb_noise_check(cpu);
+		if (!noise)
+			return 1;
+		json_object_object_get_ex(noise, "ok", &ok);
+		json_object_object_get_ex(noise, "warnings", &w);
+		printf("cowbench env --check: cpu%d, %zu warning(s)\n", cpu, json_object_array_length(w));
+		for (size_t i = 0; i < json_object_array_length(ok); i++) {
+			json_object *o = json_object_array_get_idx(ok, i), *c, *f;
+
+			json_object_object_get_ex(o, "check", &c);
+			json_object_object_get_ex(o, "found", &f);
+			printf("ok    %s: %s\n", json_object_get_string(c), json_object_get_string(f));
+		}
+		cb_noise_print(stdout, noise, "WARN  ");
+		json_object_put(noise);
 		return 0;
 	}
 	if (argc > 0)
