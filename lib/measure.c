@@ -74,11 +74,11 @@ static void cb_measure_interfere_begin(struct cb_interfere *a)
 }
 
 /* A guard counter that moved during the pass makes it disturbed, naming the counter. */
-static void cb_measure_guard(struct cb_ctx *ctx, const struct cb_vmstat *delta)
+static void cb_measure_guard(struct cb_ctx *ctx, const struct cb_vmstat *delta, bool op)
 {
 	char why[96];
 
-	if (cb_vmstat_guard(delta, why, sizeof(why)))
+	if (cb_vmstat_guard(delta, op, why, sizeof(why)))
 		cb_ctx_disturbed(ctx, "%s", why);
 }
 
@@ -191,7 +191,7 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	cb_measure_interfere(ctx, &intf, res->loop_ns);
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &vs[2]);
-	cb_measure_guard(ctx, &vs[2]);
+	cb_measure_guard(ctx, &vs[2], false);
 	ret = cb_region_pagemap(pm, r, after);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
@@ -485,7 +485,7 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	if (ret)
 		goto close_counters;
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
-	cb_measure_guard(ctx, &res->vmstat_delta);
+	cb_measure_guard(ctx, &res->vmstat_delta, false);
 	res->vmas = cb_region_vmas(r);
 	/* Issue 5 (NUMA): the node of every written page, for the record; outside the counters. */
 	cb_numa_pages_note(r->addr, r->stride, r->pages);
@@ -644,7 +644,7 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 		ret = cb_ctx_error(ctx, "perf counters (disable/read)", cerr);
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
-	cb_measure_guard(ctx, &res->vmstat_delta);
+	cb_measure_guard(ctx, &res->vmstat_delta, true);
 	cb_counters_close(&res->counters);
 	if (!ret)
 		cb_measure_op_folios(ctx, r, res->folio_pages_by_order_after);

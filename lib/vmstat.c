@@ -94,14 +94,17 @@ void cb_vmstat_delta(const struct cb_vmstat *a, const struct cb_vmstat *b, struc
 	}
 }
 
-int cb_vmstat_guard(const struct cb_vmstat *delta, char *why, size_t len)
+int cb_vmstat_guard(const struct cb_vmstat *delta, bool op, char *why, size_t len)
 {
 	static const char *const guards[] = {
 		"numa_hint_faults", "numa_pages_migrated", "pgmigrate_success", "compact_isolated", "compact_stall",
 		"thp_collapse_alloc",
 	};
+	/* A whole-region op (MADV_COLLAPSE, populate, fork) may collapse, compact or migrate by
+	 * itself: only NUMA hinting is never its doing. */
+	size_t n = op ? 2 : sizeof(guards) / sizeof(guards[0]);
 
-	for (size_t g = 0; g < sizeof(guards) / sizeof(guards[0]); g++) {
+	for (size_t g = 0; g < n; g++) {
 		int64_t v = cb_vmstat_get(delta, guards[g]);
 
 		if (v > 0) {

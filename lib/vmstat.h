@@ -2,6 +2,7 @@
 #ifndef CB_VMSTAT_H
 #define CB_VMSTAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,7 +26,9 @@ int64_t cb_vmstat_get(const struct cb_vmstat *s, const char *name);
 
 /* The guards of a pass: system-wide counters that mean something other than the measured
  * writes moved or changed pages meanwhile (NUMA hinting, migration, compaction, khugepaged).
- * Returns 1 and names the first that moved in why ("numa_hint_faults 3"), else 0. */
-int cb_vmstat_guard(const struct cb_vmstat *delta, char *why, size_t len);
+ * op: the pass measured a whole-region op, which may collapse, compact or migrate itself: only
+ * the NUMA hinting guards apply. Returns 1 and names the first that moved in why
+ * ("numa_hint_faults 3"), else 0. */
+int cb_vmstat_guard(const struct cb_vmstat *delta, bool op, char *why, size_t len);
 
 #endif

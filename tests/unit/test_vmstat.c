@@ -20,14 +20,19 @@ CB_TEST(vmstat_guard_names_counter)
 	d.n = 0;
 	put(&d, "pgfault", 1000);
 	put(&d, "thp_fault_alloc", 4);
-	CB_CHECK_U64(cb_vmstat_guard(&d, why, sizeof(why)), 0);
+	CB_CHECK_U64(cb_vmstat_guard(&d, false, why, sizeof(why)), 0);
 	put(&d, "pgmigrate_success", 3);
-	CB_CHECK_U64(cb_vmstat_guard(&d, why, sizeof(why)), 1);
+	CB_CHECK_U64(cb_vmstat_guard(&d, false, why, sizeof(why)), 1);
 	CB_CHECK_STR(why, "pgmigrate_success 3");
 	d.n = 0;
 	put(&d, "numa_hint_faults", 2);
-	CB_CHECK_U64(cb_vmstat_guard(&d, why, sizeof(why)), 1);
+	CB_CHECK_U64(cb_vmstat_guard(&d, false, why, sizeof(why)), 1);
 	CB_CHECK_STR(why, "numa_hint_faults 2");
+	/* An op (MADV_COLLAPSE) collapses by itself: only NUMA hinting guards it. */
+	d.n = 0;
+	put(&d, "thp_collapse_alloc", 4);
+	CB_CHECK_U64(cb_vmstat_guard(&d, true, why, sizeof(why)), 0);
+	CB_CHECK_U64(cb_vmstat_guard(&d, false, why, sizeof(why)), 1);
 }
 
 /* The pinned CPU's column of /proc/interrupts, found by name (CPU1 is the second column here),
