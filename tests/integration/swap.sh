@@ -43,16 +43,20 @@ run swapcache swapcache_write swapcache
 expect_all swapcache_write_swapin ".status == \"ok\" and .cow.swapin == $N and .cow.copy == 0 and .cow.first_touch == 0" "$TMP/swapcache.jsonl"
 expect_all swapcache_write_no_alloc '.counters["kmem:mm_page_alloc"] == 0 and .counters["page-faults"] == '$N "$TMP/swapcache.jsonl"
 
-# Swap entries shared by fork: the child's writes copy; after it exits the parent's swap entries
-# are its own: its writes reuse (one page comes back already writable on this kernel) and no
-# written page is left in the swap cache.
 # Paged out, forked, then the parent's munmap: nothing of the region is present at the op (every
 # page a swap entry the child shares).
 run zapfork zap_munmap_swapped_forked swapped
 expect_all zap_swapped_forked_op '.status == "ok" and .ops == 1 and .cow == null and .ns_per_page > 0 and .folio_pages_by_size == {}' "$TMP/zapfork.jsonl"
+# Swap entries shared by fork: the child's writes copy; after it exits the parent's swap entries
+# are its own: its read finds each page in the swap cache (the child swapped it in there) but its
+# PTE lost the exclusive marker at fork, so do_swap_page maps it read-only; the write fault then
+# frees the swap-cache entry and reuses the page: every page, and no written page is left in the
+# swap cache. Exact with faults counted from address samples (6 of 6 repetitions here); the
+# fallback's counter reads around each write showed N-1 reuses + 1 nofault (one fault not
+# attributed to its page), so there only the sum is asserted.
 run fork swap_fork swapped
 expect_all swap_fork_child_copies ".status == \"ok\" and .cow.copy == $N and .cow.reuse == 0" "$TMP/fork.jsonl"
-expect_all swap_fork_parent_reuses ".extra.parent_copy == 0 and .extra.parent_reuse + .extra.parent_nofault == $N and .extra.parent_reuse >= $N - 1" "$TMP/fork.jsonl"
+expect_all swap_fork_parent_reuses ".extra.parent_copy == 0 and (if .faults.method == \"address samples\" then .extra.parent_reuse == $N and .extra.parent_nofault == 0 else .extra.parent_reuse + .extra.parent_nofault == $N end)" "$TMP/fork.jsonl"
 expect_all swap_fork_swapcache_freed '.extra.parent_swapcache_after == 0' "$TMP/fork.jsonl"
 
 # Large folios paged out whole (4 MiB = 2 THPs or 64 folios of 64 KiB); 64 KiB ones swap back
