@@ -28,9 +28,7 @@ fi
 [ -n "$LOGS" ] || LOGS=$(mktemp -d /tmp/cowbench-repeat.XXXXXX)
 mkdir -p "$LOGS"
 WORK=$(mktemp -d /tmp/cowbench-repeat-clone.XXXXXX)
-stress_pid=
 cleanup() {
-	[ -n "$stress_pid" ] && kill -- "-$stress_pid" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -49,7 +47,9 @@ for i in $(seq "$N"); do
 			setsid stress-ng --cpu 1 --vm 1 --vm-bytes 256M --timeout 30m >/dev/null 2>&1 &
 			echo $! >"$2/stress.pid"
 		fi
-		make -C "$2" check
+		# cd, not make -C: -C turns on --print-directory, which sub-makes inherit and the
+		# tests that read the output of a make command would see.
+		cd "$2" && make check
 		rc=$?
 		[ -s "$2/stress.pid" ] && kill -- "-$(cat "$2/stress.pid")" 2>/dev/null
 		exit $rc' _ "$STRESS" "$dir" >"$log" 2>&1
