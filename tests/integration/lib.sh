@@ -27,6 +27,9 @@ all_disturbed() {
 # expect NAME JQ_FILTER FILE: the filter must hold for the first (undisturbed) record of FILE.
 expect() {
 	local name=$1 filter=$2 file=$3 why
+	# Read once: FILE may be a pipe (<(cowbench env)).
+	cat "$file" >"$TMP/.expect.jsonl" 2>/dev/null
+	file=$TMP/.expect.jsonl
 	why=$(all_disturbed "$file")
 	undisturbed "$file" | jq -cs 'first // empty' >"$TMP/.first.jsonl" 2>/dev/null
 	if [ -n "$why" ] && [ ! -s "$TMP/.first.jsonl" ]; then
@@ -39,6 +42,8 @@ expect() {
 # expect_all NAME JQ_FILTER FILE: the filter must hold for every undisturbed record of FILE.
 expect_all() {
 	local name=$1 filter=$2 file=$3 got why
+	cat "$file" >"$TMP/.expect_all.jsonl" 2>/dev/null
+	file=$TMP/.expect_all.jsonl
 	why=$(all_disturbed "$file")
 	undisturbed "$file" >"$TMP/.undisturbed.jsonl"
 	if [ -n "$why" ] && [ ! -s "$TMP/.undisturbed.jsonl" ]; then
