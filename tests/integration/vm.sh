@@ -38,8 +38,9 @@ vm() {
 check_complete() {
 	local name=$1 dir=$2 want got bad
 	want=$(grep -c '^run *=' "${3:-$CONF}")
-	got=$(jq -s 'length' "$dir/results.jsonl" 2>/dev/null)
-	bad=$(jq -c 'select(.status != "ok" and (.status != "skip" or (.reason // "") == "")) |
+	# A disturbed repetition is retried and adds a record of its own (with its reason).
+	got=$(jq -s 'map(select(.status != "disturbed")) | length' "$dir/results.jsonl" 2>/dev/null)
+	bad=$(jq -c 'select(.status != "ok" and ((.status != "skip" and .status != "disturbed") or (.reason // "") == "")) |
 		{scenario, backing, status, reason}' "$dir/results.jsonl" 2>/dev/null | head -3)
 	if [ "$got" = "$want" ] && [ -z "$bad" ] && [ -s "$dir/env.json" ]; then
 		ok "$name"
