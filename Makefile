@@ -56,7 +56,7 @@ $(error ARCH=$(ARCH): static builds are for x86_64 or arm64)
 endif
 endif
 
-.PHONY: all deps check check-kernel unit clean static sysroot fuzz fuzz-build repeat
+.PHONY: all deps check check-kernel check-aa unit clean static sysroot fuzz fuzz-build repeat
 
 # Fuzz targets (tests/fuzz/fuzz_*.c) on lib/ and bench/ built apart in build-fuzz/: libFuzzer
 # with clang, else gcc and tests/fuzz/driver.c's mutation loop; both under ASan + UBSan.
@@ -119,6 +119,10 @@ check:
 # one-line COW change) and compares them in QEMU; see README.md ("Your own kernel builds").
 check-kernel: all
 	@tests/kernel/check.sh
+
+# Opt-in, not part of check (it still flakes, see the file): the A/A comparison N times (default 1).
+check-aa: all
+	@for i in $$(seq $(or $(N),1)); do bash tests/optin/aa.sh; done
 
 # make check N times (default 20) in fresh clones; STRESS=1 under stress-ng --cpu 1 --vm 1.
 repeat:

