@@ -406,8 +406,9 @@ else
 		ok debian_arm64_result_set
 		check_complete debian_arm64_complete "$dir" "$ARM_CONF"
 		pmu() {
-			local name=$1 n=$2 filter=$3 got
-			got=$(jq -s -c "[.[] | select(.scenario == \"fault_anon\" and .status != \"disturbed\" and (.options | test(\"events=\")))] | .[$n] |
+			# $2: what tells the instance's options apart (not a position: retried repetitions add records).
+			local name=$1 which=$2 filter=$3 got
+			got=$(jq -s -c "[.[] | select(.scenario == \"fault_anon\" and .status != \"disturbed\" and (.options | test(\"events=.*$which\")))] | .[0] |
 				{status, counters, t: .counter_time_enabled_running, s: .counter_scaling}" "$dir/results.jsonl")
 			if [ "$(jq -r "$filter" <<<"$got" 2>/dev/null)" = true ]; then
 				ok "$name"
@@ -415,15 +416,15 @@ else
 				fail "$name" "expected $filter; got $(head -c 700 <<<"$got")"
 			fi
 		}
-		pmu arm64_pmu_cycles_nonzero 0 '.status == "ok" and .counters.cycles > 0 and .counters["perf::cycles"] > 0'
-		pmu arm64_pmu_fits_enabled_equals_running 0 \
+		pmu arm64_pmu_cycles_nonzero instructions '.status == "ok" and .counters.cycles > 0 and .counters["perf::cycles"] > 0'
+		pmu arm64_pmu_fits_enabled_equals_running instructions \
 			'.t.cycles[0] > 0 and .t.cycles[0] == .t.cycles[1] and .t["perf::cycles"][0] == .t["perf::cycles"][1] and .s.cycles == 1'
-		pmu arm64_pmu_unsupported_with_reason 0 '.counters.instructions.unsupported | test("perf_event_open: ")'
+		pmu arm64_pmu_unsupported_with_reason instructions '.counters.instructions.unsupported | test("perf_event_open: ")'
 		# Every name resolved through libpfm4 and counted (a value, not {"unsupported": ...}).
-		pmu arm64_pmu_names_resolve 1 \
+		pmu arm64_pmu_names_resolve r11 \
 			'[.counters | to_entries[] | select(.key | test("cycles|r11"; "i")) | .value | numbers] | length == 10'
 		# Some event ran only part of the time, and its value is scaled by enabled / running.
-		pmu arm64_pmu_multiplexed_scaled 1 \
+		pmu arm64_pmu_multiplexed_scaled r11 \
 			'.t as $t | .s as $s | [.t | to_entries[] | select(.value[1] > 0 and .value[1] < .value[0]) | .key] as $m |
 			 ($m | length) >= 1 and all($m[]; . as $k | (($s[$k] - ($t[$k][0] / $t[$k][1])) | fabs) < 1e-6 and $s[$k] > 1)'
 		outcome debian_arm64_cow_copy "$dir" cow_child base '.cow.copy == 512'
