@@ -339,6 +339,13 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "rep", json_object_new_int(in->rep));
 	cb_put(r, "repeat", json_object_new_int(in->opts->repeat));
 	cb_put(r, "cpu", json_object_new_int(in->cpu));
+	/* The measured worker's scheduling class: "fifo" when every pass ran at SCHED_FIFO (load on
+	 * the CPU could not preempt it), "other" when one did not; null without cowbench's passes. */
+	if (in->timing || in->counting)
+		cb_put(r, "worker_sched", json_object_new_string((!in->timing || in->timing->fifo) &&
+								 (!in->counting || in->counting->fifo) ? "fifo" : "other"));
+	else
+		cb_put(r, "worker_sched", NULL);
 	cb_put(r, "swap", json_object_new_string(in->swap ? in->swap : "none"));
 	cb_put(r, "numa_balancing", in->numa_balancing ? json_object_new_string(in->numa_balancing) : NULL);
 	cb_put(r, "status", json_object_new_string(cb_status_name(in->status)));

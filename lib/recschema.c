@@ -43,6 +43,7 @@ static const struct cb_field {
 	{ "page_size", K_INT, R_POS, false },
 	{ "repeat", K_INT, R_POS, false },
 	{ "cpu", K_INT, R_CPU, false },
+	{ "worker_sched", K_STR | K_NULL, R_ANY, false },
 	{ "swap", K_STR, R_ANY, false },
 	{ "reason", K_STR | K_NULL, R_ANY, false },
 	{ "op", K_STR | K_NULL, R_ANY, false },

@@ -61,6 +61,21 @@ static void cb_prefault_shared(void *addr, size_t len)
 }
 
 /*
+ * Ordinary load on the measured CPU (a build, stress-ng, another benchmark) must not preempt a
+ * pass: at SCHED_FIFO 1 only interrupts, their softirqs and real-time threads can, and the
+ * interference check still catches those. A pass takes milliseconds, far below the 950 ms a
+ * second that RT throttling grants; the worker only ever blocks (pipes, waitpid), never spins on
+ * what a task of its CPU must do. Children forked by the scenario inherit it. Unprivileged, the
+ * worker stays SCHED_OTHER and preemption by load makes repetitions disturbed instead.
+ */
+static bool cb_worker_fifo(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	return cb_is_privileged() && sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+}
+
+/*
  * One pass in a fresh worker process forked for it: nothing an earlier pass or instance did
  * (threads on other CPUs, a remote CPU in mm_cpumask, page tables, per-CPU LRU batches of its
  * own pages) reaches this pass's mm. The worker pins itself before it maps anything. The
@@ -93,6 +108,7 @@ static int cb_pass_run(const struct cb_scenario *s, struct cb_ctx *ctx, enum cb_
 		if (cb_cpu_pin(ctx, ctx->cpu))
 			_exit(0);
 		cb_prefault_shared(res, sizeof(*res));
+		res->fifo = cb_worker_fifo();
 		ret = s->run(ctx);
 		if (ret < 0 && res->status == CB_OK) {
 			res->status = CB_ERROR;

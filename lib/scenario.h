@@ -76,6 +76,7 @@ struct cb_pass_result {
 	int status;                 /* enum cb_status */
 	char reason[256];
 	bool measured;              /* the measured loop or op ran */
+	bool fifo;                  /* the worker ran at SCHED_FIFO (else SCHED_OTHER) */
 	bool classified;            /* COW outcomes were classified (write loops only) */
 	uint64_t pages;
 	uint64_t loop_ns;           /* wall time of the measured loop */

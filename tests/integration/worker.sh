@@ -36,6 +36,8 @@ if [ "$NCPU" -ge 2 ]; then
 fi
 # Default CPU: the highest allowed one, recorded.
 expect_all worker_default_cpu_highest ".cpu == $((NCPU - 1))" "$R"
+# Run as root, every pass's worker ran at SCHED_FIFO: load on its CPU could not preempt it.
+expect_all worker_sched_fifo '.worker_sched == "fifo"' "$R"
 # What every record of a write loop carries now: ns_per_page from the untimed pass, the timing
 # pass's outcome agreeing with the counting pass's (cow_parent copies every page: deterministic),
 # faults at the region apart from the rest, NUMA balancing off, the VMA count.
