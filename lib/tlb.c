@@ -162,10 +162,50 @@ static uint64_t cb_tlb_thread_csw(pid_t tid)
 	return found == 2 ? total : UINT64_MAX;
 }
 
+/* Times one of this process's threads was put on a CPU (/proc schedstat's third field: the
+ * scheduler's sched_info.pcount, CONFIG_SCHED_INFO), or UINT64_MAX. */
+static uint64_t cb_tlb_thread_arrivals(pid_t tid)
+{
+	unsigned long long run, delay, pcount;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return UINT64_MAX;
+	n = fscanf(f, "%llu %llu %llu", &run, &delay, &pcount);
+	fclose(f);
+	return n == 3 ? (uint64_t)pcount : UINT64_MAX;
+}
+
+int cb_tlb_thread_on_cpu(pid_t tid, uint64_t *csw)
+{
+	for (int try = 0; try < 3; try++) {
+		uint64_t a1 = cb_tlb_thread_arrivals(tid), c, a2;
+
+		c = cb_tlb_thread_csw(tid);
+		*csw = c;
+		a2 = cb_tlb_thread_arrivals(tid);
+		if (a1 == UINT64_MAX || c == UINT64_MAX || a2 == UINT64_MAX)
+			return -1;
+		/* No arrival between the reads: c is a switch count at one moment with a1. */
+		if (a1 != a2)
+			continue;
+		if (a1 == c + 1)
+			return 1;
+		if (a1 == c)
+			return 0;
+		return -1;
+	}
+	return -1;
+}
+
 void cb_tlb_siblings_window_begin(struct cb_tlb_siblings *s)
 {
 	for (int i = 0; i < s->started; i++)
-		s->sib[i].csw_before = cb_tlb_thread_csw(s->sib[i].tid);
+		s->sib[i].on_cpu_at_start = cb_tlb_thread_on_cpu(s->sib[i].tid, &s->sib[i].csw_before);
 	s->win_from = cb_timer_ticks();
 }
 
@@ -191,10 +231,18 @@ bool cb_tlb_siblings_window_check(struct cb_ctx *ctx, struct cb_tlb_siblings *s)
 				continue;
 			gaps++;
 			off += s->sib[i].gap_to[k] - s->sib[i].gap_from[k];
-			/* Off its CPU when the window began: its switch-out was counted before it. */
-			if (s->sib[i].gap_from[k] <= s->win_from)
+			/*
+			 * Off its CPU when the window began: its switch-out was counted before it.
+			 * The scheduler's counts tell that exactly; a gap across the start can also
+			 * be the hypervisor or emulator running another vCPU (under single-threaded
+			 * TCG every sibling is in one whenever the writer's vCPU runs), so the gap
+			 * decides only when the counts could not be read.
+			 */
+			if (s->sib[i].gap_from[k] <= s->win_from && s->sib[i].on_cpu_at_start < 0)
 				at_start = s->sib[i].gap_to[k] - s->sib[i].gap_from[k];
 		}
+		if (s->sib[i].on_cpu_at_start == 0)
+			at_start = 1;
 		s->sib[i].gaps_in_window = gaps + (s->sib[i].ngaps - kept);
 		s->sib[i].gap_ns_in_window = cb_timer_ns(off);
 		/*

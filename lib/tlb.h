@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "scenario.h"
 
@@ -32,6 +33,7 @@ struct cb_tlb_siblings {
 		int ngaps;              /* gaps seen (only the first CB_TLB_GAPS_MAX kept) */
 		uint64_t gap_from[CB_TLB_GAPS_MAX], gap_to[CB_TLB_GAPS_MAX]; /* timer ticks */
 		uint64_t csw_before, csw_after; /* its voluntary + involuntary context switches */
+		int on_cpu_at_start;    /* by the scheduler's counts: 1 yes, 0 no, -1 unknown */
 		int gaps_in_window;
 		uint64_t gap_ns_in_window;
 	} sib[CB_TLB_CPUS_MAX];
@@ -57,6 +59,15 @@ void cb_tlb_siblings_stop(struct cb_tlb_siblings *s);
  * "sibling not on CPU n (...)" when a sibling was switched out during the window or was off
  * its CPU when it began. Returns true when all stayed. */
 void cb_tlb_siblings_window_begin(struct cb_tlb_siblings *s);
+/*
+ * Whether thread tid of this process is on its CPU now, from the scheduler's own counts: every
+ * switch onto a CPU adds an arrival (/proc schedstat's third field), every switch off it a
+ * context switch, so a thread on its CPU has had one arrival more than switches, one off it as
+ * many. Its context switches go to *csw. Returns 1 on, 0 off, -1 when the counts are unreadable
+ * (no CONFIG_SCHED_INFO) or kept moving under three tries (the caller then falls back to the
+ * gaps the sibling's loop noted).
+ */
+int cb_tlb_thread_on_cpu(pid_t tid, uint64_t *csw);
 void cb_tlb_siblings_window_end(struct cb_tlb_siblings *s);
 bool cb_tlb_siblings_window_check(struct cb_ctx *ctx, struct cb_tlb_siblings *s);
 
