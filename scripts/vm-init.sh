@@ -42,6 +42,30 @@ fi
 defrag=$(arg cowbench.thp_defrag)
 [ -n "$defrag" ] && echo "$defrag" >/sys/kernel/mm/transparent_hugepage/defrag 2>/dev/null
 
+# --isolate (scripts/vm.sh): the kernel took isolcpus=domain,managed_irq and irqaffinity (init,
+# and so the suite, runs on the housekeeping CPUs; no load balancing, unbound work or managed
+# IRQs on the isolated ones); what the command line cannot move is moved here: kernel threads
+# with an affinity of their own that spans isolated CPUs (kcompactd and kswapd take their node's
+# CPUs and wake every 500 ms). Per-CPU threads stay. The host copies this line into env.json.
+hk=$(arg cowbench.housekeeping)
+if [ -n "$hk" ]; then
+	moved=''
+	for st in /proc/[0-9]*/status; do
+		p=${st#/proc/}
+		p=${p%/status}
+		cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$st" 2>/dev/null)
+		case $cpus in
+		'' | "$hk") continue ;;
+		*[!0-9]*) ;;       # a range or a list
+		*) continue ;;     # one CPU: a per-CPU thread
+		esac
+		# Kernel threads only (no command line); PF_NO_SETAFFINITY ones refuse and stay.
+		[ -s "/proc/$p/cmdline" ] && continue
+		taskset -pc "$hk" "$p" >/dev/null 2>&1 && moved="$moved $(cat "/proc/$p/comm")"
+	done
+	echo "cowbench-vm: isolation: housekeeping CPUs $hk; kernel threads moved to them:${moved:- none}"
+fi
+
 while read -r m; do
 	[ -n "$m" ] && { insmod "/lib/modules/$m" || echo "cowbench-vm: insmod $m failed"; }
 done </cowbench/modules.list

@@ -13,7 +13,7 @@ usage: ./run.sh vm --kernel KERNEL | --kernel-tree DIR [more of either ...] [--m
                    [--config FILE] [--numa-nodes N]
                    [--mem 2G] [--cpus 2] [--accel auto|kvm|tcg] [--arch x86_64|arm64]
                    [--boot-timeout S] [--timeout S] [--append ARGS] [--out DIR]
-                   [--tcg-threads single|multi] [--stall-timeout S]
+                   [--tcg-threads single|multi] [--stall-timeout S] [--isolate CPUS]
   KERNEL      a bzImage, vmlinuz or vmlinux file, or debian:<version prefix> (debian:6.1,
               debian:6.12): the newest matching Debian linux-image package, downloaded into
               cache/kernels/ with its modules. Several --kernel: one run each, then a comparison.
@@ -42,6 +42,13 @@ usage: ./run.sh vm --kernel KERNEL | --kernel-tree DIR [more of either ...] [--m
               is killed and that kernel run once more under single-threaded TCG (env.json:
               vm.retried, vm.retry_reason), as is one that died after init under multi-threaded
               TCG. COWBENCH_VM_WATCHDOG=off: neither, only --timeout (tests/vm/thread-modes.sh).
+  --isolate CPUS  keep the guest's housekeeping off CPUS (a list like 1-3; at least one CPU
+              stays): isolcpus=domain,managed_irq,CPUS, irqaffinity and the soft-lockup watchdog on
+              the others, and the guest's init moves kernel threads that span CPUS (kcompactd,
+              kswapd) onto the others. init and the suite then run on the others (the measured
+              CPU is the highest of them); tlb_* siblings are pinned onto CPUS and stay there.
+              Recorded in env.json (vm.isolation) and the guest's cmdline. For tlb_* --siblings
+              under TCG: see README ("Other kernels in a VM").
   --out       results root (default results)
 Timings under TCG are emulated; copy/reuse/fault counts, folio sizes and flush counts are the
 guest kernel's own. `cowbench compare` marks emulated result sets.
@@ -60,12 +67,13 @@ usage_die() {
 }
 
 kernels=() modules='' config=configs/quick.conf mem=2G cpus=2 accel=auto arch='' numa_nodes=1
-boot_timeout='' timeout=3600 append='' out=results tcg_threads=single stall_timeout=120
+boot_timeout='' timeout=3600 append='' out=results tcg_threads=single stall_timeout=120 isolate=''
+
 while (($#)); do
 	case $1 in
 	-h | --help) usage && exit 0 ;;
 	--kernel | --kernel-tree | --modules | --config | --mem | --cpus | --accel | --arch | --boot-timeout | \
-		--timeout | --append | --out | --tcg-threads | --stall-timeout | --numa-nodes)
+		--timeout | --append | --out | --tcg-threads | --stall-timeout | --numa-nodes | --isolate)
 		(($# >= 2)) || usage_die "$1 needs a value"
 		case $1 in
 		--kernel) kernels+=("$2") ;;
@@ -83,6 +91,7 @@ while (($#)); do
 		--tcg-threads) tcg_threads=$2 ;;
 		--stall-timeout) stall_timeout=$2 ;;
 		--numa-nodes) numa_nodes=$2 ;;
+		--isolate) isolate=$2 ;;
 		esac
 		shift 2
 		;;
@@ -101,6 +110,24 @@ done
 [[ $stall_timeout =~ ^[1-9][0-9]*$ ]] || usage_die "--stall-timeout must be seconds"
 [[ -z $boot_timeout || $boot_timeout =~ ^[1-9][0-9]*$ ]] || usage_die "--boot-timeout must be seconds"
 ((${#kernels[@]} == 1)) || [[ -z $modules ]] || usage_die "--modules applies to a single --kernel"
+
+# --isolate: the CPU list, checked, and the housekeeping CPUs (the rest) as a list.
+isolation_args='' housekeeping=''
+if [[ -n $isolate ]]; then
+	[[ $isolate =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]] || usage_die "--isolate $isolate: want a CPU list like 1-3 or 1,3"
+	declare -A iso=()
+	IFS=, read -ra parts <<<"$isolate"
+	for p in "${parts[@]}"; do
+		lo=${p%-*} hi=${p#*-}
+		((lo <= hi && hi < cpus)) || usage_die "--isolate $isolate: CPUs 0-$((cpus - 1)) only (--cpus $cpus)"
+		for ((c = lo; c <= hi; c++)); do iso[$c]=1; done
+	done
+	for ((c = 0; c < cpus; c++)); do
+		[[ -n ${iso[$c]:-} ]] || housekeeping+=${housekeeping:+,}$c
+	done
+	[[ -n $housekeeping ]] || usage_die "--isolate $isolate: leaves no CPU for the guest's housekeeping (--cpus $cpus)"
+	isolation_args="isolcpus=domain,managed_irq,$isolate rcu_nocbs=$isolate irqaffinity=$housekeeping sysctl.kernel.watchdog_cpumask=$housekeeping"
+fi
 
 # QEMU's -numa options: memory split evenly across the nodes, CPUs in contiguous blocks.
 numa_args=()
@@ -646,6 +673,19 @@ note_build() {
 		mv "$1.tmp" "$1"
 }
 
+# env.json's vm.isolation (--isolate): the CPUs, the kernel arguments, what the guest's init
+# moved (its "cowbench-vm: isolation:" line); null without --isolate.
+note_isolation() {
+	local env=$1 line
+
+	line=$(sed -n 's/\r$//; s/^cowbench-vm: isolation: //p' "$work/console.log" | head -1)
+	jq --arg cpus "$isolate" --arg hk "$housekeeping" --arg args "$isolation_args" --arg init "$line" \
+		'if .vm == null then . else .vm.isolation = (if $cpus == "" then null else
+			{isolated_cpus: $cpus, housekeeping_cpus: $hk, kernel_args: $args,
+			 init: (if $init == "" then null else $init end)} end) end' "$env" >"$env.tmp" &&
+		mv "$env.tmp" "$env"
+}
+
 # env.json's vm.retried (false, or true with vm.retry_reason: why the first run was killed).
 note_retry() {
 	local env=$1 why=$2
@@ -718,7 +758,7 @@ for i in "${!kernels[@]}"; do
 	krel=${K_REL[$i]} ksource=${K_SOURCE[$i]} kconfig=${K_CONFIG[$i]}
 	work=$(mktemp -d "${TMPDIR:-/tmp}/cowbench-vm.XXXXXX")
 	build_initramfs "$work"
-	cmdline="$(host_thp) cowbench.port=$port cowbench.qemu=$qemu_version cowbench.arch=$arch cowbench.kernel_source=$ksource${append:+ $append}"
+	cmdline="$(host_thp) cowbench.port=$port cowbench.qemu=$qemu_version cowbench.arch=$arch cowbench.kernel_source=$ksource${isolation_args:+ $isolation_args cowbench.housekeeping=$housekeeping}${append:+ $append}"
 	acc=$accel
 	# One probe per invocation: what stops one stock kernel under KVM stops the next, and a
 	# later kernel that fails under KVM anyway is run again under TCG below.
@@ -737,6 +777,7 @@ for i in "${!kernels[@]}"; do
 	[[ $acc == tcg ]] && how="$how, $run_threads-threaded"
 	nodes=''
 	((numa_nodes == 1)) || nodes=" in $numa_nodes NUMA nodes"
+	[[ -z $isolate ]] || nodes="$nodes, CPUs $isolate isolated"
 	echo "vm: booting $ksource ($how, $arch, $acc, $mem, $cpus CPUs$nodes, QEMU $qemu_version)" >&2
 	qemu_rc=0
 	boot "$acc" "cowbench.virtualized=$acc$(vm_tcg_word "$acc")" 1 "$timeout" || qemu_rc=$?
@@ -781,6 +822,7 @@ for i in "${!kernels[@]}"; do
 	dest=$(unpack_results "$suffix") || die "$spec: the results the guest sent are incomplete or unreadable; no result set"
 	note_build "$dest/env.json" "$build_id"
 	note_retry "$dest/env.json" "$retried"
+	note_isolation "$dest/env.json"
 	[[ -z $retried ]] || echo "vm: $spec: result set from the retry under single-threaded TCG (first run: $retried)" >&2
 	echo "vm: result set $dest (suite exit ${guest_status:-?})" >&2
 	# The run finished, but a kernel that oopsed or warned on the way is what a developer
