@@ -119,7 +119,9 @@ if [[ -n $isolate ]]; then
 	IFS=, read -ra parts <<<"$isolate"
 	for p in "${parts[@]}"; do
 		lo=${p%-*} hi=${p#*-}
-		((lo <= hi && hi < cpus)) || usage_die "--isolate $isolate: CPUs 0-$((cpus - 1)) only (--cpus $cpus)"
+		((10#$lo <= 10#$hi)) || usage_die "--isolate $isolate: $p runs backwards"
+		((10#$hi < cpus)) || usage_die "--isolate $isolate: CPUs 0-$((cpus - 1)) only (--cpus $cpus)"
+		lo=$((10#$lo)) hi=$((10#$hi))
 		for ((c = lo; c <= hi; c++)); do iso[$c]=1; done
 	done
 	for ((c = 0; c < cpus; c++)); do

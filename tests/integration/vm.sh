@@ -78,6 +78,17 @@ else
 	fail unknown_debian_version "status $(cat "$TMP/unknown.rc"): $(head -c 300 "$TMP/unknown.err")"
 fi
 
+# --isolate must leave a housekeeping CPU and name CPUs the guest has: checked before any download.
+vm isolate_all --kernel debian:6.12 --cpus 4 --isolate 0-3
+vm isolate_past --kernel debian:6.12 --cpus 4 --isolate 2-4
+if [ "$(cat "$TMP/isolate_all.rc") $(cat "$TMP/isolate_past.rc")" = "2 2" ] &&
+	grep -q "isolate 0-3: leaves no CPU for the guest's housekeeping" "$TMP/isolate_all.err" &&
+	grep -q "isolate 2-4: CPUs 0-3 only" "$TMP/isolate_past.err"; then
+	ok isolate_bad_lists
+else
+	fail isolate_bad_lists "$(head -c 200 "$TMP/isolate_all.err") $(head -c 200 "$TMP/isolate_past.err")"
+fi
+
 # A kernel that loops before printing anything: a multiboot image of two instructions.
 cat >"$TMP/hang.S" <<'ASM'
 	.text
@@ -220,14 +231,69 @@ else
 	fail compare_lists_both_kernels "missing result sets: native $TMP/native, 6.1 '$set61', 6.12 '$set612'"
 fi
 
+# --- the guests below need neither the host lock nor one another: three lanes at once ------------
+# Each lane is one host thread of emulation (single-threaded TCG); their assertions follow in
+# order. What two concurrent runners would race on is done first: the static binaries (every
+# runner runs `make static`), and the kernels, downloaded and unpacked by the run above. Lanes
+# whose guests boot one release write to result roots of their own (a run id is the second the
+# suite started: two guests of one release starting together would pick the same directory).
+OUTB=$TMP/results-b
+make -C "$ROOT" -s -j"$(nproc)" static >/dev/null 2>&1
+command -v qemu-system-aarch64 >/dev/null && make -C "$ROOT" -s -j"$(nproc)" static ARCH=arm64 >/dev/null 2>&1
+kfile=$(ls "$ROOT"/cache/kernels/linux-image-6.12*-amd64/root/boot/vmlinuz-* 2>/dev/null | tail -1)
+lane_start=$SECONDS
+(
+	# The stuck and the dead guest (see below), one after the other: both boot 6.1.
+	vm stall --kernel debian:6.1 --accel tcg --tcg-threads multi --stall-timeout 30 \
+		--append cowbench.test_stall=multi --timeout 600
+	vm died --kernel debian:6.1 --accel tcg --tcg-threads multi --append cowbench.test_die=multi --timeout 600
+) &
+lane_a=$!
+(
+	# The machine shape, the kernel file and the kernel tree (below): all boot 6.12's image.
+	vm shapes --kernel debian:6.12 --accel tcg --cpus 4 --numa-nodes 2 --isolate 1-3 \
+		--config "$ROOT/tests/configs/vm-shapes.conf" --timeout 600 --out "$OUTB"
+	if [ -n "$kfile" ]; then
+		mods=$(dirname "$(dirname "$kfile")")/lib/modules/$(basename "$kfile" | sed 's/^vmlinuz-//')
+		vm local --kernel "$kfile" --modules "$mods" --timeout 600 --out "$OUTB"
+		tree=$TMP/linux
+		krel=$(basename "$kfile" | sed 's/^vmlinuz-//')
+		kroot=$(dirname "$(dirname "$kfile")")
+		mkdir -p "$tree/arch/x86/boot" "$tree/include/config"
+		cp "$kfile" "$tree/arch/x86/boot/bzImage"
+		cp "$kroot/boot/config-$krel" "$tree/.config"
+		echo "$krel" >"$tree/include/config/kernel.release"
+		printf 'modules_install:
+	mkdir -p $(INSTALL_MOD_PATH)/lib/modules/%s
+	cp -rs %s/. $(INSTALL_MOD_PATH)/lib/modules/%s/
+	echo $(INSTALL_MOD_PATH) >%s/.installed-to
+' \
+			"$krel" "$kroot/lib/modules/$krel" "$krel" "$tree" >"$tree/Makefile"
+		vm tree --kernel-tree "$tree" --timeout 600 --out "$OUTB"
+	fi
+) &
+lane_b=$!
+(
+	if command -v qemu-system-aarch64 >/dev/null; then
+		ARM_CONF=$TMP/vm-arm64.conf
+		{
+			cat "$CONF"
+			echo "run = fault_anon --backing base --events cycles,perf::cycles,instructions"
+			echo "run = fault_anon --backing base --events cycles,perf::cycles,perf::cpu-cycles,perf::PERF_COUNT_HW_CPU_CYCLES,perf_raw::r11,perf::cycles:u,perf::cpu-cycles:u,perf_raw::r11:u,perf::cycles:k,perf_raw::r11:k"
+		} >"$ARM_CONF"
+		vm arm64 --arch arm64 --kernel debian:6.12 --timeout 900 --config "$ARM_CONF"
+	fi
+) &
+lane_c=$!
+wait "$lane_a" "$lane_b" "$lane_c"
+echo "vm: the three guest lanes took $((SECONDS - lane_start)) s" >&2
+
 # --- a guest that goes silent: the watchdog kills it and runs that kernel again single-threaded --
 
 # cowbench.test_stall=multi stops the guest's suite at its first instance when it runs under
 # multi-threaded TCG (scripts/vm-init.sh), as a wedged emulator does: no progress line follows.
 # A 30 s floor: init's steps (zram, mke2fs) on a loaded host stay well inside it, so only the hook
 # trips the watchdog, in instance 1 (limit 30 + 2 MiB x 2 = 34 s).
-vm stall --kernel debian:6.1 --accel tcg --tcg-threads multi --stall-timeout 30 \
-	--append cowbench.test_stall=multi --timeout 600
 dir=$(tail -1 "$TMP/stall.out")
 if [ "$(cat "$TMP/stall.rc")" = 0 ] && [ -d "$dir" ] &&
 	grep -q "looks stuck (no progress for [0-9]* s in instance 1/8 fault_anon/base/2M (limit 34 s, tcg multi-threaded)): QEMU killed; running this kernel once more under single-threaded TCG" "$TMP/stall.err" &&
@@ -246,7 +312,6 @@ else
 fi
 # cowbench.test_die=multi: the guest powers off after init under multi-threaded TCG, as one hit
 # by the emulator's code-patching race (an int3 oops) does.
-vm died --kernel debian:6.1 --accel tcg --tcg-threads multi --append cowbench.test_die=multi --timeout 600
 dir=$(tail -1 "$TMP/died.out")
 if [ "$(cat "$TMP/died.rc")" = 0 ] && [ -d "$dir" ] &&
 	grep -q "the guest died under multi-threaded TCG: the guest stopped before sending its results; running this kernel once more under single-threaded TCG" "$TMP/died.err" &&
@@ -272,8 +337,6 @@ done
 
 # --isolate 1-3: the guest's housekeeping (kworkers, kcompactd, RCU callbacks, the soft-lockup
 # watchdog, IRQs) stays on CPU 0, where the writer runs; the three siblings own CPUs 1-3.
-vm shapes --kernel debian:6.12 --accel tcg --cpus 4 --numa-nodes 2 --isolate 1-3 \
-	--config "$ROOT/tests/configs/vm-shapes.conf" --timeout 600
 dir=$(tail -1 "$TMP/shapes.out")
 if [ "$(cat "$TMP/shapes.rc")" = 0 ] && [ -d "$dir" ] &&
 	[ "$(jq -c '[.numa.nodes, .cgroup.version]' "$dir/env.json")" = '[2,2]' ]; then
@@ -332,10 +395,7 @@ fi
 
 # --- a kernel file with its modules tree, as a local build would be ------------------------
 
-kfile=$(ls "$ROOT"/cache/kernels/linux-image-6.12*-amd64/root/boot/vmlinuz-* 2>/dev/null | tail -1)
 if [ -n "$kfile" ]; then
-	mods=$(dirname "$(dirname "$kfile")")/lib/modules/$(basename "$kfile" | sed 's/^vmlinuz-//')
-	vm local --kernel "$kfile" --modules "$mods" --timeout 600
 	dir=$(tail -1 "$TMP/local.out")
 	if [ "$(cat "$TMP/local.rc")" = 0 ] && [ -d "$dir" ] &&
 		[ "$(jq -r .vm.kernel_source "$dir/env.json")" = "file:$(basename "$kfile")" ]; then
@@ -356,23 +416,10 @@ fi
 # .config (CONFIG_MODULES=y), and a Makefile whose modules_install puts the package's modules
 # (as symlinks) under INSTALL_MOD_PATH, as a real tree's would.
 if [ -n "$kfile" ]; then
-	tree=$TMP/linux
-	krel=$(basename "$kfile" | sed 's/^vmlinuz-//')
-	kroot=$(dirname "$(dirname "$kfile")")
-	mkdir -p "$tree/arch/x86/boot" "$tree/include/config"
-	cp "$kfile" "$tree/arch/x86/boot/bzImage"
-	cp "$kroot/boot/config-$krel" "$tree/.config"
-	echo "$krel" >"$tree/include/config/kernel.release"
-	printf 'modules_install:
-	mkdir -p $(INSTALL_MOD_PATH)/lib/modules/%s
-	cp -rs %s/. $(INSTALL_MOD_PATH)/lib/modules/%s/
-	echo $(INSTALL_MOD_PATH) >%s/.installed-to
-' \
-		"$krel" "$kroot/lib/modules/$krel" "$krel" "$tree" >"$tree/Makefile"
-	vm tree --kernel-tree "$tree" --timeout 600
+	tree=$TMP/linux krel=$(basename "$kfile" | sed 's/^vmlinuz-//')
 	dir=$(tail -1 "$TMP/tree.out")
 	id=$(sha1sum <"$tree/arch/x86/boot/bzImage" | cut -c1-7)
-	if [ "$(cat "$TMP/tree.rc")" = 0 ] && [ "$dir" = "$OUT/$krel@$id/$(jq -r .run_id "$dir/env.json" 2>/dev/null)" ] &&
+	if [ "$(cat "$TMP/tree.rc")" = 0 ] && [ "$dir" = "$OUTB/$krel@$id/$(jq -r .run_id "$dir/env.json" 2>/dev/null)" ] &&
 		[ "$(jq -c '[.vm.kernel_source, .vm.build_id, .kernel_config_source]' "$dir/env.json")" = \
 			"[\"tree:$tree\",\"$id\",\"/boot/config-$krel\"]" ]; then
 		ok kernel_tree_result_set
@@ -399,12 +446,6 @@ else
 	# cycle-counting names (generic, perf::, raw 0x11 = CPU_CYCLES, :u/:k) do not: the kernel
 	# multiplexes them and the records scale them.
 	ARM_CONF=$TMP/vm-arm64.conf
-	{
-		cat "$CONF"
-		echo "run = fault_anon --backing base --events cycles,perf::cycles,instructions"
-		echo "run = fault_anon --backing base --events cycles,perf::cycles,perf::cpu-cycles,perf::PERF_COUNT_HW_CPU_CYCLES,perf_raw::r11,perf::cycles:u,perf::cpu-cycles:u,perf_raw::r11:u,perf::cycles:k,perf_raw::r11:k"
-	} >"$ARM_CONF"
-	vm arm64 --arch arm64 --kernel debian:6.12 --timeout 900 --config "$ARM_CONF"
 	dir=$(tail -1 "$TMP/arm64.out")
 	if [ "$(cat "$TMP/arm64.rc")" = 0 ] && [ -d "$dir" ] &&
 		[ "$(jq -r .kernel.machine "$dir/env.json")" = aarch64 ]; then
