@@ -265,7 +265,7 @@ resolve_tree() {
 		usage_die "--kernel-tree $dir: no ${img#"$dir"/} (build it: make -C $dir)"
 	fi
 	krel=$(cat "$dir/include/config/kernel.release" 2>/dev/null) ||
-		krel=$(make -s -C "$dir" kernelrelease 2>/dev/null) || true
+		krel=$(make -s -C "$dir" ARCH="${arch/x86_64/x86}" kernelrelease 2>/dev/null) || true
 	[[ -n $krel ]] || die "--kernel-tree $dir: cannot tell its release (include/config/kernel.release)"
 	kimage=$img kconfig=$dir/.config ksource=tree:$dir
 	vmlinux=$dir/vmlinux
@@ -277,7 +277,9 @@ resolve_tree() {
 		kmoddir=$(mktemp -d "${TMPDIR:-/tmp}/cowbench-vm-modules.XXXXXX")
 		mod_dirs+=("$kmoddir")
 		echo "vm: installing the modules of $dir into $kmoddir" >&2
-		make -s -C "$dir" modules_install INSTALL_MOD_PATH="$kmoddir" INSTALL_MOD_STRIP=1 \
+		# ARCH: a cross-built tree (arm64 on x86) is not the host's arch; without it kbuild
+		# would take the host's and refuse or reconfigure the tree.
+		make -s -C "$dir" ARCH="${arch/x86_64/x86}" modules_install INSTALL_MOD_PATH="$kmoddir" INSTALL_MOD_STRIP=1 \
 			>"$kmoddir/.install.log" 2>&1 ||
 			die "--kernel-tree $dir: make modules_install failed: $(tail -3 "$kmoddir/.install.log" | tr '\n' ' ')"
 		[[ -e $kmoddir/lib/modules/$krel/modules.dep ]] || depmod -b "$kmoddir" "$krel" ||

@@ -237,7 +237,7 @@ fi
 # runner runs `make static`), and the kernels, downloaded and unpacked by the run above. Lanes
 # whose guests boot one release write to result roots of their own (a run id is the second the
 # suite started: two guests of one release starting together would pick the same directory).
-OUTB=$TMP/results-b
+OUTB=$TMP/results-b atree=$TMP/linux-arm64
 make -C "$ROOT" -s -j"$(nproc)" static >/dev/null 2>&1
 command -v qemu-system-aarch64 >/dev/null && make -C "$ROOT" -s -j"$(nproc)" static ARCH=arm64 >/dev/null 2>&1
 kfile=$(ls "$ROOT"/cache/kernels/linux-image-6.12*-amd64/root/boot/vmlinuz-* 2>/dev/null | tail -1)
@@ -282,6 +282,26 @@ lane_b=$!
 			echo "run = fault_anon --backing base --events cycles,perf::cycles,perf::cpu-cycles,perf::PERF_COUNT_HW_CPU_CYCLES,perf_raw::r11,perf::cycles:u,perf::cpu-cycles:u,perf_raw::r11:u,perf::cycles:k,perf_raw::r11:k"
 		} >"$ARM_CONF"
 		vm arm64 --arch arm64 --kernel debian:6.12 --timeout 900 --config "$ARM_CONF"
+		# An arm64 kernel tree as a cross build leaves it (make ARCH=arm64 CROSS_COMPILE=…):
+		# a stand-in like the x86 one below, from Debian's arm64 6.12 package.
+		akfile=$(ls "$ROOT"/cache/kernels/linux-image-6.12*-arm64/root/boot/vmlinuz-* 2>/dev/null | tail -1)
+		if [ -n "$akfile" ]; then
+			akrel=$(basename "$akfile" | sed 's/^vmlinuz-//')
+			akroot=$(dirname "$(dirname "$akfile")")
+			mkdir -p "$atree/arch/arm64/boot" "$atree/include/config"
+			cp "$akfile" "$atree/arch/arm64/boot/Image"
+			cp "$akroot/boot/config-$akrel" "$atree/.config"
+			echo "$akrel" >"$atree/include/config/kernel.release"
+			printf 'modules_install:
+	mkdir -p $(INSTALL_MOD_PATH)/lib/modules/%s
+	cp -rs %s/. $(INSTALL_MOD_PATH)/lib/modules/%s/
+	echo $(INSTALL_MOD_PATH) >%s/.installed-to
+	echo $(ARCH) >%s/.installed-arch
+' \
+				"$akrel" "$akroot/lib/modules/$akrel" "$akrel" "$atree" "$atree" >"$atree/Makefile"
+			vm arm64tree_noarch --kernel-tree "$atree"
+			vm arm64tree --arch arm64 --kernel-tree "$atree" --timeout 900
+		fi
 	fi
 ) &
 lane_c=$!
@@ -483,6 +503,33 @@ else
 		outcome debian_arm64_hyperfine "$dir" proc_startup base '.status == "ok"'
 	else
 		fail debian_arm64_result_set "status $(cat "$TMP/arm64.rc"): $(grep -v 'guest|' "$TMP/arm64.err" | tail -c 400)"
+	fi
+	# The arm64 tree: refused without --arch arm64 (an x86 run would look for a bzImage), booted
+	# with it: a <release>@<build id> set, its .config, its modules installed (make ARCH=arm64
+	# modules_install, as a cross-built tree needs) and removed again.
+	if [ ! -e "$atree/Makefile" ]; then
+		fail arm64_kernel_tree "no Debian arm64 6.12 kernel in $ROOT/cache/kernels"
+	else
+		if [ "$(cat "$TMP/arm64tree_noarch.rc")" = 2 ] &&
+			grep -q "an arm64 build (arch/arm64/boot/Image): add --arch arm64" "$TMP/arm64tree_noarch.err"; then
+			ok arm64_kernel_tree_needs_arch
+		else
+			fail arm64_kernel_tree_needs_arch "status $(cat "$TMP/arm64tree_noarch.rc"): $(head -c 300 "$TMP/arm64tree_noarch.err")"
+		fi
+		dir=$(tail -1 "$TMP/arm64tree.out")
+		akrel=$(cat "$atree/include/config/kernel.release")
+		id=$(sha1sum <"$atree/arch/arm64/boot/Image" | cut -c1-7)
+		moddir=$(cat "$atree/.installed-to" 2>/dev/null)
+		if [ "$(cat "$TMP/arm64tree.rc")" = 0 ] && [ "$dir" = "$OUT/$akrel@$id/$(jq -r .run_id "$dir/env.json" 2>/dev/null)" ] &&
+			[ "$(jq -c '[.kernel.machine, .vm.arch, .vm.kernel_source, .vm.build_id, .kernel_config_source]' "$dir/env.json")" = \
+				"[\"aarch64\",\"arm64\",\"tree:$atree\",\"$id\",\"/boot/config-$akrel\"]" ] &&
+			[ -n "$moddir" ] && [ ! -e "$moddir" ] && [ "$(cat "$atree/.installed-arch")" = arm64 ]; then
+			ok arm64_kernel_tree_result_set
+			check_complete arm64_kernel_tree_complete "$dir"
+			outcome arm64_kernel_tree_swapin "$dir" swapin_write swapped '.status == "ok" and .cow.nofault == 256'
+		else
+			fail arm64_kernel_tree_result_set "status $(cat "$TMP/arm64tree.rc"): $dir $(jq -c '[.kernel.machine, .vm]' "$dir/env.json" 2>/dev/null) modules '$moddir' ARCH $(cat "$atree/.installed-arch" 2>/dev/null) $(grep -v 'guest|' "$TMP/arm64tree.err" | tail -c 400)"
+		fi
 	fi
 fi
 
