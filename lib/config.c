@@ -102,10 +102,27 @@ static int cb_config_default(struct cb_config *cfg, const char *key, const char 
 		{ "size", CB_OPT_SIZE }, { "repeat", CB_OPT_REPEAT }, { "warmup", CB_OPT_WARMUP },
 		{ "cpu", CB_OPT_CPU }, { "backing", CB_OPT_BACKING }, { "swap", CB_OPT_SWAP },
 		{ "swap_size", CB_OPT_SWAP_SIZE }, { "swap_comp", CB_OPT_SWAP_COMP }, { "swapfile", CB_OPT_SWAPFILE },
+		{ "target_ci", CB_OPT_TARGET_CI }, { "max_repeat", CB_OPT_MAX_REPEAT }, { "max_time", CB_OPT_MAX_TIME },
 	};
 	char opt[48];
 	char *argv[2] = { opt, (char *)val };
 
+	if (strcmp(key, "order") == 0) {
+		if (cfg->order_line) {
+			snprintf(why, whylen, "order set twice (first at line %d)", cfg->order_line);
+			return -1;
+		}
+		if (strcmp(val, "interleaved") == 0) {
+			cfg->order = CB_ORDER_INTERLEAVED;
+		} else if (strcmp(val, "sequential") == 0) {
+			cfg->order = CB_ORDER_SEQUENTIAL;
+		} else {
+			snprintf(why, whylen, "order: bad value '%s' (want interleaved or sequential)", val);
+			return -1;
+		}
+		cfg->order_line = line;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(key, keys[i].key) != 0)
 			continue;
@@ -175,7 +192,18 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 {
 	struct cb_config_run *done = NULL;
 	int ndone = 0;
+	char why[256];
 
+	/* repeat = auto and its keys: checked once for the suite, where the keys are. */
+	if (cb_opts_finish(&cfg->defaults, why, sizeof(why))) {
+		int line = 0;
+
+		for (int k = 9; k < 12; k++)
+			if (cfg->default_line[k] && (!line || cfg->default_line[k] < line))
+				line = cfg->default_line[k];
+		snprintf(err, errlen, "%s:%d: %s", name, line, why);
+		return -1;
+	}
 	for (int i = 0; i < cfg->nruns; i++) {
 		struct cb_config_run *run = &cfg->runs[i];
 		struct cb_opts o = cfg->defaults;
@@ -187,8 +215,16 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 			memcpy(o.backing, run->opts.backing, sizeof(o.backing));
 		if (run->opts.set & CB_OPT_SIZE)
 			o.size = run->opts.size;
-		if (run->opts.set & CB_OPT_REPEAT)
+		if (run->opts.set & CB_OPT_REPEAT) {
 			o.repeat = run->opts.repeat;
+			o.repeat_auto = run->opts.repeat_auto;
+		}
+		if (run->opts.set & CB_OPT_TARGET_CI)
+			o.target_ci = run->opts.target_ci;
+		if (run->opts.set & CB_OPT_MAX_REPEAT)
+			o.max_repeat = run->opts.max_repeat;
+		if (run->opts.set & CB_OPT_MAX_TIME)
+			o.max_time = run->opts.max_time;
 		if (run->opts.set & CB_OPT_WARMUP)
 			o.warmup = run->opts.warmup;
 		if (run->opts.set & CB_OPT_CPU)
@@ -202,6 +238,10 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 		if (run->opts.set & CB_OPT_SWAP)
 			memcpy(o.swap, run->opts.swap, sizeof(o.swap));
 		o.set = run->opts.set;
+		if (cb_opts_finish(&o, why, sizeof(why))) {
+			snprintf(err, errlen, "%s:%d: %s", name, run->line, why);
+			goto fail;
+		}
 		if (strcmp(o.backing, "all") == 0) {
 			int k = cb_backing_all(names, 64);
 

@@ -21,8 +21,16 @@ struct cb_config_setting {
 	int line;
 };
 
+/* The order a suite runs its repetitions in (config key `order`). */
+enum cb_order {
+	CB_ORDER_INTERLEAVED,       /* rounds: repetition 1 of every instance, then repetition 2, ... */
+	CB_ORDER_SEQUENTIAL,        /* every repetition of an instance back to back, then the next */
+};
+
 struct cb_config {
 	struct cb_opts defaults;
+	enum cb_order order;
+	int order_line;             /* 0 = unset (interleaved) */
 	struct cb_config_run *runs;
 	int nruns;
 	struct cb_config_setting settings[CB_CONFIG_SETTINGS_MAX];

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 #include "runner.h"
 #include "scenario.h"
 #include "settings.h"
+#include "suite.h"
 #include "timer.h"
 
 #define EXIT_USAGE 2
@@ -136,8 +138,12 @@ static int cmd_run(int argc, char **argv)
 	int used, status = CB_OK, nb = 1;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: cowbench run SCENARIO [--backing B|all] [--size S] [--repeat N] [--warmup N] [--cpu N]"
-		       " [--out FILE]\n(see cowbench --help and cowbench list)\n");
+		printf("usage: cowbench run SCENARIO [--backing B|all] [--size S] [--repeat N|auto] [--warmup N] [--cpu N]"
+		       " [--out FILE]\n"
+		       "  --repeat auto (or any of the three below): repeat until the 95%% CI half-width of the\n"
+		       "  mean ns_per_page is at most --target-ci (default 1%%) of the mean, or --max-repeat N\n"
+		       "  repetitions (default 30) or --max-time S seconds (default 60) are reached\n"
+		       "(see cowbench --help and cowbench list)\n");
 		return 0;
 	}
 	if (argc < 1 || argv[0][0] == '-')
@@ -147,7 +153,7 @@ static int cmd_run(int argc, char **argv)
 		return usage_error("run: unknown scenario '%s'", argv[0]);
 	cb_opts_defaults(&o);
 	used = cb_opts_parse(argc - 1, argv + 1, &o, CB_OPT_RUN | CB_OPT_OUT, err, sizeof(err));
-	if (used < 0)
+	if (used < 0 || cb_opts_finish(&o, err, sizeof(err)))
 		return usage_error("run: %s", err);
 	if (used != argc - 1)
 		return usage_error("run: unexpected argument '%s'", argv[1 + used]);
@@ -194,6 +200,21 @@ static int write_env(const char *path, const char *run_id, const struct cb_confi
 	for (int i = 0; cfg && i < cfg->nsettings; i++)
 		json_object_object_add(settings, cfg->settings[i].path, json_object_new_string(cfg->settings[i].value));
 	json_object_object_add(env, "settings_applied", settings);
+	json_object_object_add(env, "address_layout", json_object_new_string(
+		personality(0xffffffff) & ADDR_NO_RANDOMIZE ? "fixed (personality ADDR_NO_RANDOMIZE)" : "randomized"));
+	/* repeat = auto: the suite's target and limits (a run line may set its own; records say). */
+	if (cfg && cfg->defaults.repeat_auto) {
+		json_object *a = json_object_new_object();
+
+		json_object_object_add(a, "target_ci", json_object_new_double(cfg->defaults.target_ci));
+		json_object_object_add(a, "max_repeat", json_object_new_int(cfg->defaults.max_repeat));
+		json_object_object_add(a, "max_time_s", json_object_new_double(cfg->defaults.max_time));
+		json_object_object_add(env, "repeat_auto", a);
+	} else {
+		json_object_object_add(env, "repeat_auto", NULL);
+	}
+	/* The order the repetitions ran in (config key `order`). */
+	json_object_object_add(env, "order", cfg ? json_object_new_string(cb_order_name(cfg->order)) : NULL);
 	/* What makes this run's timings noisy (cowbench env --check): compare and summary.txt say it. */
 	json_object_object_add(env, "noise", cb_noise_check(cfg && cfg->nruns ? cfg->runs[0].opts.cpu : 0));
 	ret = json_object_to_file_ext(path, env, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
@@ -371,17 +392,9 @@ static int cmd_suite(int argc, char **argv)
 	}
 	fprintf(stderr, "cowbench: suite %s: %d instance(s) -> %s\n", argv[0], cfg.nruns, dir);
 	cb_summary_header(stderr);
-	for (int i = 0; i < cfg.nruns; i++) {
-		const struct cb_scenario *s = cb_scenario_find(cfg.runs[i].scenario);
-		int st;
-
-		cb_progress_start(&progress, i);
-		st = cb_instance_run(s, &cfg.runs[i].opts, run_id, out, &rows[i]);
-		cb_progress_end(&progress, i, st);
-		cb_summary_print(stderr, &rows[i]);
-		if (st == CB_FAIL || (st == CB_ERROR && worst != CB_FAIL))
-			worst = st;
-	}
+	ret = cb_suite_run(&cfg, run_id, out, rows, &progress);
+	if (ret == CB_FAIL || (ret == CB_ERROR && worst != CB_FAIL))
+		worst = ret;
 	snprintf(path, sizeof(path), "%s/summary.txt", dir);
 	summary = fopen(path, "we");
 	if (summary) {
@@ -515,9 +528,33 @@ static int cmd_overhead(int argc, char **argv)
 	used = cb_opts_parse(argc, argv, &o, CB_OPT_SIZE | CB_OPT_REPEAT | CB_OPT_CPU, err, sizeof(err));
 	if (used < 0)
 		return usage_error("overhead: %s", err);
+	if (o.repeat_auto)
+		return usage_error("overhead: --repeat auto is for run and suite%s", "");
 	if (used != argc)
 		return usage_error("overhead: unexpected argument '%s'", argv[used]);
 	return cb_overhead_report(&o, stdout) ? 1 : 0;
+}
+
+/*
+ * ASLR picks a process's layout once, at exec, and every pass worker is forked from this
+ * process: a run samples one layout, the next run another. Page-table pages follow from it
+ * (fork of a 2M region allocated 15 to 18 pages in five runs here, the same in every repetition
+ * of a run), so two runs of one kernel differed where their repetitions agreed. run and suite
+ * re-execute themselves once without address randomization (as setarch -R does, this process
+ * only): every run gets the same layout. COWBENCH_ASLR=1 keeps it random.
+ */
+static void cb_layout_fix(char **argv)
+{
+	int pers = personality(0xffffffff);
+	const char *keep = getenv("COWBENCH_ASLR");
+
+	if (pers < 0 || (pers & ADDR_NO_RANDOMIZE) || (keep && strcmp(keep, "1") == 0))
+		return;
+	if (personality((unsigned long)pers | ADDR_NO_RANDOMIZE) < 0)
+		return;
+	execv("/proc/self/exe", argv);
+	/* No /proc: the layout stays random, and env.json's address_layout says so. */
+	personality((unsigned long)pers);
 }
 
 int main(int argc, char **argv)
@@ -547,6 +584,8 @@ int main(int argc, char **argv)
 	/* Internal (not in the usage): the process hyperfine times, spared the timer's calibration. */
 	if (strcmp(argv[1], "proc") == 0)
 		return cb_proc_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "suite") == 0)
+		cb_layout_fix(argv);
 	cb_timer_init();
 	for (size_t i = 0; i < CB_ARRAY_SIZE(cmds); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)

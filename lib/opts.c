@@ -16,6 +16,24 @@ void cb_opts_defaults(struct cb_opts *o)
 	o->repeat = 5;
 	o->warmup = 1;
 	o->cpu = -1;
+	o->target_ci = 0.01;
+	o->max_repeat = 30;
+	o->max_time = 60;
+}
+
+int cb_opts_finish(struct cb_opts *o, char *err, size_t errlen)
+{
+	if ((o->set & CB_OPT_AUTO) && (o->set & CB_OPT_REPEAT) && !o->repeat_auto) {
+		snprintf(err, errlen, "--%s goes with --repeat auto, not --repeat %d",
+			 o->set & CB_OPT_TARGET_CI ? "target-ci" : o->set & CB_OPT_MAX_REPEAT ? "max-repeat" : "max-time",
+			 o->repeat);
+		return -1;
+	}
+	if (o->set & CB_OPT_AUTO)
+		o->repeat_auto = 1;
+	if (o->repeat_auto)
+		o->repeat = o->max_repeat;
+	return 0;
 }
 
 void cb_opts_instance(const struct cb_opts *o, char *buf, size_t len)
@@ -106,8 +124,31 @@ static const struct {
 	{ "warmup", CB_OPT_WARMUP },   { "cpu", CB_OPT_CPU },   { "out", CB_OPT_OUT },
 	{ "numa", CB_OPT_NUMA },       { "events", CB_OPT_EVENTS }, { "siblings", CB_OPT_SIBLINGS },
 	{ "swap", CB_OPT_SWAP },       { "swap_size", CB_OPT_SWAP_SIZE }, { "swap_comp", CB_OPT_SWAP_COMP },
-	{ "swapfile", CB_OPT_SWAPFILE },
+	{ "swapfile", CB_OPT_SWAPFILE }, { "target_ci", CB_OPT_TARGET_CI }, { "max_repeat", CB_OPT_MAX_REPEAT },
+	{ "max_time", CB_OPT_MAX_TIME },
 };
+
+/* "1%" or "0.01": a fraction in (0, 1). */
+static int cb_fraction_parse(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || !strchr("0123456789.", *s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == '%') {
+		v /= 100;
+		end++;
+	}
+	if (*end || !(v > 0 && v < 1))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
 
 static int cb_opt_apply(struct cb_opts *o, unsigned flag, const char *name, const char *val, char *err,
 			size_t errlen)
@@ -130,10 +171,36 @@ static int cb_opt_apply(struct cb_opts *o, unsigned flag, const char *name, cons
 		}
 		break;
 	case CB_OPT_REPEAT:
+		if (strcmp(val, "auto") == 0) {
+			o->repeat_auto = 1;
+			break;
+		}
 		if (cb_int_parse(val, 1, 100000, &v))
 			goto bad;
 		o->repeat = (int)v;
+		o->repeat_auto = 0;
 		break;
+	case CB_OPT_TARGET_CI:
+		if (cb_fraction_parse(val, &o->target_ci))
+			goto bad;
+		break;
+	case CB_OPT_MAX_REPEAT:
+		if (cb_int_parse(val, 3, 100000, &v))
+			goto bad;
+		o->max_repeat = (int)v;
+		break;
+	case CB_OPT_MAX_TIME: {
+		char *end;
+		double t;
+
+		errno = 0;
+		t = strtod(val, &end);
+		if (!*val || !strchr("0123456789.", *val) || errno || end == val || (*end && strcmp(end, "s")) ||
+		    !(t > 0 && t <= 86400))
+			goto bad;
+		o->max_time = t;
+		break;
+	}
 	case CB_OPT_WARMUP:
 		if (cb_int_parse(val, 0, 1000, &v))
 			goto bad;
@@ -194,7 +261,10 @@ static int cb_opt_apply(struct cb_opts *o, unsigned flag, const char *name, cons
 	return 0;
 bad:
 	snprintf(err, errlen, "--%s %s: bad value%s", name, val,
-		 flag == CB_OPT_REPEAT ? " (want 1 ... 100000)" :
+		 flag == CB_OPT_REPEAT ? " (want 1 ... 100000 or auto)" :
+		 flag == CB_OPT_TARGET_CI ? " (want a fraction above 0 and below 1, e.g. 1% or 0.01)" :
+		 flag == CB_OPT_MAX_REPEAT ? " (want 3 ... 100000)" :
+		 flag == CB_OPT_MAX_TIME ? " (want seconds above 0, at most 86400, e.g. 60 or 60s)" :
 		 flag == CB_OPT_WARMUP ? " (want 0 ... 1000)" :
 		 flag == CB_OPT_CPU ? " (want a CPU number or auto)" :
 		 flag == CB_OPT_NUMA ? " (want local, remote or interleave)" :
@@ -221,6 +291,10 @@ int cb_opts_parse(int argc, char **argv, struct cb_opts *o, unsigned allowed, ch
 			break;
 		eq = strchr(arg, '=');
 		snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg) - 2), arg + 2);
+		/* --target-ci and --target_ci alike (config keys are spelt with '_'). */
+		for (char *d = name; *d; d++)
+			if (*d == '-')
+				*d = '_';
 		for (size_t k = 0; k < CB_ARRAY_SIZE(cb_opt_names); k++)
 			if (strcmp(name, cb_opt_names[k].name) == 0)
 				flag = cb_opt_names[k].flag;

@@ -18,13 +18,22 @@
 #define CB_OPT_SWAP_SIZE (1u << 10)
 #define CB_OPT_SWAP_COMP (1u << 11)
 #define CB_OPT_SWAPFILE (1u << 12)
+/* repeat = auto: its target and limits (config keys, run-line and command-line options). */
+#define CB_OPT_TARGET_CI (1u << 13)
+#define CB_OPT_MAX_REPEAT (1u << 14)
+#define CB_OPT_MAX_TIME (1u << 15)
+#define CB_OPT_AUTO (CB_OPT_TARGET_CI | CB_OPT_MAX_REPEAT | CB_OPT_MAX_TIME)
 #define CB_OPT_RUN (CB_OPT_BACKING | CB_OPT_SIZE | CB_OPT_REPEAT | CB_OPT_WARMUP | CB_OPT_CPU | CB_OPT_NUMA | \
-		    CB_OPT_EVENTS | CB_OPT_SIBLINGS | CB_OPT_SWAP)
+		    CB_OPT_EVENTS | CB_OPT_SIBLINGS | CB_OPT_SWAP | CB_OPT_AUTO)
 
 struct cb_opts {
 	char backing[32];
 	size_t size;                /* bytes, a multiple of the page size */
-	int repeat;                 /* >= 1 */
+	int repeat;                 /* >= 1; with repeat_auto the most it may run (max_repeat) */
+	int repeat_auto;            /* repeat = auto: until the mean's 95 % CI is within target_ci */
+	double target_ci;           /* half-width of that CI over the mean (0.01 = 1 %) */
+	int max_repeat;             /* repeat = auto: at most this many repetitions */
+	double max_time;            /* repeat = auto: seconds an instance's visits may take, then it stops */
 	int warmup;                 /* untimed passes before the first repetition, >= 0 */
 	int cpu;                    /* -1: the first CPU the process may run on */
 	char out[512];
@@ -53,5 +62,9 @@ int cb_int_parse(const char *s, long min, long max, long *out);
  * reason in err (unknown option, missing or bad value).
  */
 int cb_opts_parse(int argc, char **argv, struct cb_opts *o, unsigned allowed, char *err, size_t errlen);
+/* After every option is in: --target-ci/--max-repeat/--max-time ask for repeat = auto (they
+ * contradict an explicit --repeat N), and an auto instance's repeat becomes max_repeat.
+ * Returns 0, or -1 with a one-line reason in err. */
+int cb_opts_finish(struct cb_opts *o, char *err, size_t errlen);
 
 #endif

@@ -125,10 +125,11 @@ double cb_progress_eta(const struct cb_progress *p, int i, double in_instance)
 
 	if (i >= p->n)
 		return 0;
-	/* The running instance: what its estimate leaves, never less than nothing. */
-	left = fmax(0, cb_progress_estimate(p, i) - in_instance);
-	for (int k = i + 1; k < p->n; k++)
-		left += cb_progress_estimate(p, k);
+	/* Every instance not ended (in an interleaved suite those started before i too): what its estimate
+	 * leaves, never less than nothing. */
+	for (int k = 0; k < p->n; k++)
+		if (p->inst[k].actual_s < 0 && (k >= i || p->inst[k].started))
+			left += fmax(0, cb_progress_estimate(p, k) - p->inst[k].spent_s - (k == i ? in_instance : 0));
 	return left;
 }
 
@@ -163,6 +164,7 @@ void cb_progress_start_at(struct cb_progress *p, int i, double now)
 	char size[16], el[16], eta[16];
 
 	p->t_start = now;
+	p->inst[i].started = true;
 	if (!p->f)
 		return;
 	cb_size_format(o->size, size, sizeof(size));
@@ -180,7 +182,7 @@ void cb_progress_start_at(struct cb_progress *p, int i, double now)
 
 void cb_progress_end_at(struct cb_progress *p, int i, int status, double now)
 {
-	p->inst[i].actual_s = fmax(0, now - p->t_start);
+	p->inst[i].actual_s = p->inst[i].spent_s + fmax(0, now - p->t_start);
 	p->inst[i].learn = status == CB_OK;
 	if (!p->f)
 		return;
@@ -188,6 +190,41 @@ void cb_progress_end_at(struct cb_progress *p, int i, int status, double now)
 	if (p->machine)
 		fprintf(p->f, "cowbench-progress end %d %d %s\n", i + 1, p->n, cb_status_name(status));
 	fflush(p->f);
+}
+
+void cb_progress_visit_at(struct cb_progress *p, int i, int rep, double now)
+{
+	const struct cb_opts *o = &p->cfg->runs[i].opts;
+	char size[16], el[16], eta[16];
+
+	p->t_start = now;
+	if (!p->f)
+		return;
+	cb_size_format(o->size, size, sizeof(size));
+	cb_progress_fmt(now - p->t0, el, sizeof(el));
+	cb_progress_fmt(cb_progress_eta(p, i, 0), eta, sizeof(eta));
+	if (p->machine)
+		fprintf(p->f, "cowbench-progress rep %d %d %d %d\n", i + 1, p->n, rep, o->repeat);
+	cb_progress_clear(p);
+	fprintf(p->f, "[%d/%d] %s/%s/%s rep %d/%d ... elapsed %s, ETA %s%s", i + 1, p->n, p->inst[i].scenario,
+		o->backing, size, rep, o->repeat, el, eta, p->live ? "" : "\n");
+	p->line_open = p->live;
+	fflush(p->f);
+}
+
+void cb_progress_pause_at(struct cb_progress *p, int i, double now)
+{
+	p->inst[i].spent_s += fmax(0, now - p->t_start);
+}
+
+void cb_progress_visit(struct cb_progress *p, int i, int rep)
+{
+	cb_progress_visit_at(p, i, rep, cb_now());
+}
+
+void cb_progress_pause(struct cb_progress *p, int i)
+{
+	cb_progress_pause_at(p, i, cb_now());
 }
 
 void cb_progress_start(struct cb_progress *p, int i)

@@ -13,6 +13,8 @@ struct cb_progress_inst {
 	const char *scenario;       /* points into the config */
 	double prior_s;             /* estimate before the suite ran anything */
 	double actual_s;            /* measured, once ended (< 0 before) */
+	bool started;
+	double spent_s;             /* time in its visits before the current one (interleaved suites) */
 	bool learn;                 /* ended ok: its actual/prior ratio scales its scenario's others */
 };
 
@@ -36,6 +38,11 @@ int cb_progress_init(struct cb_progress *p, FILE *f, const struct cb_config *cfg
 /* Instance i (0-based) starts / ended with status (enum cb_status). */
 void cb_progress_start(struct cb_progress *p, int i);
 void cb_progress_end(struct cb_progress *p, int i, int status);
+/* Interleaved suites: instance i is visited again for repetition rep (a line "[i/N] ... rep
+ * r/R ..." and with COWBENCH_PROGRESS=1 "cowbench-progress rep I N REP REPEAT"); pause after
+ * every visit that did not end the instance. */
+void cb_progress_visit(struct cb_progress *p, int i, int rep);
+void cb_progress_pause(struct cb_progress *p, int i);
 /* Seconds since cb_progress_init. */
 double cb_progress_elapsed(const struct cb_progress *p);
 /* Before a summary row is printed: takes a live line off the screen. */
@@ -45,10 +52,13 @@ void cb_progress_free(struct cb_progress *p);
 /* The clock-free core, for tests: the same with explicit times in seconds. */
 void cb_progress_start_at(struct cb_progress *p, int i, double now);
 void cb_progress_end_at(struct cb_progress *p, int i, int status, double now);
+void cb_progress_visit_at(struct cb_progress *p, int i, int rep, double now);
+void cb_progress_pause_at(struct cb_progress *p, int i, double now);
 /* Current estimate of instance i: its actual time once ended, else its prior scaled by what
  * the suite learned (its scenario's ended-ok instances, else every ended-ok instance). */
 double cb_progress_estimate(const struct cb_progress *p, int i);
-/* Seconds left when instance i has run for `in_instance` seconds (i == n: 0). */
+/* Seconds left when instance i has run for `in_instance` seconds in its current visit (i == n:
+ * 0): what every instance not ended still needs beyond the time it spent. */
 double cb_progress_eta(const struct cb_progress *p, int i, double in_instance);
 /* "M:SS" (minutes unbounded), "-:--" for a negative or non-finite value. */
 void cb_progress_fmt(double seconds, char *buf, size_t len);

@@ -352,6 +352,16 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "reason", in->reason && *in->reason ? json_object_new_string(in->reason) : NULL);
 	cb_put(r, "op", json_object_new_string(in->scn->op));
 	cb_put(r, "source", json_object_new_string(in->source ? in->source : "cowbench"));
+	if (in->opts->repeat_auto) {
+		json_object *a = json_object_new_object();
+
+		cb_put(a, "target_ci", json_object_new_double(in->opts->target_ci));
+		cb_put(a, "max_repeat", json_object_new_int(in->opts->max_repeat));
+		cb_put(a, "max_time_s", json_object_new_double(in->opts->max_time));
+		cb_put(a, "ci", in->status == CB_OK && isfinite(in->repeat_ci) ? json_object_new_double(in->repeat_ci) : NULL);
+		cb_put(a, "stopped_by", in->status == CB_OK && in->repeat_stop ? json_object_new_string(in->repeat_stop) : NULL);
+		cb_put(r, "repeat_auto", a);
+	}
 	/* A disturbed repetition keeps its figures, for inspection only. */
 	if (in->status != CB_OK && in->status != CB_DISTURBED)
 		return r;

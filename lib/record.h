@@ -24,6 +24,8 @@ struct cb_record_in {
 	const struct cb_numa_pages *numa; /* the counting pass's page nodes, NULL or !noted: none */
 	const char *swap;           /* cb_swap_describe during the instance; NULL: "none" */
 	const char *numa_balancing; /* kernel.numa_balancing during the instance; NULL: not offered */
+	double repeat_ci;           /* repeat = auto: CI half-width over the mean after this repetition */
+	const char *repeat_stop;    /* repeat = auto: what stopped it at this repetition, NULL: not yet */
 };
 
 const char *cb_status_name(int status);

@@ -42,6 +42,7 @@ static const struct cb_field {
 	{ "pages", K_INT, R_POS, false },
 	{ "page_size", K_INT, R_POS, false },
 	{ "repeat", K_INT, R_POS, false },
+	{ "repeat_auto", K_OBJ | K_NULL, R_TREE_NONNEG, false },
 	{ "cpu", K_INT, R_CPU, false },
 	{ "worker_sched", K_STR | K_NULL, R_ANY, false },
 	{ "swap", K_STR, R_ANY, false },

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cb.h"
@@ -199,146 +200,127 @@ static int cb_external_run(const struct cb_scenario *s, struct cb_ctx *ctx, cons
 	return res->status;
 }
 
-int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const char *run_id, FILE *out,
-		    struct cb_summary_row *row)
+/* An instance between its visits: what it has measured so far and why it stopped. */
+struct cb_instance {
+	const struct cb_scenario *s;
+	const struct cb_opts *o;
+	FILE *out;
+	struct cb_summary_row *row;
+	struct cb_ctx ctx;
+	struct cb_record_in rin;
+	double *nspp, *p50, *p99;   /* one per recorded undisturbed repetition */
+	int status;                 /* CB_OK while repetitions are left */
+	bool done;
+	double spent_s;             /* in its visits so far (repeat = auto's max_time) */
+	enum cb_repeat_stop stop;   /* repeat = auto: what stopped it */
+	char reason[256], swap[256], numa_bal[32];
+};
+
+struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct cb_opts *o, const char *run_id,
+				     FILE *out, struct cb_summary_row *row)
 {
-	struct cb_pass_result *shared, *timing, *counting;
-	struct cb_ctx ctx = { .scn = s, .opts = o, .backing = o->backing, .size = o->size,
-			      .pages = o->size / cb_page_size };
-	double *nspp = NULL, *p50 = NULL, *p99 = NULL;
-	struct cb_record_in rin = { .run_id = run_id, .scn = s, .opts = o, .source = s->external ? "hyperfine" : NULL };
-	cpu_set_t saved_affinity;
-	struct cb_numa_policy numa_saved = { .saved = false };
-	struct cb_numa_pages *numa_pages;
-	int status = CB_OK, ret, mark = -1;
-	char reason[256] = "", swap[256], numa_bal[32];
+	struct cb_instance *in = calloc(1, sizeof(*in));
+	int ret;
 
 	memset(row, 0, sizeof(*row));
 	snprintf(row->scenario, sizeof(row->scenario), "%s", s->name);
 	snprintf(row->backing, sizeof(row->backing), "%s", o->backing);
 	cb_size_format(o->size, row->size_h, sizeof(row->size_h));
 	row->faults_per_page = row->allocs_per_page = row->tlb_per_fault = row->ipi_per_fault = NAN;
-	cb_swap_describe(swap, sizeof(swap));
-	rin.swap = swap;
+	row->repeat_ci = NAN;
+	if (!in)
+		return NULL;
+	in->s = s;
+	in->o = o;
+	in->out = out;
+	in->row = row;
+	in->ctx = (struct cb_ctx){ .scn = s, .opts = o, .backing = o->backing, .size = o->size,
+				   .pages = o->size / cb_page_size };
+	in->rin = (struct cb_record_in){ .run_id = run_id, .scn = s, .opts = o,
+					 .source = s->external ? "hyperfine" : NULL };
+	in->status = CB_OK;
+	cb_swap_describe(in->swap, sizeof(in->swap));
+	in->rin.swap = in->swap;
+	in->nspp = calloc((size_t)o->repeat, sizeof(double));
+	in->p50 = calloc((size_t)o->repeat, sizeof(double));
+	in->p99 = calloc((size_t)o->repeat, sizeof(double));
+	if (!in->nspp || !in->p50 || !in->p99) {
+		in->status = CB_ERROR;
+		snprintf(in->reason, sizeof(in->reason), "out of memory for results");
+		goto stop;
+	}
 
-	ret = cb_cpus_pick(o->cpu, &ctx.cpu, &ctx.other_cpu);
-	rin.cpu = ctx.cpu;
+	ret = cb_cpus_pick(o->cpu, &in->ctx.cpu, &in->ctx.other_cpu);
+	in->rin.cpu = in->ctx.cpu;
 	if (ret) {
-		status = CB_SKIP;
-		snprintf(reason, sizeof(reason), "CPU %d is not available to this process", o->cpu);
+		in->status = CB_SKIP;
+		snprintf(in->reason, sizeof(in->reason), "CPU %d is not available to this process", o->cpu);
 	} else if ((s->needs & CB_NEED_PRIV) && !cb_is_privileged()) {
-		status = CB_SKIP;
-		snprintf(reason, sizeof(reason),
+		in->status = CB_SKIP;
+		snprintf(in->reason, sizeof(in->reason),
 			 "needs root (CAP_SYS_ADMIN) for pagemap PFNs, /proc/kpage* and tracepoints");
-	} else if ((s->needs & CB_NEED_TWO_CPUS) && ctx.other_cpu < 0) {
-		status = CB_SKIP;
-		snprintf(reason, sizeof(reason), "needs two CPUs this process may run on");
-	} else if (cb_kconfig_lacks(s, o->backing, o, reason, sizeof(reason))) {
-		status = CB_SKIP;
+	} else if ((s->needs & CB_NEED_TWO_CPUS) && in->ctx.other_cpu < 0) {
+		in->status = CB_SKIP;
+		snprintf(in->reason, sizeof(in->reason), "needs two CPUs this process may run on");
+	} else if (cb_kconfig_lacks(s, o->backing, o, in->reason, sizeof(in->reason))) {
+		in->status = CB_SKIP;
 	} else if (!cb_scenario_has_backing(s, o->backing)) {
-		status = CB_SKIP;
-		snprintf(reason, sizeof(reason), "backing '%s' not supported (has: %s)", o->backing, s->backings);
-	} else if ((ret = cb_backing_parse(o->backing, &ctx.bk, reason, sizeof(reason)))) {
-		status = CB_SKIP;
+		in->status = CB_SKIP;
+		snprintf(in->reason, sizeof(in->reason), "backing '%s' not supported (has: %s)", o->backing,
+			 s->backings);
+	} else if ((ret = cb_backing_parse(o->backing, &in->ctx.bk, in->reason, sizeof(in->reason)))) {
+		in->status = CB_SKIP;
 		if (ret == -EINVAL)
-			snprintf(reason, sizeof(reason), "unknown backing '%s'", o->backing);
+			snprintf(in->reason, sizeof(in->reason), "unknown backing '%s'", o->backing);
 	}
-	if (status != CB_OK)
-		goto emit_verdict;
-	/* The backing's THP settings hold for this instance only. */
-	mark = cb_settings_push();
-	ret = cb_backing_settings(&ctx.bk, reason, sizeof(reason));
-	if (ret) {
-		status = CB_ERROR;
-		goto pop_settings;
-	}
-	/* NUMA hinting unmaps pages and takes faults (same PFN: a "reuse") or migrates them (a
-	 * "copy"): off for the instance, through the journal; the guards catch what remains. */
-	if (access(CB_NUMA_BALANCING, F_OK) == 0 && cb_is_privileged()) {
-		ret = cb_settings_set(CB_NUMA_BALANCING, "0");
-		if (ret) {
-			status = CB_ERROR;
-			snprintf(reason, sizeof(reason), "%s = 0: %s", CB_NUMA_BALANCING, strerror(-ret));
-			goto pop_settings;
-		}
-	}
-	if (cb_sysfs_read(CB_NUMA_BALANCING, numa_bal, sizeof(numa_bal)) > 0) {
-		numa_bal[strcspn(numa_bal, "\n")] = '\0';
-		rin.numa_balancing = numa_bal;
-	}
-	/* Swap the instance sets up is taken down with its settings scope. */
-	if ((s->needs & CB_NEED_SWAP) || ctx.bk.swap) {
-		/* Twice the region, at least 64 MiB: swap-cache folios keep their slots a while. */
-		size_t dflt = 2 * o->size > (64ull << 20) ? 2 * o->size : 64ull << 20;
-		struct cb_swap_conf sc = { .size = o->swap_size ? o->swap_size : dflt, .priority = 32767 };
+stop:
+	in->done = in->status != CB_OK;
+	return in;
+}
 
-		snprintf(sc.kind, sizeof(sc.kind), "%s", o->swap);
-		snprintf(sc.comp, sizeof(sc.comp), "%s", o->swap_comp);
-		snprintf(sc.path, sizeof(sc.path), "%s", o->swapfile);
-		ret = cb_swap_setup(&sc, reason, sizeof(reason));
-		cb_swap_describe(swap, sizeof(swap));
-		if (ret) {
-			status = CB_SKIP;
-			goto pop_settings;
-		}
-	}
+bool cb_instance_done(const struct cb_instance *in)
+{
+	return in->done;
+}
 
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	timing = malloc(sizeof(*timing));
-	counting = malloc(sizeof(*counting));
-	nspp = calloc((size_t)o->repeat, sizeof(double));
-	p50 = calloc((size_t)o->repeat, sizeof(double));
-	p99 = calloc((size_t)o->repeat, sizeof(double));
-	/* Shared: the counting pass may query the page nodes in a forked child. */
-	numa_pages = mmap(NULL, sizeof(*numa_pages), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shared == MAP_FAILED || !timing || !counting || !nspp || !p50 || !p99 || numa_pages == MAP_FAILED) {
-		status = CB_ERROR;
-		snprintf(reason, sizeof(reason), "out of memory for results");
-		goto free_results;
-	}
-	ctx.res = shared;
-	/* --numa: the policy every pass (and the tasks it forks, or hyperfine's) allocates under. */
-	ret = cb_numa_apply(o->numa, ctx.cpu, &numa_saved, reason, sizeof(reason));
-	if (ret) {
-		status = ret > 0 ? CB_SKIP : CB_ERROR;
-		if (ret < 0)
-			snprintf(reason, sizeof(reason), "set_mempolicy (--numa %s): %s", o->numa, strerror(-ret));
-		goto free_results;
-	}
-	if (s->external) {
-		status = cb_external_run(s, &ctx, o, &rin, out, timing, row, nspp, p50, p99);
-		if (status != CB_OK)
-			snprintf(reason, sizeof(reason), "%s", shared->reason);
-		goto finish_row;
-	}
-	sched_getaffinity(0, sizeof(saved_affinity), &saved_affinity);
-	/* The launcher stays on the measured CPU too: it only forks and waits. */
-	if (cb_cpu_pin(&ctx, ctx.cpu)) {
-		status = CB_ERROR;
-		snprintf(reason, sizeof(reason), "%s", shared->reason);
-		goto finish_row;
-	}
+static double cb_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Up to `reps` more repetitions (each tried again while disturbed, a bounded number of times)
+ * after the warm-up passes. Returns the status; CB_OK with repetitions left. */
+static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *shared, struct cb_pass_result *timing,
+			    struct cb_pass_result *counting, struct cb_numa_pages *numa_pages, int reps, double t0)
+{
+	const struct cb_opts *o = in->o;
+	struct cb_summary_row *row = in->row;
+	struct cb_ctx *ctx = &in->ctx;
+	int status = CB_OK, tries = 0, goal = row->n + reps < o->repeat ? row->n + reps : o->repeat;
 
 	/* Tracefs ids resolved (and a private tracefs mounted) once, in the launcher: every worker
 	 * inherits them. */
 	if (cb_is_privileged())
 		cb_tracepoint_id("tlb:tlb_flush");
 	for (int w = 0; w < o->warmup && status == CB_OK; w++) {
-		status = cb_pass_run(s, &ctx, CB_PASS_WARMUP);
+		status = cb_pass_run(in->s, ctx, CB_PASS_WARMUP);
 		/* A disturbed warm-up did its job: it warmed up. */
 		if (status == CB_DISTURBED)
 			status = CB_OK;
 	}
-	for (int rep = 1, tries = 0; rep <= o->repeat && status == CB_OK; rep++) {
+	while (row->n < goal && status == CB_OK && in->stop == CB_REPEAT_MORE) {
 		json_object *rec;
-		int tstatus;
+		int tstatus, rep = row->n + 1;
 		char dreason[300] = "";
 
-		tstatus = cb_pass_run(s, &ctx, CB_PASS_TIMING);
+		tstatus = cb_pass_run(in->s, ctx, CB_PASS_TIMING);
 		memcpy(timing, shared, sizeof(*timing));
 		/* ns_per_page from a loop that pays for nothing else: the clock only around it. */
 		if (tstatus == CB_OK && timing->per_op_timed) {
-			tstatus = cb_pass_run(s, &ctx, CB_PASS_UNTIMED);
+			tstatus = cb_pass_run(in->s, ctx, CB_PASS_UNTIMED);
 			if (tstatus == CB_OK) {
 				timing->untimed = true;
 				timing->untimed_loop_ns = shared->loop_ns;
@@ -352,7 +334,7 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		cb_numa_pages_sink(numa_pages);
 		status = tstatus;
 		if (status == CB_OK || status == CB_DISTURBED)
-			status = cb_pass_run(s, &ctx, CB_PASS_COUNTING);
+			status = cb_pass_run(in->s, ctx, CB_PASS_COUNTING);
 		cb_numa_pages_sink(NULL);
 		memcpy(counting, shared, sizeof(*counting));
 		if (tstatus == CB_DISTURBED && (status == CB_OK || status == CB_DISTURBED)) {
@@ -363,22 +345,33 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		}
 		if (status != CB_OK && status != CB_DISTURBED)
 			break;
-		rin.rep = rep;
-		rin.status = status;
-		rin.reason = status == CB_DISTURBED ? dreason : NULL;
-		rin.timing = timing;
-		rin.counting = counting;
-		rin.numa = numa_pages;
-		rec = cb_record_build(&rin);
-		cb_record_write(out, rec);
+		if (status == CB_OK) {
+			in->nspp[row->n] = (double)(timing->untimed ? timing->untimed_loop_ns : timing->loop_ns) /
+					   (double)timing->pages;
+			/* repeat = auto: this repetition's record says whether it was the last. */
+			if (o->repeat_auto)
+				in->stop = cb_repeat_stop(in->nspp, (size_t)row->n + 1, o->target_ci, o->max_repeat,
+							  in->spent_s + cb_mono_s() - t0, o->max_time, &row->repeat_ci);
+			in->rin.repeat_ci = row->repeat_ci;
+			in->rin.repeat_stop = cb_repeat_stop_name(in->stop);
+		}
+		in->rin.rep = rep;
+		in->rin.status = status;
+		in->rin.reason = status == CB_DISTURBED ? dreason : NULL;
+		in->rin.timing = timing;
+		in->rin.counting = counting;
+		in->rin.numa = numa_pages;
+		rec = cb_record_build(&in->rin);
+		cb_record_write(in->out, rec);
 		json_object_put(rec);
+		in->rin.timing = in->rin.counting = NULL;
+		in->rin.numa = NULL;
 		if (status == CB_DISTURBED) {
 			/* Its figures stay in the record, never in the statistics; the repetition is
 			 * tried again, a bounded number of times. */
 			row->disturbed++;
 			if (++tries < CB_DISTURBED_TRIES) {
 				status = CB_OK;
-				rep--;
 				continue;
 			}
 			status = CB_SKIP;
@@ -387,9 +380,8 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 			break;
 		}
 		tries = 0;
-		nspp[row->n] = (double)(timing->untimed ? timing->untimed_loop_ns : timing->loop_ns) / (double)timing->pages;
-		p50[row->n] = (double)cb_hist_percentile(&timing->hist, 50);
-		p99[row->n] = (double)cb_hist_percentile(&timing->hist, 99);
+		in->p50[row->n] = (double)cb_hist_percentile(&timing->hist, 50);
+		in->p99[row->n] = (double)cb_hist_percentile(&timing->hist, 99);
 		if (row->n && (row->copy != counting->cow.copy || row->reuse != counting->cow.reuse ||
 			       row->nofault != counting->cow.nofault))
 			row->cow_varied = true;
@@ -408,45 +400,165 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 		row->ipi_per_fault = cb_ratio(counting, "tlb:tlb_flush/remote_send_ipi", counting->faults_total);
 	}
 	if (status != CB_OK)
-		snprintf(reason, sizeof(reason), "%s", shared->reason);
+		snprintf(in->reason, sizeof(in->reason), "%s", shared->reason);
+	return status;
+}
+
+int cb_instance_visit(struct cb_instance *in, int reps)
+{
+	const struct cb_opts *o = in->o;
+	struct cb_ctx *ctx = &in->ctx;
+	struct cb_pass_result *shared, *timing = NULL, *counting = NULL;
+	struct cb_numa_policy numa_saved = { .saved = false };
+	struct cb_numa_pages *numa_pages;
+	cpu_set_t saved_affinity;
+	int status = CB_OK, ret, mark;
+	double t0 = cb_mono_s();
+
+	if (in->done)
+		return in->status;
+	/* The backing's THP settings hold for this visit only: other instances' visits come between. */
+	mark = cb_settings_push();
+	ret = cb_backing_settings(&ctx->bk, in->reason, sizeof(in->reason));
+	if (ret) {
+		status = CB_ERROR;
+		goto pop_settings;
+	}
+	/* NUMA hinting unmaps pages and takes faults (same PFN: a "reuse") or migrates them (a
+	 * "copy"): off for the instance, through the journal; the guards catch what remains. */
+	if (access(CB_NUMA_BALANCING, F_OK) == 0 && cb_is_privileged()) {
+		ret = cb_settings_set(CB_NUMA_BALANCING, "0");
+		if (ret) {
+			status = CB_ERROR;
+			snprintf(in->reason, sizeof(in->reason), "%s = 0: %s", CB_NUMA_BALANCING, strerror(-ret));
+			goto pop_settings;
+		}
+	}
+	if (cb_sysfs_read(CB_NUMA_BALANCING, in->numa_bal, sizeof(in->numa_bal)) > 0) {
+		in->numa_bal[strcspn(in->numa_bal, "\n")] = '\0';
+		in->rin.numa_balancing = in->numa_bal;
+	}
+	/* Swap the instance sets up is taken down with its settings scope. */
+	if ((in->s->needs & CB_NEED_SWAP) || ctx->bk.swap) {
+		/* Twice the region, at least 64 MiB: swap-cache folios keep their slots a while. */
+		size_t dflt = 2 * o->size > (64ull << 20) ? 2 * o->size : 64ull << 20;
+		struct cb_swap_conf sc = { .size = o->swap_size ? o->swap_size : dflt, .priority = 32767 };
+
+		snprintf(sc.kind, sizeof(sc.kind), "%s", o->swap);
+		snprintf(sc.comp, sizeof(sc.comp), "%s", o->swap_comp);
+		snprintf(sc.path, sizeof(sc.path), "%s", o->swapfile);
+		ret = cb_swap_setup(&sc, in->reason, sizeof(in->reason));
+		cb_swap_describe(in->swap, sizeof(in->swap));
+		if (ret) {
+			status = CB_SKIP;
+			goto pop_settings;
+		}
+	}
+
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	timing = malloc(sizeof(*timing));
+	counting = malloc(sizeof(*counting));
+	/* Shared: the counting pass may query the page nodes in a forked child. */
+	numa_pages = mmap(NULL, sizeof(*numa_pages), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED || !timing || !counting || numa_pages == MAP_FAILED) {
+		status = CB_ERROR;
+		snprintf(in->reason, sizeof(in->reason), "out of memory for results");
+		goto free_results;
+	}
+	ctx->res = shared;
+	/* --numa: the policy every pass (and the tasks it forks, or hyperfine's) allocates under. */
+	ret = cb_numa_apply(o->numa, ctx->cpu, &numa_saved, in->reason, sizeof(in->reason));
+	if (ret) {
+		status = ret > 0 ? CB_SKIP : CB_ERROR;
+		if (ret < 0)
+			snprintf(in->reason, sizeof(in->reason), "set_mempolicy (--numa %s): %s", o->numa,
+				 strerror(-ret));
+		goto free_results;
+	}
+	if (in->s->external) {
+		/* hyperfine runs its own repetitions, all in one visit. */
+		status = cb_external_run(in->s, ctx, o, &in->rin, in->out, timing, in->row, in->nspp, in->p50, in->p99);
+		if (status != CB_OK)
+			snprintf(in->reason, sizeof(in->reason), "%s", shared->reason);
+		in->done = true;
+		goto restore_numa;
+	}
+	sched_getaffinity(0, sizeof(saved_affinity), &saved_affinity);
+	/* The launcher stays on the measured CPU too: it only forks and waits. */
+	if (cb_cpu_pin(ctx, ctx->cpu)) {
+		status = CB_ERROR;
+		snprintf(in->reason, sizeof(in->reason), "%s", shared->reason);
+		goto restore_numa;
+	}
+	status = cb_instance_reps(in, shared, timing, counting, numa_pages, reps, t0);
 	sched_setaffinity(0, sizeof(saved_affinity), &saved_affinity);
-finish_row:
-	cb_row_finish(row, nspp, p50, p99);
-free_results:
+restore_numa:
 	ret = cb_numa_restore(&numa_saved);
 	if (ret && status == CB_OK) {
 		status = CB_ERROR;
-		snprintf(reason, sizeof(reason), "restoring the memory policy: %s", strerror(-ret));
+		snprintf(in->reason, sizeof(in->reason), "restoring the memory policy: %s", strerror(-ret));
 	}
+free_results:
+	ctx->res = NULL;
 	if (numa_pages != MAP_FAILED)
 		munmap(numa_pages, sizeof(*numa_pages));
 	if (shared != MAP_FAILED)
 		munmap(shared, sizeof(*shared));
 	free(timing);
 	free(counting);
-	free(nspp);
-	free(p50);
-	free(p99);
 pop_settings:
 	ret = cb_settings_pop(mark);
 	if (ret && status == CB_OK) {
 		status = CB_ERROR;
-		snprintf(reason, sizeof(reason), "restoring THP settings: %s", strerror(-ret));
+		snprintf(in->reason, sizeof(in->reason), "restoring THP settings: %s", strerror(-ret));
 	}
-emit_verdict:
+	in->status = status;
+	in->spent_s += cb_mono_s() - t0;
+	if (status != CB_OK || in->row->n >= o->repeat || in->stop != CB_REPEAT_MORE)
+		in->done = true;
+	if (in->stop != CB_REPEAT_MORE)
+		snprintf(in->row->repeat_stop, sizeof(in->row->repeat_stop), "%s", cb_repeat_stop_name(in->stop));
+	return status;
+}
+
+int cb_instance_close(struct cb_instance *in, struct cb_summary_row *row)
+{
+	int status;
+
+	if (!in) {
+		row->status = CB_ERROR;
+		snprintf(row->reason, sizeof(row->reason), "out of memory for results");
+		return CB_ERROR;
+	}
+	status = in->status;
+	cb_row_finish(row, in->nspp, in->p50, in->p99);
 	row->status = status;
-	snprintf(row->reason, sizeof(row->reason), "%s", reason);
+	snprintf(row->reason, sizeof(row->reason), "%s", in->reason);
 	if (status != CB_OK) {
 		json_object *rec;
 
-		rin.rep = row->n + 1;
-		rin.status = status;
-		rin.reason = reason;
-		rec = cb_record_build(&rin);
-		cb_record_write(out, rec);
+		in->rin.rep = row->n + 1;
+		in->rin.status = status;
+		in->rin.reason = in->reason;
+		rec = cb_record_build(&in->rin);
+		cb_record_write(in->out, rec);
 		json_object_put(rec);
 	}
+	free(in->nspp);
+	free(in->p50);
+	free(in->p99);
+	free(in);
 	return status;
+}
+
+int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const char *run_id, FILE *out,
+		    struct cb_summary_row *row)
+{
+	struct cb_instance *in = cb_instance_open(s, o, run_id, out, row);
+
+	if (in)
+		cb_instance_visit(in, o->repeat);
+	return cb_instance_close(in, row);
 }
 
 void cb_summary_header(FILE *f)
@@ -488,4 +600,7 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 		fprintf(f, "  %d disturbed repetition(s) left out (see their records' reason)\n", r->disturbed);
 	if (r->status != CB_OK)
 		fprintf(f, "  %s after %d repetition(s): %s\n", cb_status_name(r->status), r->n, r->reason);
+	if (r->repeat_stop[0])
+		fprintf(f, "  repeat auto: stopped by %s after %d repetition(s); 95%% CI of the mean ns/page %s%.2f%%\n",
+			r->repeat_stop, r->n, isnan(r->repeat_ci) ? "" : "±", isnan(r->repeat_ci) ? NAN : 100 * r->repeat_ci);
 }

@@ -25,12 +25,29 @@ struct cb_summary_row {
 	double faults_per_page, allocs_per_page; /* NaN when unsupported */
 	double tlb_per_fault;       /* local flushes (local_shootdown + local_mm_shootdown) per fault */
 	double ipi_per_fault;       /* remote_send_ipi events per fault */
+	char repeat_stop[16];       /* repeat = auto: "target_ci", "max_repeat", "max_time"; "" otherwise */
+	double repeat_ci;           /* repeat = auto: the 95 % CI half-width of the mean over the mean */
 };
 
 /* Runs every repetition of one instance, writing a record per repetition to out (skip/fail/
  * error: one record with the reason). Returns the instance's status (enum cb_status). */
 int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const char *run_id, FILE *out,
 		    struct cb_summary_row *row);
+/*
+ * The same in steps, for a suite that interleaves its instances: open checks what the instance
+ * needs (a skip is decided here) and keeps its samples; each visit applies the instance's
+ * settings (backing, swap, NUMA policy), runs its warm-up passes and up to `reps` more
+ * repetitions, and takes the settings down again; close fills the row and writes the verdict
+ * record of an instance that did not end ok. open returns NULL only without memory (close
+ * accepts that and fills an error row).
+ */
+struct cb_instance;
+struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct cb_opts *o, const char *run_id,
+				     FILE *out, struct cb_summary_row *row);
+int cb_instance_visit(struct cb_instance *in, int reps);
+/* No repetition left to run: all recorded, or it stopped (skip, fail, error). */
+bool cb_instance_done(const struct cb_instance *in);
+int cb_instance_close(struct cb_instance *in, struct cb_summary_row *row);
 void cb_summary_header(FILE *f);
 void cb_summary_print(FILE *f, const struct cb_summary_row *row);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmpstats.h"
 #include "stats.h"
 
 static int cb_stats_cmp(const void *a, const void *b)
@@ -85,4 +86,39 @@ double cb_stats_percentile(const double *v, size_t n, double pct)
 	r = cb_stats_interp(s, n, pct);
 	free(s);
 	return r;
+}
+
+double cb_stats_ci_rel(const double *v, size_t n)
+{
+	struct cb_stats st;
+
+	if (n < 2 || cb_stats_compute(v, n, &st) || !(st.mean > 0))
+		return NAN;
+	return cb_t_quantile(0.975, (double)(n - 1)) * st.stddev / sqrt((double)n) / st.mean;
+}
+
+enum cb_repeat_stop cb_repeat_stop(const double *v, size_t n, double target_ci, int max_repeat, double spent_s,
+				   double max_time, double *ci)
+{
+	double c = cb_stats_ci_rel(v, n);
+
+	if (ci)
+		*ci = c;
+	if (n >= CB_REPEAT_MIN && c <= target_ci)
+		return CB_REPEAT_TARGET_CI;
+	if (max_repeat > 0 && n >= (size_t)max_repeat)
+		return CB_REPEAT_MAX_REPEAT;
+	if (spent_s >= max_time)
+		return CB_REPEAT_MAX_TIME;
+	return CB_REPEAT_MORE;
+}
+
+const char *cb_repeat_stop_name(enum cb_repeat_stop stop)
+{
+	switch (stop) {
+	case CB_REPEAT_TARGET_CI: return "target_ci";
+	case CB_REPEAT_MAX_REPEAT: return "max_repeat";
+	case CB_REPEAT_MAX_TIME: return "max_time";
+	default: return NULL;
+	}
 }

@@ -29,18 +29,65 @@ expect env_json '.kernel.release == "'"$(uname -r)"'" and (.run_id | type) == "s
 if grep -q '^scenario' "$out/summary.txt" && grep -q '^cow_child' "$out/summary.txt"; then ok summary_table; else fail summary_table "$(head -3 "$out/summary.txt")"; fi
 
 # Progress (not a TTY): one "[i/N] ..." line per instance when it starts, and with
-# COWBENCH_PROGRESS=1 a start and an end machine line per instance, in order.
+# COWBENCH_PROGRESS=1 a start and an end machine line per instance. The suite interleaves
+# (order = interleaved, the default): round 1 starts every instance in order, round 2 visits each
+# again for its 2nd repetition ("[i/N] ... rep 2/2 ...", "cowbench-progress rep I N 2 2"), and
+# each instance ends after its last repetition.
 n=$(sed -n 's/^cowbench: suite .*: \([0-9]*\) instance(s) .*/\1/p' "$TMP/err")
 lines=$(grep -cE '^\[[0-9]+/'"$n"'\] [a-z_0-9]+/[a-z_0-9]+/[0-9]+[KMG] \.\.\. elapsed [0-9]+:[0-5][0-9], ETA ([0-9]+:[0-5][0-9])$' "$TMP/err")
 if [ -n "$n" ] && [ "$lines" = "$n" ] && grep -q "^\[$n/$n\] cow_reuse_remote/base/2M " "$TMP/err"; then ok progress_lines; else fail progress_lines "$lines lines for $n instances: $(grep -m3 '^\[' "$TMP/err")"; fi
-want=$(for i in $(seq 1 "$n"); do printf 'start %s %s\nend %s %s\n' "$i" "$n" "$i" "$n"; done)
 got=$(grep '^cowbench-progress ' "$TMP/err" | awk '{print $2, $3, $4}')
-if [ "$got" = "$want" ] &&
+starts=$(grep '^cowbench-progress start ' "$TMP/err" | awk '{print $3}' | tr '\n' ' ')
+ends=$(grep '^cowbench-progress end ' "$TMP/err" | awk '{print $3}' | sort -n | tr '\n' ' ')
+# An instance's end comes after its start and after every rep line of it.
+order_ok=$(grep '^cowbench-progress ' "$TMP/err" | awk '$2 == "start" { s[$3] = NR } $2 == "rep" { if (!s[$3] || $5 != 2 || $6 != 2) bad = 1; r[$3] = NR }
+	$2 == "end" { if (!s[$3] || (r[$3] && r[$3] > NR)) bad = 1 } END { print bad ? "no" : "yes" }')
+if [ "$starts" = "$(seq -s ' ' 1 "$n") " ] && [ "$ends" = "$starts" ] && [ "$order_ok" = yes ] &&
+	[ "$(grep -c '^cowbench-progress start 1 ' "$TMP/err")" = 1 ] &&
 	grep -qx "cowbench-progress start 3 $n cow_parent base 1048576 2" "$TMP/err" &&
+	grep -qx "cowbench-progress rep 3 $n 2 2" "$TMP/err" &&
+	grep -qE "^\[3/$n\] cow_parent/base/1M rep 2/2 \.\.\. elapsed" "$TMP/err" &&
 	[ "$(grep -cE '^cowbench-progress end [0-9]+ [0-9]+ (ok|skip|fail|error|disturbed)$' "$TMP/err")" = "$n" ]; then
 	ok progress_machine_lines
 else
-	fail progress_machine_lines "$(grep '^cowbench-progress' "$TMP/err" | head -4)"
+	fail progress_machine_lines "$(grep '^cowbench-progress' "$TMP/err" | head -8 | tr '\n' ';')"
+fi
+# Interleaved: repetition 1 of every instance before any repetition 2 (a disturbed repetition is
+# tried again within its visit, with the same number); env.json says the order.
+if jq -s -e '[.[] | select(.status == "ok" or .status == "disturbed") | .rep] | . == sort and (index(2) // 0) >= 3' \
+	"$out/results.jsonl" >/dev/null; then
+	ok interleaved_rounds
+else
+	fail interleaved_rounds "$(jq -c '[.scenario, .rep, .status]' "$out/results.jsonl" | tr '\n' ' ')"
+fi
+expect env_order '.order == "interleaved"' "$out/env.json"
+# order = sequential: every repetition of an instance back to back, as before.
+if is_root; then
+	cat >"$TMP/seq.conf" <<'CONF'
+size = 1M
+repeat = 2
+warmup = 0
+order = sequential
+run = fault_anon
+run = cow_parent
+CONF
+	COWBENCH_PROGRESS=1 "$CB" suite "$TMP/seq.conf" --out "$TMP/seq" >/dev/null 2>"$TMP/seq.err"
+	got=$(undisturbed "$TMP/seq/results.jsonl" | jq -r '"\(.scenario) \(.rep)"' | tr '\n' ' ')
+	if [ "$got" = "fault_anon 1 fault_anon 2 cow_parent 1 cow_parent 2 " ] && ! grep -q 'cowbench-progress rep' "$TMP/seq.err" &&
+		[ "$(jq -r .order "$TMP/seq/env.json")" = sequential ]; then
+		ok sequential_order
+	else
+		fail sequential_order "records: $got; env order $(jq -r .order "$TMP/seq/env.json" 2>&1)"
+	fi
+fi
+printf 'run = fault_anon\norder = random\n' >"$TMP/badorder.conf"
+"$CB" suite "$TMP/badorder.conf" --out "$TMP/bo" >/dev/null 2>"$TMP/bo.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -q "badorder.conf:2: order: bad value 'random' (want interleaved or sequential)" "$TMP/bo.err" &&
+	[ ! -e "$TMP/bo" ]; then
+	ok order_bad_value
+else
+	fail order_bad_value "exit $rc: $(cat "$TMP/bo.err")"
 fi
 # Without COWBENCH_PROGRESS no machine lines.
 cat >"$TMP/one.conf" <<'CONF'

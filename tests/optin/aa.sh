@@ -60,6 +60,8 @@ if [ "$changes" = 0 ]; then
 else
 	fail aa_no_behaviour_change "$(sed -n '/^Behaviour/,/^Significant/p' "$TMP/aa.txt" | head -12)"
 fi
+# AA_KEEP=DIR: the two result sets and the comparison are kept there (a failure's evidence).
+if [ -n "${AA_KEEP:-}" ]; then mkdir -p "$AA_KEEP" && cp -r "$TMP/a" "$TMP/b" "$TMP/aa.json" "$TMP/aa.txt" "$AA_KEEP/"; fi
 "$CB" compare --fail-on regression,change "$TMP/a" "$TMP/b" >/dev/null 2>>"$TMP/err"
 rc=$?
 if [ "$rc" = 0 ]; then ok aa_fail_on_good; else fail aa_fail_on_good "exit $rc $(cat "$TMP/err")"; fi

@@ -165,7 +165,7 @@ CB_TEST(config_errors_name_line)
 		 "number of %zu-byte pages)", cb_page_size);
 	CB_CHECK_STR(parse_err("run = test_scn\nsize = 100\n"), want);
 	CB_CHECK_STR(parse_err("repeat = 0\nrun = test_scn\n"),
-		     "suite.conf:1: --repeat 0: bad value (want 1 ... 100000)");
+		     "suite.conf:1: --repeat 0: bad value (want 1 ... 100000 or auto)");
 	CB_CHECK_STR(parse_err("run = test_scn --out x.jsonl\n"), "suite.conf:1: unknown option --out");
 	CB_CHECK_STR(parse_err("run = test_scn --repeat\n"), "suite.conf:1: --repeat needs a value");
 	CB_CHECK_STR(parse_err("run = test_scn --size 8M extra\n"),
@@ -287,7 +287,7 @@ CB_TEST(config_nul_byte)
 
 CB_TEST(config_plain_integers)
 {
-	CB_CHECK_STR(parse_err("run = test_scn --repeat +5\n"), "suite.conf:1: --repeat +5: bad value (want 1 ... 100000)");
+	CB_CHECK_STR(parse_err("run = test_scn --repeat +5\n"), "suite.conf:1: --repeat +5: bad value (want 1 ... 100000 or auto)");
 	CB_CHECK_STR(parse_err("run = test_scn --cpu +0\n"), "suite.conf:1: --cpu +0: bad value (want a CPU number or auto)");
-	CB_CHECK_STR(parse_err("repeat = 0x5\nrun = test_scn\n"), "suite.conf:1: --repeat 0x5: bad value (want 1 ... 100000)");
+	CB_CHECK_STR(parse_err("repeat = 0x5\nrun = test_scn\n"), "suite.conf:1: --repeat 0x5: bad value (want 1 ... 100000 or auto)");
 }

@@ -90,3 +90,29 @@ CB_TEST(stats_percentile_r7)
 	/* Two values: plain linear interpolation between them. */
 	CB_CHECK_NEAR(cb_stats_percentile(v + 1, 2, 40), 3 + 0.4 * 7, 1e-12);
 }
+
+/* repeat = auto: t(0.975, 2) = 4.3027; {99, 100, 101}: sd 1, mean 100, CI ±4.3027/sqrt(3) % = 2.484 %. */
+CB_TEST(repeat_stop_rule)
+{
+	double tight[] = { 99, 100, 101, 100, 100, 99.5, 100.5, 100, 100, 100 }, ci;
+	double wild[] = { 100, 200, 50, 300 };
+
+	CB_CHECK_NEAR(cb_stats_ci_rel(tight, 3), 4.302652729911275 / sqrt(3) / 100, 1e-9);
+	CB_CHECK(isnan(cb_stats_ci_rel(tight, 1)));
+	/* Two equal values never stop it, however tight. */
+	CB_CHECK(cb_repeat_stop((double[]){ 5, 5 }, 2, 0.01, 30, 0, 60, &ci) == CB_REPEAT_MORE);
+	CB_CHECK_NEAR(ci, 0, 1e-12);
+	/* At n = 3 the CI is ±2.48 %: on for a 1 % target, stopped for a 3 % one. */
+	CB_CHECK(cb_repeat_stop(tight, 3, 0.01, 30, 0, 60, &ci) == CB_REPEAT_MORE);
+	CB_CHECK(cb_repeat_stop(tight, 3, 0.03, 30, 0, 60, &ci) == CB_REPEAT_TARGET_CI);
+	CB_CHECK(cb_repeat_stop(tight, 10, 0.01, 30, 0, 60, &ci) == CB_REPEAT_TARGET_CI);
+	CB_CHECK(ci < 0.01);
+	/* The target wins when reached at the limit; otherwise the limit that was hit. */
+	CB_CHECK(cb_repeat_stop(tight, 10, 0.01, 10, 99, 60, NULL) == CB_REPEAT_TARGET_CI);
+	CB_CHECK(cb_repeat_stop(wild, 4, 0.01, 4, 0, 60, NULL) == CB_REPEAT_MAX_REPEAT);
+	CB_CHECK(cb_repeat_stop(wild, 3, 0.01, 30, 60, 60, NULL) == CB_REPEAT_MAX_TIME);
+	CB_CHECK(cb_repeat_stop(wild, 3, 0.01, 30, 59.9, 60, NULL) == CB_REPEAT_MORE);
+	CB_CHECK(cb_repeat_stop(wild, 1, 0.01, 30, 61, 60, NULL) == CB_REPEAT_MAX_TIME);
+	CB_CHECK(!cb_repeat_stop_name(CB_REPEAT_MORE));
+	CB_CHECK(strcmp(cb_repeat_stop_name(CB_REPEAT_MAX_TIME), "max_time") == 0);
+}
