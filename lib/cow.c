@@ -6,6 +6,7 @@
 #include "cb.h"
 #include "cow.h"
 #include "pagemap.h"
+#include "scenario_int.h"
 #include "timer.h"
 
 /* swap_fork's second write, by the parent after the child exited. */
@@ -18,14 +19,23 @@ static const struct cb_cow_scenario *cb_cow_scenario_of(const struct cb_scenario
 }
 
 /* The measured writes of cs->tag, with the mapcount pre-check (cb_measure_writes skips the
- * pass when a page is not mapped c->mapcount times), then the writer reads its own data back. */
+ * pass when a page is not mapped c->mapcount times) and the prepare step's hooks around them,
+ * then the writer reads its own data back. */
 static int cb_cow_measure(struct cb_cow *c, const char *who)
 {
+	const struct cb_cow_prep *prep = c->cs->prep;
 	struct cb_ctx *ctx = c->ctx;
 	int ret;
 
 	ctx->expect_mapcount = c->mapcount;
+	if (prep && prep->before_writes) {
+		ret = prep->before_writes(c);
+		if (ret || ctx->res->status != CB_OK)
+			return ret;
+	}
 	ret = cb_measure_writes(ctx, &c->r, c->cs->tag);
+	if (prep && prep->after_writes)
+		ret = prep->after_writes(c, ret);
 	if (ret || ctx->res->status != CB_OK)
 		return ret;
 	ret = cb_region_verify(ctx, &c->r, c->cs->tag, false, who);
@@ -49,6 +59,12 @@ static int cb_cow_fill(struct cb_cow *c)
 	struct cb_ctx *ctx = c->ctx;
 	int ret;
 
+	if (c->cs->prep && c->cs->prep->fill_data_only) {
+		ret = cb_region_map(ctx, &c->r);
+		if (!ret && ctx->res->status == CB_OK)
+			cb_region_fill_data(&c->r, CB_COW_OLD);
+		return ret;
+	}
 	if (!c->cs->fill_on_other_cpu)
 		return cb_region_setup(ctx, &c->r, CB_COW_OLD);
 	ret = cb_region_map(ctx, &c->r);
@@ -93,6 +109,8 @@ static int cb_cow_child(struct cb_cow *c)
 		return ret;
 	case CB_COW_PARENT_AFTER_EXIT:
 		return cb_cow_verify(c, c->child_sees, "child before it exits");
+	case CB_COW_ALONE:
+		break;
 	}
 	return cb_ctx_error(ctx, "cow writer", -EINVAL);
 }
@@ -129,6 +147,8 @@ static int cb_cow_parent(struct cb_cow *c)
 		if (ret || ctx->res->status != CB_OK)
 			return ret;
 		return cb_cow_measure(c, "parent after its writes");
+	case CB_COW_ALONE:
+		break;
 	}
 	return cb_ctx_error(ctx, "cow writer", -EINVAL);
 }
@@ -147,12 +167,17 @@ int cb_cow_run(struct cb_ctx *ctx)
 	};
 	uint64_t t0, t1;
 	pid_t pid;
-	int ret;
+	int ret, tret;
 
 	if (prep && prep->state_size) {
 		c.state = calloc(1, prep->state_size);
 		if (!c.state)
 			return cb_ctx_error(ctx, "calloc", -ENOMEM);
+	}
+	if (prep && prep->setup) {
+		ret = prep->setup(&c);
+		if (ret || ctx->res->status != CB_OK)
+			goto teardown;
 	}
 	ret = cb_cow_fill(&c);
 	if (ret || ctx->res->status != CB_OK)
@@ -161,6 +186,10 @@ int cb_cow_run(struct cb_ctx *ctx)
 		ret = prep->before_fork(&c);
 		if (ret || ctx->res->status != CB_OK)
 			goto release;
+	}
+	if (cs->writer == CB_COW_ALONE) {
+		ret = cb_cow_measure(&c, "writer after its writes");
+		goto after;
 	}
 	/* The time includes cb_child_fork's two pipe2() calls (a few µs). */
 	t0 = cb_timer_ticks();
@@ -177,6 +206,7 @@ int cb_cow_run(struct cb_ctx *ctx)
 	if (prep && prep->time_fork && ctx->pass == CB_PASS_TIMING)
 		cb_ctx_extra(ctx, "fork_ns", (double)cb_timer_ns(t1 - t0));
 	ret = cb_cow_parent(&c);
+after:
 	if (!ret && ctx->res->status == CB_OK && prep && prep->after)
 		ret = prep->after(&c);
 release:
@@ -184,6 +214,12 @@ release:
 		prep->release(&c);
 unmap:
 	cb_region_unmap(&c.r);
+teardown:
+	if (prep && prep->teardown) {
+		tret = prep->teardown(&c);
+		if (!ret)
+			ret = tret;
+	}
 	free(c.state);
 	return ret;
 }
@@ -203,48 +239,29 @@ static int cb_cow_swapin_after(struct cb_cow *c)
 {
 	struct cb_ctx *ctx = c->ctx;
 	struct cb_region *r = &c->r;
-	uint64_t *pm0 = calloc(r->pages, 8), *pm1 = calloc(r->pages, 8), *flags = calloc(r->pages, 8);
 	uint32_t *faults = calloc(r->pages, sizeof(*faults));
+	struct cb_region_snap read, written;
 	struct cb_cow_counts cc;
 	size_t cached = 0;
-	int pm = -1, ret;
+	int ret;
 
-	if (!pm0 || !pm1 || !flags || !faults) {
-		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
-		goto free_arrays;
-	}
-	pm = cb_pagemap_open();
-	if (pm < 0) {
-		ret = cb_ctx_error(ctx, "open(/proc/self/pagemap)", pm);
-		goto free_arrays;
-	}
-	ret = cb_pagemap_read(pm, r->addr, r->pages, pm0);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
-		goto close_pagemap;
-	}
+	if (!faults)
+		return cb_ctx_error(ctx, "calloc", -ENOMEM);
+	ret = cb_region_snapshot(ctx, r, &read);
+	if (ret)
+		goto free_faults;
 	ret = cb_region_write_faults(ctx, r, CB_COW_PARENT_TAG, faults);
 	if (ret)
-		goto close_pagemap;
-	ret = cb_pagemap_read(pm, r->addr, r->pages, pm1);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
-		goto close_pagemap;
-	}
-	cb_cow_classify(pm0, pm1, faults, r->pages, &cc);
-	for (size_t i = 0; i < r->pages; i++) {
-		struct cb_pm_entry a;
-
-		cb_pagemap_decode(pm1[i], &a);
-		pm1[i] = a.pfn;
-	}
-	ret = cb_kpage_read("/proc/kpageflags", pm1, r->pages, flags);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "read(/proc/kpageflags)", ret);
-		goto close_pagemap;
-	}
+		goto free_read;
+	ret = cb_region_snapshot(ctx, r, &written);
+	if (ret)
+		goto free_read;
+	cb_cow_classify(read.raw, written.raw, faults, r->pages, &cc);
+	ret = cb_region_snap_kpage(ctx, &written, CB_SNAP_FLAGS);
+	if (ret)
+		goto free_written;
 	for (size_t i = 0; i < r->pages; i++)
-		cached += (flags[i] >> CB_KPF_SWAPCACHE) & 1;
+		cached += (written.flags[i] >> CB_KPF_SWAPCACHE) & 1;
 	if (ctx->pass == CB_PASS_COUNTING) {
 		cb_ctx_extra(ctx, "parent_reuse", (double)cc.reuse);
 		cb_ctx_extra(ctx, "parent_copy", (double)cc.copy);
@@ -252,12 +269,11 @@ static int cb_cow_swapin_after(struct cb_cow *c)
 		cb_ctx_extra(ctx, "parent_swapcache_after", (double)cached);
 	}
 	ret = cb_region_verify(ctx, r, CB_COW_PARENT_TAG, false, "parent after its writes");
-close_pagemap:
-	close(pm);
-free_arrays:
-	free(pm0);
-	free(pm1);
-	free(flags);
+free_written:
+	cb_region_snap_free(&written);
+free_read:
+	cb_region_snap_free(&read);
+free_faults:
 	free(faults);
 	return ret;
 }

@@ -29,6 +29,7 @@ enum cb_cow_writer {
 	CB_COW_PARENT,            /* the parent, while the child lives and keeps them */
 	CB_COW_PARENT_AFTER_EXIT, /* the parent, after the child exited */
 	CB_COW_CHILD_AFTER_UNMAP, /* the child, after the parent unmapped the region */
+	CB_COW_ALONE,             /* the process itself, never forked: its pages are its own */
 };
 
 /* The fill's tag: the first word of page i holds CB_COW_OLD ^ i until someone writes it. */
@@ -38,19 +39,28 @@ struct cb_cow;
 
 /*
  * What happens to the pages between the fill and the measured writes besides fork (a pin, a
- * transfer, a swap-in), and what it must leave behind. Every hook is optional; each returns 0 or
- * -errno after cb_ctx_error, and may make the pass skip or fail instead (the run then stops
- * before the writes). state_size bytes of zeroed state are in c->state for the hooks.
+ * transfer, a swap-in), what runs around the writes (sibling threads, a memory cgroup's
+ * figures), and what it must leave behind. Every hook is optional; each returns 0 or -errno
+ * after cb_ctx_error, and may make the pass skip or fail instead (the run then stops before the
+ * writes). state_size bytes of zeroed state are in c->state for the hooks.
  */
 struct cb_cow_prep {
 	const char *name;
 	size_t state_size;
 	bool time_fork;                         /* extra_timed.fork_ns: the fork() itself */
+	bool fill_data_only;                    /* the fill writes the data, no shaping, no check
+						 * (under a memory limit pages leave at once) */
+	int (*setup)(struct cb_cow *c);         /* parent, before the region is mapped */
 	int (*before_fork)(struct cb_cow *c);   /* parent, the region filled */
 	int (*child)(struct cb_cow *c);         /* child, right after fork, before anything else */
+	int (*before_writes)(struct cb_cow *c); /* writer, right before the measured writes */
+	/* writer, right after them whenever before_writes succeeded; ret is theirs, the hook
+	 * returns it or an error of its own */
+	int (*after_writes)(struct cb_cow *c, int ret);
 	int (*child_check)(struct cb_cow *c);   /* child, after the parent's writes (CB_COW_PARENT) */
 	int (*after)(struct cb_cow *c);         /* parent, the writes done and the child gone */
-	void (*release)(struct cb_cow *c);      /* parent, always: what before_fork took */
+	void (*release)(struct cb_cow *c);      /* parent, always after before_fork: what it took */
+	int (*teardown)(struct cb_cow *c);      /* parent, always, the region unmapped: what setup took */
 };
 
 /* A COW scenario: s.run must be cb_cow_run; CB_COW_SCENARIO registers s. */
@@ -83,6 +93,15 @@ int cb_cow_run(struct cb_ctx *ctx);
 	__attribute__((constructor)) static void cb_cow_reg_##var(void)                    \
 	{                                                                                  \
 		cb_scenario_register(&var.s);                                              \
+	}
+
+/* Variants of a COW scenario that differ in parameters only (CB_SCENARIO_TABLE's model): each
+ * element's first member .cow is the struct cb_cow_scenario; the hooks find the rest from c->cs. */
+#define CB_COW_SCENARIO_TABLE(arr)                                                         \
+	__attribute__((constructor)) static void cb_cow_reg_##arr(void)                    \
+	{                                                                                  \
+		for (size_t i = 0; i < sizeof(arr) / sizeof((arr)[0]); i++)               \
+			cb_scenario_register(&(arr)[i].cow.s);                             \
 	}
 
 /* Prepare steps (lib/pin.c): the child vmsplices the pages into pipes and unmaps them, and

@@ -29,7 +29,7 @@ int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t
 	return ret;
 }
 
-static int cb_measure_precheck(struct cb_ctx *ctx, const uint64_t *raw, uint64_t *pfns, size_t n);
+static int cb_measure_precheck(struct cb_ctx *ctx, struct cb_region_snap *snap);
 
 /* VMAs of this process overlapping the region (/proc/self/maps): merging or splitting changes
  * what fork and zap walk. */
@@ -116,28 +116,6 @@ static void cb_loop_untimed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	ctx->res->loop_ns = cb_clock_ns() - start;
 }
 
-/* Outcomes from the PFNs alone (no fault counts): copy = changed, reuse = kept. */
-static void cb_classify_pfn(const uint64_t *before, const uint64_t *after, size_t n, struct cb_cow_counts *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++) {
-		struct cb_pm_entry b, a;
-
-		cb_pagemap_decode(before[i], &b);
-		cb_pagemap_decode(after[i], &a);
-		if (!a.present)
-			out->lost++;
-		else if (!b.present && b.swapped)
-			out->swapin++;
-		else if (!b.present)
-			out->fresh++;
-		else if (a.pfn == b.pfn)
-			out->reuse++;
-		else
-			out->copy++;
-	}
-}
-
 /*
  * Timing and untimed passes: pagemap and the mapcount pre-check before the loop and pagemap
  * after it, all outside the clock, so each pass's outcome is known and tied to its latencies.
@@ -146,39 +124,25 @@ static void cb_classify_pfn(const uint64_t *before, const uint64_t *after, size_
 static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	struct cb_pass_result *res = ctx->res;
-	uint64_t *before = NULL, *after = NULL, *pfns = NULL;
+	struct cb_region_snap before, after;
 	struct cb_vmstat *vs = NULL;
 	struct cb_interfere intf;
-	int pm = -1, ret = 0;
+	int ret;
 
 	if (ctx->pass == CB_PASS_WARMUP) {
 		cb_loop_timed(ctx, r, tag);
 		return 0;
 	}
-	before = calloc(r->pages, sizeof(*before));
-	after = calloc(r->pages, sizeof(*after));
-	pfns = calloc(r->pages, sizeof(*pfns));
-	if (!before || !after || !pfns) {
-		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
-		goto free_arrays;
-	}
-	pm = cb_pagemap_open();
-	if (pm < 0) {
-		ret = cb_ctx_error(ctx, "open(/proc/self/pagemap)", pm);
-		goto free_arrays;
-	}
-	ret = cb_region_pagemap(pm, r, before);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
-		goto close_pagemap;
-	}
-	ret = cb_measure_precheck(ctx, before, pfns, r->pages);
+	ret = cb_region_snapshot(ctx, r, &before);
+	if (ret)
+		return ret;
+	ret = cb_measure_precheck(ctx, &before);
 	if (ret || res->status != CB_OK)
-		goto close_pagemap;
+		goto free_before;
 	vs = calloc(3, sizeof(*vs));
 	if (!vs) {
 		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
-		goto close_pagemap;
+		goto free_before;
 	}
 	cb_vmstat_snap(&vs[0]);
 	cb_measure_interfere_begin(&intf);
@@ -192,40 +156,32 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &vs[2]);
 	cb_measure_guard(ctx, &vs[2], false);
-	ret = cb_region_pagemap(pm, r, after);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
-		goto close_pagemap;
-	}
-	cb_classify_pfn(before, after, r->pages, &res->cow_pfn);
+	ret = cb_region_snapshot(ctx, r, &after);
+	if (ret)
+		goto free_vmstat;
+	/* No fault counts here: a changed PFN is a copy, a kept one a reuse (or no fault). */
+	cb_cow_classify(before.raw, after.raw, NULL, r->pages, &res->cow_pfn);
 	res->pfn_classified = true;
-close_pagemap:
-	if (pm >= 0)
-		close(pm);
-free_arrays:
+	cb_region_snap_free(&after);
+free_vmstat:
 	free(vs);
-	free(before);
-	free(after);
-	free(pfns);
+free_before:
+	cb_region_snap_free(&before);
 	return ret;
 }
 
 /* Checks the pages are mapped as the scenario intends before the writes (kpagecount is the
- * mapcount). Returns 0 and sets skip when they are not. */
-static int cb_measure_precheck(struct cb_ctx *ctx, const uint64_t *raw, uint64_t *pfns, size_t n)
+ * mapcount) and notes their folio sizes. Returns 0 and sets skip when they are not. */
+static int cb_measure_precheck(struct cb_ctx *ctx, struct cb_region_snap *snap)
 {
 	struct cb_pass_result *res = ctx->res;
-	uint64_t *words = calloc(n, sizeof(*words));
-	size_t bad = 0, zero_pfn = 0;
+	size_t bad = 0, zero_pfn = 0, n = snap->n;
 	int ret;
 
-	if (!words)
-		return cb_ctx_error(ctx, "calloc", -ENOMEM);
 	for (size_t i = 0; i < n; i++) {
 		struct cb_pm_entry e;
 
-		cb_pagemap_decode(raw[i], &e);
-		pfns[i] = e.pfn;
+		cb_pagemap_decode(snap->raw[i], &e);
 		zero_pfn += e.present && !e.pfn;
 		if (ctx->expect_mapcount == 0 && e.present)
 			bad++;
@@ -236,49 +192,32 @@ static int cb_measure_precheck(struct cb_ctx *ctx, const uint64_t *raw, uint64_t
 		if (ctx->expect_mapcount > 0 && !e.present)
 			bad++;
 	}
-	if (zero_pfn) {
-		ret = cb_ctx_skip(ctx, "pagemap shows no PFNs (needs CAP_SYS_ADMIN): cannot classify COW");
-		goto free_words;
-	}
+	if (zero_pfn)
+		return cb_ctx_skip(ctx, "pagemap shows no PFNs (needs CAP_SYS_ADMIN): cannot classify COW");
 	if (ctx->expect_mapcount == CB_EXPECT_EXCLUSIVE) {
 		if (bad)
 			cb_ctx_skip(ctx, "%zu of %zu pages neither resident nor swapped before the write", bad, n);
-		ret = 0;
-		goto free_words;
+		return 0;
 	}
 	if (ctx->expect_mapcount == CB_EXPECT_SWAPPED) {
 		if (bad)
 			cb_ctx_skip(ctx, "%zu of %zu pages not swapped out before the write", bad, n);
-		ret = 0;
-		goto free_words;
+		return 0;
 	}
 	if (ctx->expect_mapcount == 0) {
 		if (bad)
 			cb_ctx_skip(ctx, "%zu of %zu pages already present before the first touch", bad, n);
-		ret = 0;
-		goto free_words;
+		return 0;
 	}
-	ret = cb_kpage_read("/proc/kpagecount", pfns, n, words);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "read(/proc/kpagecount)", ret);
-		goto free_words;
-	}
+	ret = cb_region_snap_kpage(ctx, snap, CB_SNAP_COUNT);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < n; i++)
-		bad += pfns[i] && words[i] != (uint64_t)ctx->expect_mapcount;
-	if (bad) {
-		cb_ctx_skip(ctx, "%zu of %zu pages not mapped %d time(s) before the write (not shared as intended)",
-			    bad, n, ctx->expect_mapcount);
-		goto free_words;
-	}
-	ret = cb_kpage_read("/proc/kpageflags", pfns, n, words);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "read(/proc/kpageflags)", ret);
-		goto free_words;
-	}
-	cb_folio_runs(pfns, words, n, res->folio_pages_by_order);
-free_words:
-	free(words);
-	return ret;
+		bad += snap->pfn[i] && snap->count[i] != (uint64_t)ctx->expect_mapcount;
+	if (bad)
+		return cb_ctx_skip(ctx, "%zu of %zu pages not mapped %d time(s) before the write (not shared as intended)",
+				   bad, n, ctx->expect_mapcount);
+	return cb_region_snap_folios(ctx, snap, res->folio_pages_by_order);
 }
 
 /* The counting pass's loop: nothing but the writes (their faults are sampled, not read). */
@@ -390,48 +329,34 @@ int cb_region_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag
 /* The peer's view after the loop: pages it still maps at the PFN the writer saw before the
  * loop were shared for the whole of it (the peer did not run them: no refault); their outcomes
  * are the ones an exact assertion may rest on. */
-static int cb_measure_peer(struct cb_ctx *ctx, struct cb_region *r, const uint64_t *before,
-			   const uint64_t *after, const uint32_t *faults)
+static int cb_measure_peer(struct cb_ctx *ctx, struct cb_region *r, const struct cb_region_snap *before,
+			   const struct cb_region_snap *after, const uint32_t *faults)
 {
 	struct cb_pass_result *res = ctx->res;
-	uint64_t *peer = calloc(r->pages, sizeof(*peer)), *b = calloc(r->pages, sizeof(*b));
-	uint64_t *a = calloc(r->pages, sizeof(*a));
+	uint64_t *b = calloc(r->pages, sizeof(*b)), *a = calloc(r->pages, sizeof(*a));
 	uint32_t *f = calloc(r->pages, sizeof(*f));
+	struct cb_region_snap peer;
 	size_t n = 0;
-	char path[64];
-	int fd, ret;
+	int ret;
 
-	if (!peer || !b || !a || !f) {
+	if (!b || !a || !f) {
 		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
 		goto free_arrays;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)ctx->peer);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = cb_ctx_error(ctx, "open(/proc/PEER/pagemap)", -errno);
+	ret = cb_region_snapshot_of(ctx, r, ctx->peer, &peer);
+	if (ret)
 		goto free_arrays;
-	}
-	ret = cb_region_pagemap(fd, r, peer);
-	close(fd);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "pread(/proc/PEER/pagemap)", ret);
-		goto free_arrays;
-	}
 	for (size_t i = 0; i < r->pages; i++) {
-		struct cb_pm_entry eb, ep;
-
-		cb_pagemap_decode(before[i], &eb);
-		cb_pagemap_decode(peer[i], &ep);
-		if (!eb.present || !ep.present || !eb.pfn || ep.pfn != eb.pfn)
+		if (!before->pfn[i] || peer.pfn[i] != before->pfn[i])
 			continue;
-		b[n] = before[i];
-		a[n] = after[i];
+		b[n] = before->raw[i];
+		a[n] = after->raw[i];
 		f[n++] = faults[i];
 	}
 	cb_cow_classify(b, a, f, n, &res->peer_shared);
 	res->peer_checked = true;
+	cb_region_snap_free(&peer);
 free_arrays:
-	free(peer);
 	free(b);
 	free(a);
 	free(f);
@@ -441,41 +366,28 @@ free_arrays:
 static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	struct cb_pass_result *res = ctx->res;
-	size_t n = r->pages;
-	uint64_t *before, *after, *pfns, *flags;
+	struct cb_region_snap before, after;
 	uint32_t *faults;
 	struct cb_vmstat *vs;
-	int pm, ret;
+	int ret;
 
-	flags = calloc(n, sizeof(*flags));
-	before = calloc(n, sizeof(*before));
-	after = calloc(n, sizeof(*after));
-	pfns = calloc(n, sizeof(*pfns));
-	faults = calloc(n, sizeof(*faults));
+	faults = calloc(r->pages, sizeof(*faults));
 	vs = calloc(2, sizeof(*vs));
-	if (!before || !after || !pfns || !flags || !faults || !vs) {
+	if (!faults || !vs) {
 		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
 		goto free_arrays;
 	}
-	/* Opened here, in the writing process: an fd from before fork reads the parent's tables. */
-	pm = cb_pagemap_open();
-	if (pm < 0) {
-		ret = cb_ctx_error(ctx, "open(/proc/self/pagemap)", pm);
+	ret = cb_region_snapshot(ctx, r, &before);
+	if (ret)
 		goto free_arrays;
-	}
-	ret = cb_region_pagemap(pm, r, before);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
-		goto close_pagemap;
-	}
-	ret = cb_measure_precheck(ctx, before, pfns, n);
+	ret = cb_measure_precheck(ctx, &before);
 	if (ret || res->status != CB_OK)
-		goto close_pagemap;
+		goto free_before;
 	/* --events replaces the default hardware set (issue 5). */
 	ret = cb_counters_open_events(&res->counters, 0, -1, false, ctx->opts ? ctx->opts->events : NULL);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "perf_event_open", ret);
-		goto close_pagemap;
+		goto free_before;
 	}
 	{
 		struct cb_count_ctl ctl = { .counters = &res->counters, .vs = vs };
@@ -489,37 +401,42 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	res->vmas = cb_region_vmas(r);
 	/* Issue 5 (NUMA): the node of every written page, for the record; outside the counters. */
 	cb_numa_pages_note(r->addr, r->stride, r->pages);
-	ret = cb_region_pagemap(pm, r, after);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
+	ret = cb_region_snapshot(ctx, r, &after);
+	if (ret)
 		goto close_counters;
-	}
-	/* pfns doubles as scratch for the flags: the folio sizes after the writes. */
-	ret = cb_region_folios(r, after, pfns, flags, res->folio_pages_by_order_after);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "read(/proc/kpageflags)", ret);
-		goto close_counters;
-	}
-	for (size_t i = 0; i < n; i++) {
+	ret = cb_region_snap_folios(ctx, &after, res->folio_pages_by_order_after);
+	if (ret)
+		goto free_after;
+	for (size_t i = 0; i < r->pages; i++) {
 		res->faults_total += faults[i];
 		res->pages_by_faults[faults[i] < 3 ? faults[i] : 3]++;
 	}
-	cb_cow_classify(before, after, faults, n, &res->cow);
+	if (ctx->expect_mapcount >= 2) {
+		/* Another process mapped every page: a copy leaves it the old page. Where the old
+		 * page is free now, the write's PFN change was a migration (cb_cow_classify_old). */
+		ret = cb_region_snap_kpage(ctx, &before, CB_SNAP_COUNT | CB_SNAP_FLAGS);
+		if (ret)
+			goto free_after;
+		cb_cow_classify_old(before.raw, after.raw, faults, before.count, before.flags, r->pages, &res->cow);
+	} else {
+		cb_cow_classify(before.raw, after.raw, faults, r->pages, &res->cow);
+	}
 	res->classified = true;
 	if (res->cow.moved)
 		cb_ctx_disturbed(ctx, "%llu page(s) moved without a fault at them (PFN changed)",
 				 (unsigned long long)res->cow.moved);
+	else if (res->cow.migrated)
+		cb_ctx_disturbed(ctx, "%llu page(s) migrated (new PFN; the old page free, the other process no longer maps it)",
+				 (unsigned long long)res->cow.migrated);
 	if (ctx->peer > 0)
-		ret = cb_measure_peer(ctx, r, before, after, faults);
+		ret = cb_measure_peer(ctx, r, &before, &after, faults);
+free_after:
+	cb_region_snap_free(&after);
 close_counters:
 	cb_counters_close(&res->counters);
-close_pagemap:
-	close(pm);
+free_before:
+	cb_region_snap_free(&before);
 free_arrays:
-	free(flags);
-	free(before);
-	free(after);
-	free(pfns);
 	free(faults);
 	free(vs);
 	return ret;
@@ -529,27 +446,13 @@ free_arrays:
  * or timing pass whose pages were not mapped as the scenario intends would time something else. */
 static int cb_measure_checked(struct cb_ctx *ctx, struct cb_region *r)
 {
-	uint64_t *raw = calloc(r->pages, sizeof(*raw)), *pfns = calloc(r->pages, sizeof(*pfns));
-	int pm, ret;
+	struct cb_region_snap snap;
+	int ret = cb_region_snapshot(ctx, r, &snap);
 
-	if (!raw || !pfns) {
-		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
-		goto free_arrays;
-	}
-	pm = cb_pagemap_open();
-	if (pm < 0) {
-		ret = cb_ctx_error(ctx, "open(/proc/self/pagemap)", pm);
-		goto free_arrays;
-	}
-	ret = cb_region_pagemap(pm, r, raw);
-	close(pm);
 	if (ret)
-		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
-	else
-		ret = cb_measure_precheck(ctx, raw, pfns, r->pages);
-free_arrays:
-	free(raw);
-	free(pfns);
+		return ret;
+	ret = cb_measure_precheck(ctx, &snap);
+	cb_region_snap_free(&snap);
 	return ret;
 }
 
@@ -571,25 +474,19 @@ int cb_measure_writes(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 }
 
 /* Folio sizes of the region as it is now, for the op's before/after picture. */
-static void cb_measure_op_folios(struct cb_ctx *ctx, struct cb_region *r, uint64_t by_order[CB_FOLIO_ORDERS])
+static int cb_measure_op_folios(struct cb_ctx *ctx, struct cb_region *r, uint64_t by_order[CB_FOLIO_ORDERS])
 {
-	uint64_t *raw, *pfns, *flags;
-	int pm;
+	struct cb_region_snap snap;
+	int ret;
 
 	if (!r->addr)
-		return;
-	raw = calloc(r->pages, 8);
-	pfns = calloc(r->pages, 8);
-	flags = calloc(r->pages, 8);
-	pm = cb_pagemap_open();
-	if (raw && pfns && flags && pm >= 0 && !cb_region_pagemap(pm, r, raw) &&
-	    cb_region_folios(r, raw, pfns, flags, by_order))
-		cb_ctx_error(ctx, "read(/proc/kpageflags)", -EIO);
-	if (pm >= 0)
-		close(pm);
-	free(raw);
-	free(pfns);
-	free(flags);
+		return 0;
+	ret = cb_region_snapshot(ctx, r, &snap);
+	if (ret)
+		return ret;
+	ret = cb_region_snap_folios(ctx, &snap, by_order);
+	cb_region_snap_free(&snap);
+	return ret;
 }
 
 int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_fn op, void *arg)
@@ -618,7 +515,9 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 	vs = calloc(2, sizeof(*vs));
 	if (!vs)
 		return cb_ctx_error(ctx, "calloc", -ENOMEM);
-	cb_measure_op_folios(ctx, r, res->folio_pages_by_order);
+	ret = cb_measure_op_folios(ctx, r, res->folio_pages_by_order);
+	if (ret)
+		goto free_vmstat;
 	if (r->addr)
 		res->vmas = cb_region_vmas(r);
 	/* Issue 5 (NUMA): the node of every page the op works on (before it: a zap leaves none). */
@@ -647,7 +546,7 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 	cb_measure_guard(ctx, &res->vmstat_delta, true);
 	cb_counters_close(&res->counters);
 	if (!ret)
-		cb_measure_op_folios(ctx, r, res->folio_pages_by_order_after);
+		ret = cb_measure_op_folios(ctx, r, res->folio_pages_by_order_after);
 free_vmstat:
 	free(vs);
 	return ret;

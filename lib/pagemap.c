@@ -86,8 +86,18 @@ close_fd:
 	return ret;
 }
 
-void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32_t *faults, size_t n,
-		     struct cb_cow_counts *out)
+bool cb_kpage_freed(uint64_t count, uint64_t flags)
+{
+	/* Only a free block's first page is PageBuddy; a page on a per-CPU free list, or inside a
+	 * larger free block, has no flag at all: freeing clears them, and its mapping (anon). */
+	const uint64_t owned = (1ull << CB_KPF_ANON) | (1ull << CB_KPF_LRU) | (1ull << CB_KPF_SLAB) |
+			       (1ull << CB_KPF_SWAPCACHE) | (1ull << CB_KPF_COMPOUND_TAIL);
+
+	return count == 0 && ((flags & (1ull << CB_KPF_BUDDY)) || !(flags & owned));
+}
+
+void cb_cow_classify_old(const uint64_t *before, const uint64_t *after, const uint32_t *faults,
+			 const uint64_t *old_count, const uint64_t *old_flags, size_t n, struct cb_cow_counts *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
@@ -101,17 +111,27 @@ void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32
 			out->swapin++;
 		else if (!b.present)
 			out->fresh++;
-		else if (!faults[i] && a.pfn != b.pfn)
+		else if (faults && !faults[i] && a.pfn != b.pfn)
 			/* No fault at this page, yet another page: something else (migration,
 			 * compaction, khugepaged, reclaim and refault elsewhere) moved it. */
 			out->moved++;
-		else if (!faults[i])
+		else if (faults && !faults[i])
 			out->nofault++;
 		else if (a.pfn == b.pfn)
 			out->reuse++;
+		else if (old_count && old_flags && cb_kpage_freed(old_count[i], old_flags[i]))
+			/* A copy leaves the old page to the other process; here nobody maps it and it
+			 * is free: it was migrated away (and the write reused or copied the new one). */
+			out->migrated++;
 		else
 			out->copy++;
 	}
+}
+
+void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32_t *faults, size_t n,
+		     struct cb_cow_counts *out)
+{
+	cb_cow_classify_old(before, after, faults, NULL, NULL, n, out);
 }
 
 static int cb_order_of(uint64_t pages)

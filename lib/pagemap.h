@@ -16,6 +16,8 @@
 
 /* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h) */
 #define CB_KPF_LRU 5
+#define CB_KPF_SLAB 7
+#define CB_KPF_BUDDY 10
 #define CB_KPF_ANON 12
 #define CB_KPF_SWAPCACHE 13
 #define CB_KPF_SWAPBACKED 14
@@ -45,6 +47,8 @@ struct cb_cow_counts {
 	uint64_t reuse;     /* faulted, same PFN */
 	uint64_t nofault;   /* no fault, same PFN: already writable */
 	uint64_t moved;     /* no fault, PFN changed: moved by something other than the write */
+	uint64_t migrated;  /* faulted, PFN changed, yet the old page is free and mapped by nobody,
+			     * where the other process should still map it: migrated, not copied */
 	uint64_t fresh;     /* not present before (no swap entry): a first touch, not a COW */
 	uint64_t swapin;    /* a swap entry before, present after: the write fault swapped it in (the
 			     * swap-cache page reused or a page read from swap: see allocations) */
@@ -52,9 +56,20 @@ struct cb_cow_counts {
 };
 
 /* Classifies each page from its pagemap entries before and after the write loop and the
- * number of faults taken while writing it. */
+ * number of faults taken while writing it (faults NULL: not counted, so a kept PFN is a reuse and
+ * a changed one a copy; no nofault or moved). */
 void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32_t *faults, size_t n,
 		     struct cb_cow_counts *out);
+/* The same, where another process mapped every page before the writes: old_count and old_flags
+ * are /proc/kpagecount and /proc/kpageflags of each page's PFN from before, read after the loop.
+ * A changed PFN whose old page is now free (cb_kpage_freed) is `migrated`, not a copy: a COW copy
+ * leaves the old page mapped in the other process. */
+void cb_cow_classify_old(const uint64_t *before, const uint64_t *after, const uint32_t *faults,
+			 const uint64_t *old_count, const uint64_t *old_flags, size_t n, struct cb_cow_counts *out);
+/* A page mapped by nobody (kpagecount 0) and owned by nobody: in the buddy allocator (KPF_BUDDY,
+ * on a free block's first page only) or without any owner's flag (a per-CPU free list, the
+ * inside of a larger free block). */
+bool cb_kpage_freed(uint64_t count, uint64_t flags);
 
 /* AnonHugePages (PMD-mapped THP, KiB) of this process's VMAs overlapping [addr, addr + len),
  * from /proc/self/smaps; -errno on error. mTHP is not counted there. */

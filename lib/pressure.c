@@ -12,9 +12,6 @@
 #include "sysfs.h"
 #include "timer.h"
 
-#define OLD 0x9e559e5500000000ull
-#define NEW 0x9e55e11100000000ull
-
 /* Fisher-Yates with a fixed-seed xorshift: the same order on every run and kernel. */
 static size_t *cb_pressure_order(size_t n)
 {
@@ -102,123 +99,99 @@ static void cb_pressure_reread(struct cb_ctx *ctx, struct cb_region *r)
 	(void)sum;
 }
 
-/* The writer: the child itself, or (cow) a grandchild forked after the fill, writing pages it
- * shares with the child while reclaim runs in the same group. */
-static int cb_pressure_write(struct cb_ctx *ctx, struct cb_memcg *m, struct cb_region *r, bool cow)
-{
-	struct cb_vmstat *vs = calloc(3, sizeof(*vs));
-	pid_t pid = 0;
-	int ret;
-
-	if (!vs)
-		return cb_ctx_error(ctx, "calloc", -ENOMEM);
-	if (cow) {
-		pid = cb_child_fork(ctx);
-		if (pid < 0) {
-			ret = pid;
-			goto free_vmstat;
-		}
-		if (pid > 0) {
-			/* The child keeps the pages (resident or as swap entries) until the writer is done. */
-			ret = cb_child_wait(ctx);
-			if (!ret)
-				ret = cb_region_verify(ctx, r, OLD, false, "parent of the COW writer");
-			goto free_vmstat;
-		}
-	}
-	/* Its parent keeps the pages and does not touch them: the counting pass verifies which
-	 * stayed shared through the writes (reclaim may take the parent's mapping meanwhile). */
-	if (cow)
-		ctx->peer = getppid();
-	cb_memcg_snap(m, &vs[0]);
-	/* Resident or a swap entry: under a limit either may hold for any page. */
-	ctx->expect_mapcount = CB_EXPECT_EXCLUSIVE;
-	ret = cb_measure_writes(ctx, r, NEW);
-	cb_memcg_snap(m, &vs[1]);
-	if (!ret && ctx->pass == CB_PASS_COUNTING) {
-		cb_vmstat_delta(&vs[0], &vs[1], &vs[2]);
-		cb_pressure_extras(ctx, &vs[2]);
-		cb_ctx_extra(ctx, "zram_compression_ratio", cb_zram_ratio());
-	}
-	if (!ret)
-		cb_pressure_reread(ctx, r);
-	if (!ret)
-		ret = cb_region_verify(ctx, r, NEW, false, cow ? "COW writer under pressure" : "writer under pressure");
-free_vmstat:
-	free(vs);
-	if (cow && pid == 0)
-		cb_child_exit(ctx, ret);
-	return ret;
-}
-
-static int cb_pressure_child(struct cb_ctx *ctx, struct cb_memcg *m, bool cow)
-{
-	struct cb_region r;
-	int ret;
-
-	ret = cb_memcg_enter(m, 0);
-	if (ret)
-		return cb_ctx_error(ctx, "cgroup.procs", ret);
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status)
-		return ret;
-	cb_region_fill_data(&r, OLD);
-	ret = cb_pressure_write(ctx, m, &r, cow);
-	cb_region_unmap(&r);
-	return ret;
-}
-
-int cb_pressure_run(struct cb_ctx *ctx, int percent, bool random, bool cow)
-{
+/* A pass's memory cgroup, its stat around the writes and the order of the writes. */
+struct cb_pressure_state {
 	struct cb_memcg m;
-	size_t *order = NULL;
-	char why[256];
-	pid_t pid;
-	int ret, cret;
+	size_t *order;
+	struct cb_vmstat vs[3];
+};
 
-	ret = cb_memcg_create(&m, "pressure", why, sizeof(why));
+static const struct cb_pressure_scenario *cb_pressure_of(const struct cb_cow *c)
+{
+	/* cs is the first member of the variant that registered it (CB_COW_SCENARIO_TABLE). */
+	return (const struct cb_pressure_scenario *)c->cs;
+}
+
+/* Before the region exists: a memory cgroup limited to percent % of it, entered by this process
+ * (the pass's worker, so the runner stays outside and the group can be removed). The region,
+ * and with cow the writer forked after the fill, are then charged to it. */
+static int cb_pressure_setup(struct cb_cow *c)
+{
+	const struct cb_pressure_scenario *ps = cb_pressure_of(c);
+	struct cb_pressure_state *st = c->state;
+	struct cb_ctx *ctx = c->ctx;
+	char why[256];
+	int ret;
+
+	ret = cb_memcg_create(&st->m, "pressure", why, sizeof(why));
 	if (ret)
 		return cb_ctx_skip(ctx, "no memory cgroup: %s", why);
-	ret = cb_memcg_limit(&m, ctx->size / 100 * (size_t)percent, 0, SIZE_MAX);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "memory cgroup limit", ret);
-		goto destroy;
-	}
-	if (random) {
-		order = cb_pressure_order(ctx->pages);
-		if (!order) {
-			ret = cb_ctx_error(ctx, "malloc", -ENOMEM);
-			goto destroy;
-		}
-		ctx->order = order;
+	ret = cb_memcg_limit(&st->m, ctx->size / 100 * (size_t)ps->percent, 0, SIZE_MAX);
+	if (ret)
+		return cb_ctx_error(ctx, "memory cgroup limit", ret);
+	if (ps->random) {
+		st->order = cb_pressure_order(ctx->pages);
+		if (!st->order)
+			return cb_ctx_error(ctx, "malloc", -ENOMEM);
+		ctx->order = st->order;
 	}
 	if (ctx->pass == CB_PASS_COUNTING)
-		cb_ctx_extra(ctx, "limit_percent", percent);
-	/* The workload runs in the group, the runner not: it must be able to remove the group. */
-	pid = cb_child_fork(ctx);
-	if (pid < 0) {
-		ret = pid;
-		goto free_order;
-	}
-	if (pid == 0)
-		cb_child_exit(ctx, cb_pressure_child(ctx, &m, cow));
-	cret = cb_child_wait(ctx);
-	if (!ret)
-		ret = cret;
-free_order:
-	ctx->order = NULL;
-	free(order);
-destroy:
-	cret = cb_memcg_destroy(&m);
-	if (!ret && cret)
-		ret = cb_ctx_error(ctx, "rmdir(memory cgroup)", cret);
-	return ret;
+		cb_ctx_extra(ctx, "limit_percent", ps->percent);
+	ret = cb_memcg_enter(&st->m, 0);
+	return ret ? cb_ctx_error(ctx, "cgroup.procs", ret) : 0;
 }
 
-int cb_pressure_scenario_run(struct cb_ctx *ctx)
+/* The group's stat before the writes. A COW writer's parent keeps the pages and does not touch
+ * them: the counting pass verifies which stayed shared through the writes (reclaim may take the
+ * parent's mapping meanwhile). */
+static int cb_pressure_before_writes(struct cb_cow *c)
 {
-	/* s is the first member of the variant that registered it (CB_SCENARIO_TABLE). */
-	const struct cb_pressure_scenario *ps = (const struct cb_pressure_scenario *)ctx->scn;
+	struct cb_pressure_state *st = c->state;
 
-	return cb_pressure_run(ctx, ps->percent, ps->random, ps->cow);
+	if (c->in_child)
+		c->ctx->peer = getppid();
+	cb_memcg_snap(&st->m, &st->vs[0]);
+	return 0;
 }
+
+/* The group's deltas and the zram ratio, then the re-read of the set. */
+static int cb_pressure_after_writes(struct cb_cow *c, int ret)
+{
+	struct cb_pressure_state *st = c->state;
+	struct cb_ctx *ctx = c->ctx;
+
+	cb_memcg_snap(&st->m, &st->vs[1]);
+	if (ret)
+		return ret;
+	if (ctx->pass == CB_PASS_COUNTING) {
+		cb_vmstat_delta(&st->vs[0], &st->vs[1], &st->vs[2]);
+		cb_pressure_extras(ctx, &st->vs[2]);
+		cb_ctx_extra(ctx, "zram_compression_ratio", cb_zram_ratio());
+	}
+	cb_pressure_reread(ctx, &c->r);
+	return 0;
+}
+
+/* The region is gone: leave the group (cb_memcg_destroy moves its tasks back) and remove it. */
+static int cb_pressure_teardown(struct cb_cow *c)
+{
+	struct cb_pressure_state *st = c->state;
+	int ret;
+
+	c->ctx->order = NULL;
+	free(st->order);
+	st->order = NULL;
+	ret = cb_memcg_destroy(&st->m);
+	return ret ? cb_ctx_error(c->ctx, "rmdir(memory cgroup)", ret) : 0;
+}
+
+const struct cb_cow_prep cb_cow_prep_pressure = {
+	.name = "memory cgroup",
+	.state_size = sizeof(struct cb_pressure_state),
+	/* Under the limit the fill already pushes pages out: no check that all are present. */
+	.fill_data_only = true,
+	.setup = cb_pressure_setup,
+	.before_writes = cb_pressure_before_writes,
+	.after_writes = cb_pressure_after_writes,
+	.teardown = cb_pressure_teardown,
+};

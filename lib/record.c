@@ -164,6 +164,7 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 		cb_put(o, "reuse", cb_u64(c->cow.reuse));
 		cb_put(o, "nofault", cb_u64(c->cow.nofault));
 		cb_put(o, "moved", cb_u64(c->cow.moved));
+		cb_put(o, "migrated", cb_u64(c->cow.migrated));
 		cb_put(o, "first_touch", cb_u64(c->cow.fresh));
 		cb_put(o, "swapin", cb_u64(c->cow.swapin));
 		cb_put(o, "unmapped_after", cb_u64(c->cow.lost));

@@ -268,38 +268,31 @@ static long long cb_swap_free_kb(void)
 
 /* Counts the measured pages whose PTE holds a swap entry, and of those the ones mincore()
  * reports resident: for a swap entry, mincore looks the entry up in the swap cache. */
-static int cb_region_swap_count(struct cb_region *r, size_t *swapped, size_t *cached)
+static int cb_region_swap_count(struct cb_ctx *ctx, struct cb_region *r, size_t *swapped, size_t *cached)
 {
-	uint64_t *raw = calloc(r->pages, 8);
 	unsigned char *vec = calloc(r->len / cb_page_size, 1);
-	int pm, ret;
+	struct cb_region_snap snap;
+	int ret;
 
 	*swapped = *cached = 0;
-	if (!raw || !vec) {
-		ret = -ENOMEM;
-		goto free_arrays;
-	}
-	pm = cb_pagemap_open();
-	if (pm < 0) {
-		ret = pm;
-		goto free_arrays;
-	}
-	ret = cb_region_pagemap(pm, r, raw);
-	close(pm);
+	if (!vec)
+		return cb_ctx_error(ctx, "calloc", -ENOMEM);
+	ret = cb_region_snapshot(ctx, r, &snap);
 	if (ret)
-		goto free_arrays;
+		goto free_vec;
 	if (mincore(r->addr, r->len, vec)) {
-		ret = -errno;
-		goto free_arrays;
+		ret = cb_ctx_error(ctx, "mincore", -errno);
+		goto free_snap;
 	}
 	for (size_t i = 0; i < r->pages; i++) {
-		bool sw = (raw[i] & CB_PM_SWAPPED) && !(raw[i] & CB_PM_PRESENT);
+		bool sw = (snap.raw[i] & CB_PM_SWAPPED) && !(snap.raw[i] & CB_PM_PRESENT);
 
 		*swapped += sw;
 		*cached += sw && (vec[i * r->stride / cb_page_size] & 1);
 	}
-free_arrays:
-	free(raw);
+free_snap:
+	cb_region_snap_free(&snap);
+free_vec:
 	free(vec);
 	return ret;
 }
@@ -325,9 +318,9 @@ static int cb_region_swapout(struct cb_ctx *ctx, struct cb_region *r)
 	for (int try = 0; try < 3; try++) {
 		if (madvise(r->addr, r->len, MADV_PAGEOUT))
 			return cb_ctx_error(ctx, "madvise(MADV_PAGEOUT)", -errno);
-		ret = cb_region_swap_count(r, &swapped, &cached);
+		ret = cb_region_swap_count(ctx, r, &swapped, &cached);
 		if (ret)
-			return cb_ctx_error(ctx, "pagemap/mincore", ret);
+			return ret;
 		if (swapped == r->pages)
 			break;
 	}
@@ -342,9 +335,9 @@ static int cb_region_swapout(struct cb_ctx *ctx, struct cb_region *r)
 		return 0;
 	if (madvise(r->addr, r->len, MADV_WILLNEED))
 		return cb_ctx_error(ctx, "madvise(MADV_WILLNEED)", -errno);
-	ret = cb_region_swap_count(r, &swapped, &cached);
+	ret = cb_region_swap_count(ctx, r, &swapped, &cached);
 	if (ret)
-		return cb_ctx_error(ctx, "pagemap/mincore", ret);
+		return ret;
 	if (swapped != r->pages || cached != r->pages)
 		return cb_ctx_skip(ctx, "swapcache: after MADV_WILLNEED %zu of %zu pages still swap entries, %zu of them "
 				   "in the swap cache (mincore)", swapped, r->pages, cached);
@@ -382,39 +375,6 @@ int cb_region_setup(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 	if (ret || ctx->res->status != CB_OK)
 		return ret;
 	return cb_region_fill(ctx, r, tag);
-}
-
-/* Raw pagemap entries of the measured pages. */
-int cb_region_pagemap(int pm, struct cb_region *r, uint64_t *raw)
-{
-	if (r->stride == cb_page_size)
-		return cb_pagemap_read(pm, r->addr, r->pages, raw);
-	for (size_t i = 0; i < r->pages; i++) {
-		int ret = cb_pagemap_read(pm, r->addr + i * r->stride, 1, raw + i);
-
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* Folio sizes of the measured pages (pfns of non-present pages are 0 and count as base). */
-int cb_region_folios(struct cb_region *r, const uint64_t *raw, uint64_t *pfns, uint64_t *flags,
-			    uint64_t by_order[CB_FOLIO_ORDERS])
-{
-	int ret;
-
-	for (size_t i = 0; i < r->pages; i++) {
-		struct cb_pm_entry e;
-
-		cb_pagemap_decode(raw[i], &e);
-		pfns[i] = e.pfn;
-	}
-	ret = cb_kpage_read("/proc/kpageflags", pfns, r->pages, flags);
-	if (ret)
-		return ret;
-	cb_folio_runs(pfns, flags, r->pages, by_order);
-	return 0;
 }
 
 static void cb_folio_describe(const uint64_t by_order[CB_FOLIO_ORDERS], char *buf, size_t len)
@@ -456,56 +416,40 @@ static void cb_fallbacks_describe(struct cb_region *r, char *buf, size_t len)
 int cb_region_check(struct cb_ctx *ctx, struct cb_region *r)
 {
 	const struct cb_backing *bk = &ctx->bk;
-	int order = 0, pm, ret;
-	uint64_t *raw, *pfns, *flags, by_order[CB_FOLIO_ORDERS];
+	int order = 0, ret;
+	uint64_t by_order[CB_FOLIO_ORDERS];
+	struct cb_region_snap snap;
 	size_t missing = 0, heads = 0;
 	char got[256], fb[256];
 	long huge_kb;
 
 	while ((cb_page_size << order) < bk->folio_size)
 		order++;
-	raw = calloc(r->pages, 8);
-	pfns = calloc(r->pages, 8);
-	flags = calloc(r->pages, 8);
-	if (!raw || !pfns || !flags) {
-		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
-		goto free_arrays;
-	}
-	pm = cb_pagemap_open();
-	if (pm < 0) {
-		ret = cb_ctx_error(ctx, "open(/proc/self/pagemap)", pm);
-		goto free_arrays;
-	}
-	ret = cb_region_pagemap(pm, r, raw);
-	close(pm);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "pread(pagemap)", ret);
-		goto free_arrays;
-	}
+	ret = cb_region_snapshot(ctx, r, &snap);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < r->pages; i++)
-		missing += !(raw[i] & CB_PM_PRESENT);
+		missing += !(snap.raw[i] & CB_PM_PRESENT);
 	if (missing) {
 		ret = cb_ctx_skip(ctx, "%zu of %zu pages not present after populating", missing, r->pages);
-		goto free_arrays;
+		goto free_snap;
 	}
-	ret = cb_region_folios(r, raw, pfns, flags, by_order);
-	if (ret) {
-		ret = cb_ctx_error(ctx, "read(/proc/kpageflags)", ret);
-		goto free_arrays;
-	}
+	ret = cb_region_snap_folios(ctx, &snap, by_order);
+	if (ret)
+		goto free_snap;
 	cb_folio_describe(by_order, got, sizeof(got));
 	/* sys asks for nothing: the folio sizes it got are the result (recorded by the passes). */
 	if (bk->kind == CB_BK_SYS)
-		goto free_arrays;
+		goto free_snap;
 	if (bk->kind == CB_BK_THP_SINGLE_PTE) {
 		/* One PTE per THP: each measured page must be a THP's head (its first subpage). */
 		for (size_t i = 0; i < r->pages; i++)
-			heads += (flags[i] >> CB_KPF_COMPOUND_HEAD) & 1 && (flags[i] >> CB_KPF_THP) & 1;
+			heads += (snap.flags[i] >> CB_KPF_COMPOUND_HEAD) & 1 && (snap.flags[i] >> CB_KPF_THP) & 1;
 		if (heads != r->pages) {
 			cb_fallbacks_describe(r, fb, sizeof(fb));
 			ret = cb_ctx_skip(ctx, "thp_single_pte: %zu of %zu pages are not a THP's first subpage; fallbacks:%s",
 					  r->pages - heads, r->pages, fb);
-			goto free_arrays;
+			goto free_snap;
 		}
 	} else if (by_order[order] != r->pages) {
 		char want[16];
@@ -514,19 +458,17 @@ int cb_region_check(struct cb_ctx *ctx, struct cb_region *r)
 		cb_fallbacks_describe(r, fb, sizeof(fb));
 		ret = cb_ctx_skip(ctx, "backing %s wanted every page in a %s folio, got %s; fallbacks:%s", bk->name,
 				  want, got, fb);
-		goto free_arrays;
+		goto free_snap;
 	}
 	if (bk->kind == CB_BK_BASE || bk->kind == CB_BK_MTHP)
-		goto free_arrays;
+		goto free_snap;
 	huge_kb = cb_smaps_anon_huge_kb(r->addr, r->len);
 	if (bk->kind == CB_BK_THP && huge_kb * 1024 != (long)r->len)
 		ret = cb_ctx_skip(ctx, "thp: only %ld of %zu KiB PMD-mapped (smaps AnonHugePages)", huge_kb, r->len / 1024);
 	else if (bk->kind != CB_BK_THP && huge_kb != 0)
 		ret = cb_ctx_skip(ctx, "%s: %ld KiB still PMD-mapped", bk->name, huge_kb);
-free_arrays:
-	free(raw);
-	free(pfns);
-	free(flags);
+free_snap:
+	cb_region_snap_free(&snap);
 	return ret;
 }
 

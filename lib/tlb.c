@@ -557,101 +557,74 @@ void cb_tlb_watch_record(struct cb_ctx *ctx, const struct cb_tlb_watch *w)
 					 "no TLB row in /proc/interrupts (an x86 row: arm64 broadcasts TLBI)");
 }
 
-/* The measured writes with the siblings running in the calling (writing) process. */
-static int cb_tlb_cow_write(struct cb_ctx *ctx, struct cb_tlb_siblings *s, struct cb_region *r, uint64_t tag)
+int cb_tlb_bracket_begin(struct cb_ctx *ctx, struct cb_tlb_siblings *s, struct cb_tlb_watch *w)
 {
-	struct cb_tlb_watch *w = NULL;
-	int ret;
+	int ret = cb_tlb_siblings_start(ctx, s);
 
-	ret = cb_tlb_siblings_start(ctx, s);
 	if (ret || ctx->res->status != CB_OK)
 		return ret;
 	if (ctx->pass == CB_PASS_COUNTING) {
-		w = malloc(sizeof(*w));
-		if (!w) {
-			ret = cb_ctx_error(ctx, "malloc", -ENOMEM);
-			goto stop_siblings;
-		}
 		cb_tlb_watch_open(w, ctx->cpu);
 		cb_tlb_watch_start(w);
 	}
 	cb_tlb_siblings_window_begin(s);
-	ret = cb_measure_writes(ctx, r, tag);
+	return 0;
+}
+
+int cb_tlb_bracket_end(struct cb_ctx *ctx, struct cb_tlb_siblings *s, struct cb_tlb_watch *w, int ret)
+{
 	cb_tlb_siblings_window_end(s);
-	if (w) {
+	if (ctx->pass == CB_PASS_COUNTING) {
 		cb_tlb_watch_stop(w);
 		cb_tlb_watch_close(w);
 	}
 	cb_tlb_siblings_stop(s);
 	if (!ret && ctx->res->status == CB_OK)
 		cb_tlb_siblings_window_check(ctx, s);
-	goto record;
-stop_siblings:
-	cb_tlb_siblings_stop(s);
-record:
 	/* A disturbed pass keeps its figures too (for inspection). */
 	if (!ret && (ctx->res->status == CB_OK || ctx->res->status == CB_DISTURBED) && ctx->pass == CB_PASS_COUNTING) {
 		cb_ctx_extra(ctx, "siblings", s->n);
 		cb_tlb_siblings_record(ctx, s);
 		cb_tlb_watch_record(ctx, w);
 	}
-	free(w);
 	return ret;
 }
 
-#define CB_TLB_OLD 0x0c0c0c0c00000000ull
-#define CB_TLB_NEW 0x71b071b000000000ull
+/* tlb_cow_*: the siblings planned in the parent (a skip before fork), running in the writing
+ * process around its measured writes. */
+struct cb_tlb_cow_state {
+	struct cb_tlb_siblings s;
+	struct cb_tlb_watch w;
+};
 
-int cb_tlb_cow_run(struct cb_ctx *ctx, bool copy)
+static int cb_tlb_cow_plan(struct cb_cow *c)
 {
-	struct cb_tlb_siblings *s = malloc(sizeof(*s));
-	struct cb_region r;
-	pid_t pid;
-	int ret;
+	struct cb_tlb_cow_state *st = c->state;
 
-	if (!s)
-		return cb_ctx_error(ctx, "malloc", -ENOMEM);
-	ret = cb_tlb_siblings_plan(ctx, s);
-	if (ret || ctx->res->status != CB_OK)
-		goto free_siblings;
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status != CB_OK)
-		goto free_siblings;
-	ret = cb_region_fill(ctx, &r, CB_TLB_OLD);
-	if (ret || ctx->res->status != CB_OK)
-		goto unmap;
-	pid = cb_child_fork(ctx);
-	if (pid < 0) {
-		ret = pid;
-		goto unmap;
-	}
-	if (pid == 0) {
-		/* copy: the child writes, its threads on the other CPUs; reuse: it just leaves. */
-		if (copy) {
-			ctx->expect_mapcount = 2;
-			ret = cb_tlb_cow_write(ctx, s, &r, CB_TLB_NEW);
-			if (!ret && ctx->res->status == CB_OK)
-				ret = cb_region_verify(ctx, &r, CB_TLB_NEW, false, "child after its writes");
-		}
-		cb_child_exit(ctx, ret);
-	}
-	ret = cb_child_wait(ctx);
-	if (ret || ctx->res->status != CB_OK)
-		goto unmap;
-	if (copy) {
-		ret = cb_region_verify(ctx, &r, CB_TLB_OLD, false, "parent after the child's writes");
-		goto unmap;
-	}
-	ctx->expect_mapcount = 1;
-	ret = cb_tlb_cow_write(ctx, s, &r, CB_TLB_NEW);
-	if (!ret && ctx->res->status == CB_OK)
-		ret = cb_region_verify(ctx, &r, CB_TLB_NEW, false, "parent after its writes");
-unmap:
-	cb_region_unmap(&r);
-free_siblings:
-	free(s);
-	return ret;
+	return cb_tlb_siblings_plan(c->ctx, &st->s);
 }
+
+static int cb_tlb_cow_begin(struct cb_cow *c)
+{
+	struct cb_tlb_cow_state *st = c->state;
+
+	return cb_tlb_bracket_begin(c->ctx, &st->s, &st->w);
+}
+
+static int cb_tlb_cow_end(struct cb_cow *c, int ret)
+{
+	struct cb_tlb_cow_state *st = c->state;
+
+	return cb_tlb_bracket_end(c->ctx, &st->s, &st->w, ret);
+}
+
+const struct cb_cow_prep cb_cow_prep_tlb = {
+	.name = "tlb siblings",
+	.state_size = sizeof(struct cb_tlb_cow_state),
+	.before_fork = cb_tlb_cow_plan,
+	.before_writes = cb_tlb_cow_begin,
+	.after_writes = cb_tlb_cow_end,
+};
 
 #define CB_TLB_ZAP_TAG 0x2a7b2a7b00000000ull
 
@@ -659,7 +632,7 @@ int cb_tlb_zap_run(struct cb_ctx *ctx, cb_op_fn op)
 {
 	struct cb_tlb_siblings *s = malloc(sizeof(*s));
 	struct cb_tlb_watch *w = malloc(sizeof(*w));
-	struct cb_region r;
+	struct cb_region r = { 0 };
 	int ret;
 
 	if (!s || !w) {
@@ -669,34 +642,13 @@ int cb_tlb_zap_run(struct cb_ctx *ctx, cb_op_fn op)
 	ret = cb_tlb_siblings_plan(ctx, s);
 	if (ret || ctx->res->status != CB_OK)
 		goto free_structs;
-	ret = cb_region_map(ctx, &r);
-	if (ret || ctx->res->status != CB_OK)
-		goto free_structs;
-	ret = cb_region_fill(ctx, &r, CB_TLB_ZAP_TAG);
+	ret = cb_region_setup(ctx, &r, CB_TLB_ZAP_TAG);
 	if (ret || ctx->res->status != CB_OK)
 		goto unmap;
-	ret = cb_tlb_siblings_start(ctx, s);
+	ret = cb_tlb_bracket_begin(ctx, s, w);
 	if (ret || ctx->res->status != CB_OK)
 		goto unmap;
-	if (ctx->pass == CB_PASS_COUNTING) {
-		cb_tlb_watch_open(w, ctx->cpu);
-		cb_tlb_watch_start(w);
-	}
-	cb_tlb_siblings_window_begin(s);
-	ret = cb_measure_op(ctx, &r, 0, op, NULL);
-	cb_tlb_siblings_window_end(s);
-	if (ctx->pass == CB_PASS_COUNTING) {
-		cb_tlb_watch_stop(w);
-		cb_tlb_watch_close(w);
-	}
-	cb_tlb_siblings_stop(s);
-	if (!ret && ctx->res->status == CB_OK)
-		cb_tlb_siblings_window_check(ctx, s);
-	if (!ret && (ctx->res->status == CB_OK || ctx->res->status == CB_DISTURBED) && ctx->pass == CB_PASS_COUNTING) {
-		cb_ctx_extra(ctx, "siblings", s->n);
-		cb_tlb_siblings_record(ctx, s);
-		cb_tlb_watch_record(ctx, w);
-	}
+	ret = cb_tlb_bracket_end(ctx, s, w, cb_measure_op(ctx, &r, 0, op, NULL));
 unmap:
 	cb_region_unmap(&r);
 free_structs:

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cow.h"
 #include "scenario.h"
 
 #define CB_TLB_CPUS_MAX 256
@@ -96,14 +97,20 @@ void cb_tlb_watch_record(struct cb_ctx *ctx, const struct cb_tlb_watch *w);
 int cb_tlb_interrupts_parse(const char *text, uint64_t *sum);
 int cb_tlb_interrupts_read(uint64_t *sum);
 
-/*
- * The tlb_cow_* scenarios: fork; copy: the child writes while the parent keeps the pages;
- * reuse: the child exits, the parent writes. The siblings run in the writing process during
- * its measured writes (cb_measure_writes). Extras: siblings, and the watch's.
- */
-int cb_tlb_cow_run(struct cb_ctx *ctx, bool copy);
-/* The tlb_zap_* scenarios: map and populate the region, start the siblings, measure op
- * (cb_measure_op) with the watch around it, stop them, unmap. */
+/* Brackets a measured loop or op with the siblings: begin starts them (a skip where a CPU is
+ * not available), opens and starts the watch in the counting pass and opens the window; end
+ * (called whenever begin succeeded, with the loop's ret) closes the window, stops the watch and
+ * the siblings, makes the pass disturbed where a sibling left its CPU, and in the counting pass
+ * records the extras (siblings, sibling_gaps, sibling_gap_us and the watch's). Both return 0 or
+ * -errno (end: ret unless it fails itself). */
+int cb_tlb_bracket_begin(struct cb_ctx *ctx, struct cb_tlb_siblings *s, struct cb_tlb_watch *w);
+int cb_tlb_bracket_end(struct cb_ctx *ctx, struct cb_tlb_siblings *s, struct cb_tlb_watch *w, int ret);
+
+/* The tlb_cow_* scenarios' prepare step (lib/cow.h): the siblings planned in the parent before
+ * fork, running in the writing process around its measured writes (a cb_tlb_bracket). */
+extern const struct cb_cow_prep cb_cow_prep_tlb;
+/* The tlb_zap_* scenarios: map and populate the region, measure op (cb_measure_op) inside a
+ * cb_tlb_bracket, unmap. */
 int cb_tlb_zap_run(struct cb_ctx *ctx, cb_op_fn op);
 
 #endif

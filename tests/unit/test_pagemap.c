@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -102,6 +103,68 @@ CB_TEST(pagemap_cow_classify)
 		CB_CHECK_U64(c.moved, 1);
 		CB_CHECK_U64(c.nofault + c.copy + c.reuse, 0);
 	}
+}
+
+/* Another process mapped every page: a changed PFN whose old page is now free and mapped by
+ * nobody is `migrated`; one the other process still maps is a copy (fabricated kpagecount and
+ * kpageflags words of the old PFNs, read after the loop). */
+CB_TEST(pagemap_cow_classify_migrated)
+{
+	const uint64_t P = CB_PM_PRESENT, BUDDY = 1ull << CB_KPF_BUDDY;
+	const uint64_t ANON = 1ull << CB_KPF_ANON, LRU = 1ull << CB_KPF_LRU;
+	/* copy (old still mapped), migrated (old in buddy), migrated (old on a per-CPU list: no
+	 * flags), copy (old unmapped but still in the swap cache), reuse, moved (no fault) */
+	const uint64_t before[] = { P | 100, P | 101, P | 102, P | 103, P | 104, P | 105 };
+	const uint64_t after[] = { P | 200, P | 201, P | 202, P | 203, P | 104, P | 205 };
+	const uint32_t faults[] = { 1, 1, 1, 1, 1, 0 };
+	const uint64_t count[] = { 1, 0, 0, 0, 1, 0 };
+	const uint64_t flags[] = { ANON | LRU, BUDDY, 0, ANON | (1ull << CB_KPF_SWAPCACHE), ANON | LRU, BUDDY };
+	struct cb_cow_counts c;
+
+	cb_cow_classify_old(before, after, faults, count, flags, 6, &c);
+	CB_CHECK_U64(c.copy, 2);
+	CB_CHECK_U64(c.migrated, 2);
+	CB_CHECK_U64(c.reuse, 1);
+	CB_CHECK_U64(c.moved, 1);
+	/* Without the old pages' state (no other process): every changed PFN stays a copy. */
+	cb_cow_classify(before, after, faults, 6, &c);
+	CB_CHECK_U64(c.copy, 4);
+	CB_CHECK_U64(c.migrated, 0);
+	/* No fault counts (timing pass): kept = reuse, changed = copy, nothing moved. */
+	cb_cow_classify(before, after, NULL, 6, &c);
+	CB_CHECK_U64(c.copy, 5);
+	CB_CHECK_U64(c.reuse, 1);
+	CB_CHECK_U64(c.moved + c.nofault, 0);
+	/* Still mapped somewhere, or owned (anon, LRU, slab): never free. */
+	CB_CHECK(cb_kpage_freed(0, BUDDY));
+	CB_CHECK(cb_kpage_freed(0, 0));
+	CB_CHECK(!cb_kpage_freed(1, BUDDY));
+	CB_CHECK(!cb_kpage_freed(0, ANON));
+	CB_CHECK(!cb_kpage_freed(0, 1ull << CB_KPF_SLAB));
+}
+
+/* The words come from the kpage files by PFN: a fabricated kpageflags file (8 bytes per PFN)
+ * read for scattered and consecutive PFNs, as the counting pass reads the old pages. */
+CB_TEST(pagemap_kpage_read_fabricated)
+{
+	char path[] = "/tmp/cb_kpageflags_XXXXXX";
+	uint64_t words[64], pfns[] = { 3, 4, 5, 0, 40 }, out[5];
+	int fd = mkstemp(path);
+
+	CB_CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < 64; i++)
+		words[i] = i == 40 ? 1ull << CB_KPF_BUDDY : (1ull << CB_KPF_ANON) | i;
+	CB_CHECK(write(fd, words, sizeof(words)) == (ssize_t)sizeof(words));
+	close(fd);
+	CB_CHECK_U64(cb_kpage_read(path, pfns, 5, out), 0);
+	CB_CHECK_U64(out[0], (1ull << CB_KPF_ANON) | 3);
+	CB_CHECK_U64(out[2], (1ull << CB_KPF_ANON) | 5);
+	CB_CHECK_U64(out[3], 0);
+	CB_CHECK(cb_kpage_freed(0, out[4]));
+	CB_CHECK(!cb_kpage_freed(0, out[1]));
+	unlink(path);
 }
 
 CB_TEST(pagemap_cow_classify_swapin)
