@@ -120,9 +120,9 @@ check:
 check-kernel: all
 	@tests/kernel/check.sh
 
-# Opt-in, not part of check (it still flakes, see the file): the A/A comparison N times (default 1).
+# The A/A comparison of make check (tests/integration/aa.sh) N times in a row (default 10).
 check-aa: all
-	@for i in $$(seq $(or $(N),1)); do bash tests/optin/aa.sh; done
+	@for i in $$(seq $(or $(N),10)); do bash tests/integration/aa.sh; done
 
 # make check N times (default 20) in fresh clones; STRESS=1 under stress-ng --cpu 1 --vm 1.
 repeat:

@@ -1,10 +1,12 @@
 # A/A: two small suites run back to back on the same kernel and compared at default settings
 # must give no regression, no improvement and no behaviour change. Nothing differs between them
 # but time, so any verdict here is one the statistics made up.
-# Not in `make check`: it still fails about one run in four to five here (a single instance 35 %
-# slower in the second run, e.g. cow_parent/base/2M ns_per_page 1.352, q 0.0498, while the other
-# timings agree too well for a run-to-run spread to be estimated). `make check-aa [N=10]`.
-. "$(dirname "$0")/../integration/lib.sh"
+# It failed about one run in four while a suite ran its repetitions back to back: one slow period
+# of the machine made every repetition of one instance slower in one run (cow_parent/base/2M
+# 1.352); and ASLR gave each run its own page-table layout (fork's page allocations 15-18 per run).
+# The suite now interleaves its instances' repetitions and runs without address randomization.
+# `make check-aa [N=10]` runs it N times.
+. "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1
 
 if ! is_root; then
