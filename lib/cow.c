@@ -108,6 +108,15 @@ static int cb_cow_child(struct cb_cow *c)
 			ret = prep->child_check(c);
 		return ret;
 	case CB_COW_PARENT_AFTER_EXIT:
+		/* Its reading and its exit (the zap of its copy of the page tables) off the measured
+		 * CPU: there they took the time slice the parent's loop then missed (a preemption
+		 * inside the loop, "off CPU", under load). Not with fill_on_other_cpu: exit_mmap
+		 * drains the LRU batch of the CPU it runs on, the very batch that scenario keeps. */
+		if (ctx->other_cpu >= 0 && !c->cs->fill_on_other_cpu) {
+			ret = cb_cpu_pin(ctx, ctx->other_cpu);
+			if (ret)
+				return ret;
+		}
 		return cb_cow_verify(c, c->child_sees, "child before it exits");
 	case CB_COW_ALONE:
 		break;
