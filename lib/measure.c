@@ -82,25 +82,32 @@ static void cb_measure_guard(struct cb_ctx *ctx, const struct cb_vmstat *delta, 
 		cb_ctx_disturbed(ctx, "%s", why);
 }
 
-/* The timed loop: one timestamp per op, chained: each interval holds one write plus the
- * previous op's histogram update (a few ns), which halves the timer's cost against a
- * start/stop pair. */
-static void cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+/* The timed loop: one timestamp per op, chained, each stored raw in the next slot of ticks (a
+ * pre-faulted array written in order: one cache line per 8 ops); the histogram is built after the
+ * loop. Binning in the loop (a division, a bucket that the fault's kernel path has evicted from
+ * the cache) cost ~170 ns per first-touch fault here, against ~20 ns for the timer pair. */
+static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	struct cb_hist *h = &ctx->res->hist;
-	uint64_t start = cb_clock_ns();
-	uint64_t prev = cb_timer_ticks();
+	uint64_t *ticks = malloc((r->pages + 1) * sizeof(*ticks));
+	uint64_t start;
 
+	if (!ticks)
+		return cb_ctx_error(ctx, "malloc", -ENOMEM);
+	memset(ticks, 0, (r->pages + 1) * sizeof(*ticks));
+	start = cb_clock_ns();
+	ticks[0] = cb_timer_ticks();
 	for (size_t i = 0; i < r->pages; i++) {
 		size_t p = ctx->order ? ctx->order[i] : i;
-		uint64_t now;
 
 		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
-		now = cb_timer_ticks();
-		cb_hist_add(h, cb_timer_ns(now - prev));
-		prev = now;
+		ticks[i + 1] = cb_timer_ticks();
 	}
 	ctx->res->loop_ns = cb_clock_ns() - start;
+	for (size_t i = 0; i < r->pages; i++)
+		cb_hist_add(h, cb_timer_ns(ticks[i + 1] - ticks[i]));
+	free(ticks);
+	return 0;
 }
 
 /* The untimed loop: the clock only around it. */
@@ -129,10 +136,8 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	struct cb_interfere intf;
 	int ret;
 
-	if (ctx->pass == CB_PASS_WARMUP) {
-		cb_loop_timed(ctx, r, tag);
-		return 0;
-	}
+	if (ctx->pass == CB_PASS_WARMUP)
+		return cb_loop_timed(ctx, r, tag);
 	ret = cb_region_snapshot(ctx, r, &before);
 	if (ret)
 		return ret;
@@ -149,7 +154,9 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	if (ctx->pass == CB_PASS_UNTIMED) {
 		cb_loop_untimed(ctx, r, tag);
 	} else {
-		cb_loop_timed(ctx, r, tag);
+		ret = cb_loop_timed(ctx, r, tag);
+		if (ret)
+			goto free_vmstat;
 		res->per_op_timed = true;
 	}
 	cb_measure_interfere(ctx, &intf, res->loop_ns);

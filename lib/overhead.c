@@ -92,6 +92,9 @@ int cb_overhead_report(const struct cb_opts *o, FILE *out)
 	int ret = 0;
 
 	ctx.pages = o->size / cb_page_size;
+	/* The base backing resolved as for a run: cb_region_map aligns to its folio size. */
+	if (cb_backing_parse("base", &ctx.bk, NULL, 0))
+		return -EINVAL;
 	ctx.cpu = o->cpu >= 0 ? o->cpu : sched_getcpu();
 	ctx.res = mmap(NULL, sizeof(*ctx.res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ctx.res == MAP_FAILED)
