@@ -300,6 +300,8 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 	struct cb_summary_row *row = in->row;
 	struct cb_ctx *ctx = &in->ctx;
 	int status = CB_OK, tries = 0, goal = row->n + reps < o->repeat ? row->n + reps : o->repeat;
+	bool uses_swap = (in->s->needs & CB_NEED_SWAP) || ctx->bk.swap;
+	char areas[96];
 
 	/* Tracefs ids resolved (and a private tracefs mounted) once, in the launcher: every worker
 	 * inherits them. */
@@ -314,8 +316,10 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 	while (row->n < goal && status == CB_OK && in->stop == CB_REPEAT_MORE) {
 		json_object *rec;
 		int tstatus, rep = row->n + 1;
-		char dreason[300] = "";
+		char dreason[400] = "";
 
+		if (uses_swap)
+			cb_swap_areas(areas, sizeof(areas));
 		tstatus = cb_pass_run(in->s, ctx, CB_PASS_TIMING);
 		memcpy(timing, shared, sizeof(*timing));
 		/* ns_per_page from a loop that pays for nothing else: the clock only around it. */
@@ -342,6 +346,19 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 			snprintf(dreason, sizeof(dreason), "timing pass: %s", timing->reason);
 		} else if (status == CB_DISTURBED) {
 			snprintf(dreason, sizeof(dreason), "counting pass: %s", counting->reason);
+		}
+		if (uses_swap && (status == CB_OK || status == CB_DISTURBED || status == CB_FAIL)) {
+			char now[sizeof(areas)];
+
+			/* Pages of this repetition went to, or came back from, an area that is not the
+			 * instance's: what it saw (a "fail" included) is not the kernel's doing alone. */
+			cb_swap_areas(now, sizeof(now));
+			if (strcmp(now, areas)) {
+				status = CB_DISTURBED;
+				snprintf(dreason, sizeof(dreason),
+					 "swap areas changed during the repetition ('%s' -> '%s'): another process's "
+					 "swapon or swapoff moves pages", areas, now);
+			}
 		}
 		if (status != CB_OK && status != CB_DISTURBED)
 			break;

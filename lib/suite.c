@@ -48,8 +48,11 @@ static int cb_suite_interleaved(const struct cb_config *cfg, const char *run_id,
 			} else {
 				cb_progress_visit(progress, i, rows[i].n + 1);
 			}
+			/* The last instance left runs the rest of its repetitions in one visit, as `run`
+			 * does: taking its THP settings and swap down and up again between them would
+			 * interleave it with nothing, and make another process's swap area come and go. */
 			if (in[i])
-				cb_instance_visit(in[i], 1);
+				cb_instance_visit(in[i], left == 1 ? o->repeat : 1);
 			if (in[i] && !cb_instance_done(in[i])) {
 				cb_progress_pause(progress, i);
 				continue;

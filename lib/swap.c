@@ -357,6 +357,20 @@ int cb_swap_setup(const struct cb_swap_conf *c, char *why, size_t len)
 	return -EINVAL;
 }
 
+void cb_swap_areas(char *buf, size_t len)
+{
+	char line[512], name[256];
+	size_t off = 0;
+	FILE *f = fopen("/proc/swaps", "re");
+
+	buf[0] = '\0';
+	while (f && fgets(line, sizeof(line), f) && off < len)
+		if (sscanf(line, "%255s", name) == 1 && name[0] == '/')
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? " " : "", name);
+	if (f)
+		fclose(f);
+}
+
 void cb_swap_describe(char *buf, size_t len)
 {
 	char line[512], name[256], type[32], path[300], val[256], sz[32], comp[40];

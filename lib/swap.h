@@ -24,6 +24,10 @@ struct cb_swap_conf {
 int cb_swap_setup(const struct cb_swap_conf *c, char *why, size_t len);
 /* What swap is active, for records: e.g. "zram /dev/zram0 2G lz4 prio 32767" or "none". */
 void cb_swap_describe(char *buf, size_t len);
+/* The active swap areas' names, space-separated in /proc/swaps order ("" = none). Compared before
+ * and after a repetition: another process's swapon spreads pages onto its area (equal priorities
+ * take turns), its swapoff brings them back in. */
+void cb_swap_areas(char *buf, size_t len);
 
 struct cb_memcg {
 	int version;                /* 1 or 2 */

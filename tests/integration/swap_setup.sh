@@ -134,6 +134,36 @@ for k in INT:zram TERM:zram INT:swapfile KILL:zram KILL:swapfile; do
 	clean "${name}_taken_down"
 done
 
+# Another process's swap area coming and going during a repetition: pages spread onto it (equal
+# priorities take turns), its swapoff brings them back in. The repetition is disturbed, never a
+# figure or a "fail" (swap_probe finds its pages resident again).
+OTHER=/var/tmp/cowbench-test-$$.other
+trap 'swapoff "$OTHER" 2>/dev/null; rm -f "$OTHER"; rm -rf "$TMP"' EXIT
+if dd if=/dev/zero of="$OTHER" bs=1M count=16 status=none && chmod 600 "$OTHER" && mkswap "$OTHER" >/dev/null 2>&1; then
+	printf '%s\n' "size = 16M" "repeat = 100000" "warmup = 0" "run = swap_probe" >"$TMP/toggle.conf"
+	"$CB" suite "$TMP/toggle.conf" --out "$TMP/toggle" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [ "$(grep -c '^/dev/zram' /proc/swaps)" != 0 ] && break; sleep 0.1; done
+	# Four changes, each held 0.4 s: repetitions take 0.1-0.3 s and follow each other, so a
+	# change falling between two of them every time is not a case to expect.
+	for _ in 1 2; do
+		swapon -p 32767 "$OTHER"; sleep 0.4
+		swapoff "$OTHER"; sleep 0.4
+	done
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null
+	jq -c 'select(.rep != null)' "$TMP/toggle/results.jsonl" >"$TMP/toggle.jsonl" 2>/dev/null
+	n_dist=$(jq -s '[.[] | select(.status == "disturbed" and (.reason | test("swap areas changed during the repetition")))] | length' "$TMP/toggle.jsonl")
+	n_bad=$(jq -s '[.[] | select(.status != "ok" and .status != "disturbed")] | length' "$TMP/toggle.jsonl")
+	if [ "${n_dist:-0}" -ge 1 ] && [ "$n_bad" = 0 ]; then ok swap_areas_changed_disturbed
+	else fail swap_areas_changed_disturbed "$n_dist disturbed by the change, $n_bad neither ok nor disturbed: $(jq -c '{rep,status,reason}' "$TMP/toggle.jsonl" | head -5)"; fi
+	clean swap_areas_changed_taken_down
+else
+	skip swap_areas_changed "cannot make a 16M swap file in /var/tmp"
+fi
+swapoff "$OTHER" 2>/dev/null
+rm -f "$OTHER"
+
 # Whatever happened above, leave the machine as it was.
 restore_cmd >/dev/null 2>&1
 rm -f "$SWAPFILE"
