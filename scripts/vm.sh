@@ -546,13 +546,16 @@ boot() {
 # --- the stall watchdog -------------------------------------------------------------------
 # Progress is a new line on the guest's console from its init ("cowbench-vm: ...") or from the
 # suite's COWBENCH_PROGRESS=1 lines ("cowbench-progress start I N SCENARIO BACKING SIZE_BYTES
-# REPEAT", "cowbench-progress end I N STATUS"). Within an instance the limit grows with what it
-# touches; between instances and during init steps it is --stall-timeout. A guest whose emulator
+# REPEAT", "cowbench-progress rep I N REP REPEAT" at each later visit, "cowbench-progress end I N
+# STATUS"). Within an instance (from its start or rep line) the limit grows with what it touches;
+# between instances and during init steps it is --stall-timeout. A guest whose emulator
 # wedged (multi-threaded TCG, seen here mid-suite at 100 % CPU) sends nothing more.
 wd_on=1
 [[ ${COWBENCH_VM_WATCHDOG:-on} == off ]] && wd_on=0
+declare -A wd_ilimit wd_iname
 wd_reset() {
 	wd_acc=$1 wd_seen=-1 wd_last=$SECONDS wd_limit=$stall_timeout wd_where='' wd_tick=0 stall_why=''
+	wd_ilimit=() wd_iname=()
 }
 
 # 2097152 -> 2M, as the suite names sizes.
@@ -591,9 +594,18 @@ wd_check() {
 		last=$(grep -E '^(cowbench-progress |cowbench-vm: )' "$work/console.log" | tail -1 | tr -d '\r')
 		read -ra f <<<"$last"
 		if [[ ${f[0]} == cowbench-progress && ${f[1]} == start && ${#f[@]} -ge 8 &&
-			${f[6]} =~ ^[0-9]+$ && ${f[7]} =~ ^[0-9]+$ ]]; then
-			wd_limit=$(wd_instance_limit "${f[6]}" "${f[7]}")
-			wd_where="in instance ${f[2]}/${f[3]} ${f[4]}/${f[5]}/$(size_h "${f[6]}")"
+			${f[2]} =~ ^[0-9]+$ && ${f[6]} =~ ^[0-9]+$ && ${f[7]} =~ ^[0-9]+$ ]]; then
+			# Kept for its later visits: their "rep" lines name only the instance.
+			wd_ilimit[${f[2]}]=$(wd_instance_limit "${f[6]}" "${f[7]}")
+			wd_iname[${f[2]}]="${f[4]}/${f[5]}/$(size_h "${f[6]}")"
+			wd_limit=${wd_ilimit[${f[2]}]}
+			wd_where="in instance ${f[2]}/${f[3]} ${wd_iname[${f[2]}]}"
+		elif [[ ${f[0]} == cowbench-progress && ${f[1]} == rep && ${#f[@]} -ge 6 &&
+			${f[2]} =~ ^[0-9]+$ && -n ${wd_ilimit[${f[2]}]:-} ]]; then
+			# A later visit (interleaved suites; the last instance left runs the rest of its
+			# repetitions in it): the instance's own limit, not the gap between instances.
+			wd_limit=${wd_ilimit[${f[2]}]}
+			wd_where="in instance ${f[2]}/${f[3]} ${wd_iname[${f[2]}]} rep ${f[4]}/${f[5]}"
 		else
 			wd_limit=$stall_timeout
 			wd_where="after \"${last:0:80}\""
