@@ -579,6 +579,7 @@ int cb_compare_samples(const double *a, size_t na, const double *b, size_t nb, d
 	memset(out, 0, sizeof(*out));
 	out->test = NULL;
 	out->p = out->p_welch = out->p_mw = out->ratio = out->lo = out->hi = out->mde = out->se_log = NAN;
+	out->df_log = NAN;
 	if (cmp_floored(a, na, floor_sd, &ma, &va) || cmp_floored(b, nb, floor_sd, &mb, &vb))
 		return -EINVAL;
 	out->ratio = ma > 0 && mb >= 0 ? mb / ma : NAN;
@@ -620,6 +621,7 @@ int cb_compare_samples(const double *a, size_t na, const double *b, size_t nb, d
 
 		tq = cb_t_quantile(0.975, dfl);
 		out->se_log = sl;
+		out->df_log = dfl;
 		out->lo = out->ratio * exp(-tq * sl);
 		out->hi = out->ratio * exp(tq * sl);
 		/* What this n and spread could have detected at 80 % power, two-sided 5 %. */
@@ -656,6 +658,7 @@ int cb_compare_samples(const double *a, size_t na, const double *b, size_t nb, d
 		out->hi = exp(hi);
 		/* The interval's width as a normal one's, for what is added to it later. */
 		out->se_log = (hi - lo) / (2 * 1.959963984540054);
+		out->df_log = (double)(na + nb - 2);
 	}
 	out->result = CB_CMP_TESTED;
 	return 0;

@@ -65,6 +65,8 @@ struct cb_cmp_test {
 			          * shift of the logs (Mann-Whitney), with its 95 % CI */
 	double mde;              /* relative minimum detectable effect, 80 % power, 5 % two-sided */
 	double se_log;           /* standard error of log(ratio) (NaN where not on the log scale) */
+	double df_log;           /* the degrees of freedom behind se_log (Welch-Satterthwaite; the
+				  * rank test: na + nb - 2): few repetitions, heavy tails */
 	size_t outliers_a, outliers_b; /* Tukey-fence outliers on each side */
 };
 /*
