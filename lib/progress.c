@@ -158,26 +158,37 @@ void cb_progress_clear(struct cb_progress *p)
 	}
 }
 
+/* The human line of an instance's first visit (rep 0: no "rep" part) or a later one, after the
+ * machine line the caller printed; open on a TTY until the next line clears it. */
+static void cb_progress_line(struct cb_progress *p, int i, int rep, double now)
+{
+	const struct cb_opts *o = &p->cfg->runs[i].opts;
+	char size[16], el[16], eta[16], reps[32] = "";
+
+	cb_size_format(o->size, size, sizeof(size));
+	cb_progress_fmt(now - p->t0, el, sizeof(el));
+	cb_progress_fmt(cb_progress_eta(p, i, 0), eta, sizeof(eta));
+	if (rep)
+		snprintf(reps, sizeof(reps), " rep %d/%d", rep, o->repeat);
+	cb_progress_clear(p);
+	fprintf(p->f, "[%d/%d] %s/%s/%s%s ... elapsed %s, ETA %s%s", i + 1, p->n, p->inst[i].scenario, o->backing,
+		size, reps, el, eta, p->live ? "" : "\n");
+	p->line_open = p->live;
+	fflush(p->f);
+}
+
 void cb_progress_start_at(struct cb_progress *p, int i, double now)
 {
 	const struct cb_opts *o = &p->cfg->runs[i].opts;
-	char size[16], el[16], eta[16];
 
 	p->t_start = now;
 	p->inst[i].started = true;
 	if (!p->f)
 		return;
-	cb_size_format(o->size, size, sizeof(size));
-	cb_progress_fmt(now - p->t0, el, sizeof(el));
-	cb_progress_fmt(cb_progress_eta(p, i, 0), eta, sizeof(eta));
 	if (p->machine)
 		fprintf(p->f, "cowbench-progress start %d %d %s %s %zu %d\n", i + 1, p->n, p->inst[i].scenario,
 			o->backing, o->size, o->repeat);
-	cb_progress_clear(p);
-	fprintf(p->f, "[%d/%d] %s/%s/%s ... elapsed %s, ETA %s%s", i + 1, p->n, p->inst[i].scenario, o->backing,
-		size, el, eta, p->live ? "" : "\n");
-	p->line_open = p->live;
-	fflush(p->f);
+	cb_progress_line(p, i, 0, now);
 }
 
 void cb_progress_end_at(struct cb_progress *p, int i, int status, double now)
@@ -194,22 +205,12 @@ void cb_progress_end_at(struct cb_progress *p, int i, int status, double now)
 
 void cb_progress_visit_at(struct cb_progress *p, int i, int rep, double now)
 {
-	const struct cb_opts *o = &p->cfg->runs[i].opts;
-	char size[16], el[16], eta[16];
-
 	p->t_start = now;
 	if (!p->f)
 		return;
-	cb_size_format(o->size, size, sizeof(size));
-	cb_progress_fmt(now - p->t0, el, sizeof(el));
-	cb_progress_fmt(cb_progress_eta(p, i, 0), eta, sizeof(eta));
 	if (p->machine)
-		fprintf(p->f, "cowbench-progress rep %d %d %d %d\n", i + 1, p->n, rep, o->repeat);
-	cb_progress_clear(p);
-	fprintf(p->f, "[%d/%d] %s/%s/%s rep %d/%d ... elapsed %s, ETA %s%s", i + 1, p->n, p->inst[i].scenario,
-		o->backing, size, rep, o->repeat, el, eta, p->live ? "" : "\n");
-	p->line_open = p->live;
-	fflush(p->f);
+		fprintf(p->f, "cowbench-progress rep %d %d %d %d\n", i + 1, p->n, rep, p->cfg->runs[i].opts.repeat);
+	cb_progress_line(p, i, rep, now);
 }
 
 void cb_progress_pause_at(struct cb_progress *p, int i, double now)
