@@ -1,5 +1,7 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "progress.h"
@@ -125,4 +127,41 @@ CB_TEST(progress_time_format)
 	CB_CHECK_STR(b, "-:--");
 	cb_progress_fmt(NAN, b, sizeof(b));
 	CB_CHECK_STR(b, "-:--");
+}
+
+/* The lines a suite prints at an instance's first and later visits, machine lines first. */
+CB_TEST(progress_lines_start_and_visit)
+{
+	struct cb_config cfg;
+	struct cb_progress p;
+	char err[256], *buf = NULL, *eta;
+	size_t len = 0;
+	FILE *f;
+
+	if (cb_config_parse_text("p.conf", conf, &cfg, err, sizeof(err))) {
+		cb_test_fail(__FILE__, __LINE__, "%s", err);
+		return;
+	}
+	f = open_memstream(&buf, &len);
+	CB_CHECK(f != NULL);
+	if (!f)
+		goto free_cfg;
+	CB_CHECK(cb_progress_init(&p, f, &cfg) == 0);
+	p.live = false;
+	p.machine = true;
+	p.t0 = 0;
+	cb_progress_start_at(&p, 1, 61);
+	cb_progress_visit_at(&p, 3, 3, 125);
+	fclose(f);
+	/* The ETAs depend on the priors: cut each line there. */
+	for (char *l = buf; l && (eta = strstr(l, ", ETA ")); l = strchr(eta, '\n'))
+		memmove(eta, strchr(eta, '\n'), strlen(strchr(eta, '\n')) + 1);
+	CB_CHECK_STR(buf, "cowbench-progress start 2 4 prog_a base 4194304 2\n"
+			  "[2/4] prog_a/base/4M ... elapsed 1:01\n"
+			  "cowbench-progress rep 4 4 3 4\n"
+			  "[4/4] prog_b/base/2M rep 3/4 ... elapsed 2:05\n");
+	cb_progress_free(&p);
+	free(buf);
+free_cfg:
+	cb_config_free(&cfg);
 }
