@@ -32,7 +32,22 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Interrupted: the running make check (its own process group: flock, make, the tests, their
+# cowbench) and its load go too, before the clone they run in is removed; cowbench's own signal
+# handlers put back what it changed, and a restore catches what a killed test left.
+run_pid=
+dir=
+stop() {
+	if [ -n "$run_pid" ]; then
+		kill -TERM -- "-$run_pid" 2>/dev/null
+		[ -s "$dir/stress.pid" ] && kill -- "-$(cat "$dir/stress.pid")" 2>/dev/null
+		wait "$run_pid" 2>/dev/null
+		[ -x "$dir/build/cowbench" ] && flock -w 30 /tmp/cowbench-host.lock "$dir/build/cowbench" restore >&2
+		echo "repeat: interrupted during run $i; its make check was stopped" >&2
+	fi
+	exit 130
+}
+trap stop INT TERM
 
 pass=0
 fail=0
@@ -42,7 +57,7 @@ for i in $(seq "$N"); do
 	git clone -q "$ROOT" "$dir" || { echo "run $i/$N: FAIL (git clone)"; fail=$((fail + 1)); continue; }
 	start=$(date +%s)
 	# The load runs only while this run holds the lock, in its own process group (killed whole).
-	flock /tmp/cowbench-host.lock bash -c '
+	setsid flock /tmp/cowbench-host.lock bash -c '
 		if [ "$1" = 1 ]; then
 			setsid stress-ng --cpu 1 --vm 1 --vm-bytes 256M --timeout 30m >/dev/null 2>&1 &
 			echo $! >"$2/stress.pid"
@@ -52,8 +67,11 @@ for i in $(seq "$N"); do
 		cd "$2" && make check
 		rc=$?
 		[ -s "$2/stress.pid" ] && kill -- "-$(cat "$2/stress.pid")" 2>/dev/null
-		exit $rc' _ "$STRESS" "$dir" >"$log" 2>&1
+		exit $rc' _ "$STRESS" "$dir" >"$log" 2>&1 &
+	run_pid=$!
+	wait "$run_pid"
 	rc=$?
+	run_pid=
 	secs=$(($(date +%s) - start))
 	tally=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -1)
 	if [ "$rc" = 0 ]; then
