@@ -11,6 +11,7 @@ static const struct cb_cow_scenario cow_child_reuse = {
 		.invalid_if = "pages still mapped more than once before the write (mapcount != 1)",
 		.backings = "base thp thp_pte thp_single_pte mthp sys",
 		.needs = CB_NEED_PRIV,
+		.deterministic = true, /* tests assert its exact outcomes */
 		.run = cb_cow_run,
 	},
 	.writer = CB_COW_CHILD_AFTER_UNMAP,

@@ -61,7 +61,7 @@ static const char usage_main[] =
 	"  --size S         region size, e.g. 64M, 1G (default 64M)\n"
 	"  --repeat N       repetitions, each a timing pass and a counting pass (default 5)\n"
 	"  --warmup N       untimed passes first (default 1)\n"
-	"  --cpu N|auto     CPU to pin to (default: the first allowed CPU)\n"
+	"  --cpu N|auto     CPU to pin to (default: the highest allowed CPU)\n"
 	"  --out FILE       write records to FILE instead of stdout\n"
 	"  --numa MODE      local (memory on the CPU's node), remote (memory on another node; skip\n"
 	"                   with one node) or interleave (over every node)\n"
@@ -216,7 +216,7 @@ static int write_env(const char *path, const char *run_id, const struct cb_confi
 	/* The order the repetitions ran in (config key `order`). */
 	json_object_object_add(env, "order", cfg ? json_object_new_string(cb_order_name(cfg->order)) : NULL);
 	/* What makes this run's timings noisy (cowbench env --check): compare and summary.txt say it. */
-	json_object_object_add(env, "noise", cb_noise_check(cfg && cfg->nruns ? cfg->runs[0].opts.cpu : 0));
+	json_object_object_add(env, "noise", cb_noise_check(cfg && cfg->nruns ? cfg->runs[0].opts.cpu : -1));
 	ret = json_object_to_file_ext(path, env, JSON_C_TO_STRING_PRETTY) ? -EIO : 0;
 	json_object_put(env);
 	return ret;
@@ -314,7 +314,8 @@ static int cmd_suite(int argc, char **argv)
 		       "results/<kernel release>/<run id>.\n"
 		       "Progress on stderr: a line per instance, \"[i/N] scenario/backing/size ... elapsed M:SS,\n"
 		       "ETA M:SS\" (one live line on a terminal); with COWBENCH_PROGRESS=1 also machine lines\n"
-		       "\"cowbench-progress start I N SCENARIO BACKING SIZE_BYTES REPEAT\" and\n"
+		       "\"cowbench-progress start I N SCENARIO BACKING SIZE_BYTES REPEAT\",\n"
+		       "\"cowbench-progress rep I N REP REPEAT\" (each later visit of an interleaved suite) and\n"
 		       "\"cowbench-progress end I N STATUS\".\n"
 		       "--dry-run validates CONFIG (errors name file:line, exit 2), lists its instances with\n"
 		       "estimated times and changes nothing.\n");
@@ -446,12 +447,12 @@ static int cmd_env(int argc, char **argv)
 		       " show):\n           governor, turbo, SMT sibling busy, numa_balancing, khugepaged/kcompactd\n"
 		       "           activity, DAMON, ballooning, ASLR, device IRQs on a CPU not isolated,\n"
 		       "           hypervisor. Changes nothing. Exit 0 either way.\n"
-		       "  --cpu N  the measured CPU (default 0)\n");
+		       "  --cpu N  the measured CPU (default: the highest allowed CPU, as run and suite)\n");
 		return 0;
 	}
 	if (argc > 0 && strcmp(argv[0], "--check") == 0) {
-		int cpu = 0;
-		json_object *noise, *ok, *w;
+		int cpu = -1;
+		json_object *noise, *ok, *w, *c0;
 
 		if (argc == 3 && strcmp(argv[1], "--cpu") == 0 && isdigit((unsigned char)argv[2][0]))
 			cpu = atoi(argv[2]);
@@ -462,7 +463,8 @@ static int cmd_env(int argc, char **argv)
 			return 1;
 		json_object_object_get_ex(noise, "ok", &ok);
 		json_object_object_get_ex(noise, "warnings", &w);
-		printf("cowbench env --check: cpu%d, %zu warning(s)\n", cpu, json_object_array_length(w));
+		json_object_object_get_ex(noise, "cpu", &c0);
+		printf("cowbench env --check: cpu%d, %zu warning(s)\n", json_object_get_int(c0), json_object_array_length(w));
 		for (size_t i = 0; i < json_object_array_length(ok); i++) {
 			json_object *o = json_object_array_get_idx(ok, i), *c, *f;
 

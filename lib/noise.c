@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "noise.h"
+#include "runner.h"
 
 /* The first line of a file, newline cut; false when it cannot be read. */
 static bool noise_read(const char *path, char *buf, size_t len)
@@ -162,13 +163,14 @@ json_object *cb_noise_check(int cpu)
 	json_object *noise = json_object_new_object();
 	char path[256], buf[512], found[640], sib[256] = "";
 	unsigned long long b0 = 0, t0 = 0, b1 = 0, t1 = 0, bg0, bg1, irq0, irq1;
-	int sibling = -1;
+	int sibling = -1, other;
 	struct timespec nap = { 0, 200 * 1000 * 1000 };
 
 	if (!noise)
 		return NULL;
-	if (cpu < 0)
-		cpu = 0; /* "the first CPU the process may run on": 0 unless restricted */
+	/* No --cpu: the CPU a run would measure on, the highest allowed one. */
+	if (cpu < 0 && cb_cpus_pick(-1, &cpu, &other))
+		cpu = 0;
 	json_object_object_add(noise, "cpu", json_object_new_int(cpu));
 	json_object_object_add(noise, "warnings", json_object_new_array());
 	json_object_object_add(noise, "ok", json_object_new_array());

@@ -9,7 +9,7 @@
 
 /* { "cpu": N, "warnings": [ { "check", "found", "fix" } ], "ok": [ { "check", "found" } ] }
  * for the measured CPU; samples /proc/stat and /proc/vmstat over ~200 ms. NULL out of memory. */
-json_object *cb_noise_check(int cpu);
+json_object *cb_noise_check(int cpu); /* cpu < 0: the highest allowed CPU, as the runner picks */
 /* The warnings as a block of lines ("" when none): "noise: governor: ... (fix: ...)". */
 void cb_noise_print(FILE *f, json_object *noise, const char *prefix);
 

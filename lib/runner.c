@@ -21,7 +21,7 @@
 
 #define CB_NUMA_BALANCING "/proc/sys/kernel/numa_balancing"
 
-static int cb_cpus_pick(int want, int *cpu, int *other)
+int cb_cpus_pick(int want, int *cpu, int *other)
 {
 	cpu_set_t set;
 

@@ -45,6 +45,10 @@ struct cb_instance;
 struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct cb_opts *o, const char *run_id,
 				     FILE *out, struct cb_summary_row *row);
 int cb_instance_visit(struct cb_instance *in, int reps);
+/* The measured CPU: want (>= 0, must be allowed), else the highest CPU this process may run on
+ * (CPU 0 is where the machine's housekeeping runs); other: the lowest allowed one besides it, or
+ * -1. Returns 0 or -errno. */
+int cb_cpus_pick(int want, int *cpu, int *other);
 /* No repetition left to run: all recorded, or it stopped (skip, fail, error). */
 bool cb_instance_done(const struct cb_instance *in);
 int cb_instance_close(struct cb_instance *in, struct cb_summary_row *row);

@@ -36,8 +36,8 @@ usage: ./run.sh vm --kernel KERNEL | --kernel-tree DIR [more of either ...] [--m
   --tcg-threads  single (default: one host thread runs every vCPU; no cross-vCPU races in the
               emulator) or multi (a host thread per vCPU: in 20 vm-tiny runs here one guest
               died of the emulator's code-patching race, and single was as fast on 2 host CPUs)
-  --stall-timeout  seconds without progress from the guest (an instance's start or end, an init
-              step) before it counts as stuck (default 120); an instance's limit adds its
+  --stall-timeout  seconds without progress from the guest (an instance's start, later visit or
+              end, an init step) before it counts as stuck (default 120); an instance's limit adds its
               size x (repetitions + 1) at 1 s per MiB under TCG (0.1 s under KVM). A stuck guest
               is killed and that kernel run once more under single-threaded TCG (env.json:
               vm.retried, vm.retry_reason), as is one that died after init under multi-threaded
