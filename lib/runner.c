@@ -302,6 +302,7 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 	int status = CB_OK, tries = 0, goal = row->n + reps < o->repeat ? row->n + reps : o->repeat;
 	bool uses_swap = (in->s->needs & CB_NEED_SWAP) || ctx->bk.swap;
 	char areas[96];
+	int watch = -1;
 
 	/* Tracefs ids resolved (and a private tracefs mounted) once, in the launcher: every worker
 	 * inherits them. */
@@ -318,8 +319,10 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		int tstatus, rep = row->n + 1;
 		char dreason[400] = "";
 
-		if (uses_swap)
+		if (uses_swap) {
 			cb_swap_areas(areas, sizeof(areas));
+			watch = cb_swap_watch_open();
+		}
 		tstatus = cb_pass_run(in->s, ctx, CB_PASS_TIMING);
 		memcpy(timing, shared, sizeof(*timing));
 		/* ns_per_page from a loop that pays for nothing else: the clock only around it. */
@@ -351,15 +354,21 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 			char now[sizeof(areas)];
 
 			/* Pages of this repetition went to, or came back from, an area that is not the
-			 * instance's: what it saw (a "fail" included) is not the kernel's doing alone. */
+			 * instance's: what it saw (a "fail" included) is not the kernel's doing alone.
+			 * The watch sees a swapon and swapoff the two lists cannot. */
 			cb_swap_areas(now, sizeof(now));
-			if (strcmp(now, areas)) {
+			if (strcmp(now, areas) || watch < 0 || cb_swap_watch_changed(watch) != 0) {
 				status = CB_DISTURBED;
 				snprintf(dreason, sizeof(dreason),
-					 "swap areas changed during the repetition ('%s' -> '%s'): another process's "
-					 "swapon or swapoff moves pages", areas, now);
+					 "swap areas changed during the repetition ('%s' -> '%s'%s): another "
+					 "process's swapon or swapoff moves pages", areas, now,
+					 watch < 0 ? ", /proc/swaps cannot be watched" :
+					 strcmp(now, areas) ? "" : ", one came and went");
 			}
 		}
+		if (watch >= 0)
+			close(watch);
+		watch = -1;
 		if (status != CB_OK && status != CB_DISTURBED)
 			break;
 		if (status == CB_OK) {

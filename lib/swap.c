@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,6 +370,22 @@ void cb_swap_areas(char *buf, size_t len)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? " " : "", name);
 	if (f)
 		fclose(f);
+}
+
+int cb_swap_watch_open(void)
+{
+	int fd = open("/proc/swaps", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int cb_swap_watch_changed(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLPRI };
+
+	if (poll(&p, 1, 0) < 0)
+		return -errno;
+	return (p.revents & (POLLPRI | POLLERR)) != 0;
 }
 
 void cb_swap_describe(char *buf, size_t len)

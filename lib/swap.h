@@ -28,6 +28,12 @@ void cb_swap_describe(char *buf, size_t len);
  * and after a repetition: another process's swapon spreads pages onto its area (equal priorities
  * take turns), its swapoff brings them back in. */
 void cb_swap_areas(char *buf, size_t len);
+/* A watch on /proc/swaps: the kernel counts every swapon and swapoff and polls an open file of it
+ * readable (POLLPRI) once that count moved since the open. Returns the fd (-errno), then whether
+ * an area came or went since (1), not (0), or -errno; a swapon and swapoff between two reads of
+ * the list leave it the same, the watch still sees them. */
+int cb_swap_watch_open(void);
+int cb_swap_watch_changed(int fd);
 
 struct cb_memcg {
 	int version;                /* 1 or 2 */

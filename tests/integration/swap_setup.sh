@@ -144,17 +144,20 @@ if dd if=/dev/zero of="$OTHER" bs=1M count=16 status=none && chmod 600 "$OTHER" 
 	"$CB" suite "$TMP/toggle.conf" --out "$TMP/toggle" >/dev/null 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do [ "$(grep -c '^/dev/zram' /proc/swaps)" != 0 ] && break; sleep 0.1; done
-	# Four changes, each held 0.4 s: repetitions take 0.1-0.3 s and follow each other, so a
-	# change falling between two of them every time is not a case to expect.
-	for _ in 1 2; do
-		swapon -p 32767 "$OTHER"; sleep 0.4
-		swapoff "$OTHER"; sleep 0.4
-	done
+	# Four changes: an area that comes and goes within one repetition (0.05 s; the list is the
+	# same before and after it, the watch on /proc/swaps still sees it), and one held 0.4 s.
+	swapon -p 32767 "$OTHER"; sleep 0.05
+	swapoff "$OTHER"; sleep 0.4
+	swapon -p 32767 "$OTHER"; sleep 0.4
+	swapoff "$OTHER"; sleep 0.4
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null
 	jq -c 'select(.rep != null)' "$TMP/toggle/results.jsonl" >"$TMP/toggle.jsonl" 2>/dev/null
 	n_dist=$(jq -s '[.[] | select(.status == "disturbed" and (.reason | test("swap areas changed during the repetition")))] | length' "$TMP/toggle.jsonl")
+	n_came=$(jq -s '[.[] | select(.status == "disturbed" and (.reason | test(", one came and went\\)")))] | length' "$TMP/toggle.jsonl")
 	n_bad=$(jq -s '[.[] | select(.status != "ok" and .status != "disturbed")] | length' "$TMP/toggle.jsonl")
+	# Whether the short one fell inside a repetition is timing: said, not asserted.
+	echo "# swap_areas_changed: $n_dist disturbed, $n_came of them by an area that came and went"
 	if [ "${n_dist:-0}" -ge 1 ] && [ "$n_bad" = 0 ]; then ok swap_areas_changed_disturbed
 	else fail swap_areas_changed_disturbed "$n_dist disturbed by the change, $n_bad neither ok nor disturbed: $(jq -c '{rep,status,reason}' "$TMP/toggle.jsonl" | head -5)"; fi
 	clean swap_areas_changed_taken_down
