@@ -472,6 +472,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'echo "vm: interrupted" >&2; exit 130' INT TERM HUP
+# set -e stops the runner silently where a command fails outside a condition (a loaded make check
+# once saw vm.sh exit 1 after a retried guest with no word of why): say where.
+trap 'echo "vm: stopped: \"$BASH_COMMAND\" failed (status $?) at scripts/vm.sh line $LINENO" >&2' ERR
 
 # Boots the guest with accelerator $1 and extra command line $2, console to $work/console.log,
 # results port to $work/port.out. Sets boot_state: done, no_init, exited. Returns QEMU's status

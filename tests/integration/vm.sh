@@ -328,7 +328,7 @@ if [ "$(cat "$TMP/stall.rc")" = 0 ] && [ -d "$dir" ] &&
 	check_complete stuck_guest_retry_complete "$dir"
 	outcome stuck_guest_retry_cow_copy "$dir" cow_child base '.cow.copy == 512'
 else
-	fail stuck_guest_retried "status $(cat "$TMP/stall.rc") after $(cat "$TMP/stall.secs")s: $(grep -v 'guest|' "$TMP/stall.err" | tail -c 400)"
+	fail stuck_guest_retried "status $(cat "$TMP/stall.rc") after $(cat "$TMP/stall.secs")s: $(grep -v 'guest|' "$TMP/stall.err" | tr '\n' '|' | tail -c 900) last guest lines: $(grep 'guest|' "$TMP/stall.err" | tail -4 | tr '\n' '|')"
 fi
 # cowbench.test_die=multi: the guest powers off after init under multi-threaded TCG, as one hit
 # by the emulator's code-patching race (an int3 oops) does.
