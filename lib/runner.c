@@ -214,6 +214,7 @@ struct cb_instance {
 	double spent_s;             /* in its visits so far (repeat = auto's max_time) */
 	enum cb_repeat_stop stop;   /* repeat = auto: what stopped it */
 	char reason[256], swap[256], numa_bal[32];
+	char swap_area[256];        /* the area its visit turned on ("": none, or swap = existing) */
 };
 
 struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct cb_opts *o, const char *run_id,
@@ -301,13 +302,15 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 	struct cb_ctx *ctx = &in->ctx;
 	int status = CB_OK, tries = 0, goal = row->n + reps < o->repeat ? row->n + reps : o->repeat;
 	bool uses_swap = (in->s->needs & CB_NEED_SWAP) || ctx->bk.swap;
-	char areas[96];
-	int watch = -1;
+	struct cb_swap_guard guard = { .fd = -1 };
 
 	/* Tracefs ids resolved (and a private tracefs mounted) once, in the launcher: every worker
 	 * inherits them. */
 	if (cb_is_privileged())
 		cb_tracepoint_id("tlb:tlb_flush");
+	/* From before the warm-up: a change during it disturbs the first repetition. */
+	if (uses_swap)
+		cb_swap_guard_open(&guard, in->swap_area);
 	for (int w = 0; w < o->warmup && status == CB_OK; w++) {
 		status = cb_pass_run(in->s, ctx, CB_PASS_WARMUP);
 		/* A disturbed warm-up did its job: it warmed up. */
@@ -319,10 +322,6 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		int tstatus, rep = row->n + 1;
 		char dreason[400] = "";
 
-		if (uses_swap) {
-			cb_swap_areas(areas, sizeof(areas));
-			watch = cb_swap_watch_open();
-		}
 		tstatus = cb_pass_run(in->s, ctx, CB_PASS_TIMING);
 		memcpy(timing, shared, sizeof(*timing));
 		/* ns_per_page from a loop that pays for nothing else: the clock only around it. */
@@ -351,24 +350,17 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 			snprintf(dreason, sizeof(dreason), "counting pass: %s", counting->reason);
 		}
 		if (uses_swap && (status == CB_OK || status == CB_DISTURBED || status == CB_FAIL)) {
-			char now[sizeof(areas)];
+			char why[300];
 
 			/* Pages of this repetition went to, or came back from, an area that is not the
-			 * instance's: what it saw (a "fail" included) is not the kernel's doing alone.
-			 * The watch sees a swapon and swapoff the two lists cannot. */
-			cb_swap_areas(now, sizeof(now));
-			if (strcmp(now, areas) || watch < 0 || cb_swap_watch_changed(watch) != 0) {
+			 * instance's: what it saw (a "fail" included) is not the kernel's doing alone. */
+			if (cb_swap_guard_check(&guard, why, sizeof(why))) {
 				status = CB_DISTURBED;
 				snprintf(dreason, sizeof(dreason),
-					 "swap areas changed during the repetition ('%s' -> '%s'%s): another "
-					 "process's swapon or swapoff moves pages", areas, now,
-					 watch < 0 ? ", /proc/swaps cannot be watched" :
-					 strcmp(now, areas) ? "" : ", one came and went");
+					 "swap areas changed during the repetition (%s): another process's swapon or "
+					 "swapoff moves pages", why);
 			}
 		}
-		if (watch >= 0)
-			close(watch);
-		watch = -1;
 		if (status != CB_OK && status != CB_DISTURBED)
 			break;
 		if (status == CB_OK) {
@@ -425,6 +417,7 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 				     cb_ratio(counting, "tlb:tlb_flush/local_mm_shootdown", counting->faults_total);
 		row->ipi_per_fault = cb_ratio(counting, "tlb:tlb_flush/remote_send_ipi", counting->faults_total);
 	}
+	cb_swap_guard_close(&guard);
 	if (status != CB_OK)
 		snprintf(in->reason, sizeof(in->reason), "%s", shared->reason);
 	return status;
@@ -474,6 +467,7 @@ int cb_instance_visit(struct cb_instance *in, int reps)
 		snprintf(sc.comp, sizeof(sc.comp), "%s", o->swap_comp);
 		snprintf(sc.path, sizeof(sc.path), "%s", o->swapfile);
 		ret = cb_swap_setup(&sc, in->reason, sizeof(in->reason));
+		snprintf(in->swap_area, sizeof(in->swap_area), "%s", sc.area);
 		cb_swap_describe(in->swap, sizeof(in->swap));
 		if (ret) {
 			status = CB_SKIP;

@@ -179,7 +179,7 @@ static int cb_zram_pick(int *id, char *why, size_t len)
 	return ret;
 }
 
-static int cb_zram_setup(const struct cb_swap_conf *c, char *why, size_t len)
+static int cb_zram_setup(struct cb_swap_conf *c, char *why, size_t len)
 {
 	char dir[64], path[128], dev[64], val[256], word[40];
 	size_t size = c->size ? c->size : 2ull << 30;
@@ -225,6 +225,7 @@ static int cb_zram_setup(const struct cb_swap_conf *c, char *why, size_t len)
 		return ret;
 	}
 	ret = cb_mkswap(dev, why, len);
+	snprintf(c->area, sizeof(c->area), "%s", dev);
 	return ret ? ret : cb_swapon(dev, c->priority, why, len);
 }
 
@@ -276,7 +277,7 @@ static int cb_swapfile_check(const char *path, size_t size, char *why, size_t le
 	return 0;
 }
 
-static int cb_swapfile_setup(const struct cb_swap_conf *c, char *why, size_t len)
+static int cb_swapfile_setup(struct cb_swap_conf *c, char *why, size_t len)
 {
 	const char *path = c->path[0] ? c->path : CB_SWAPFILE_DEFAULT;
 	size_t size = c->size ? c->size : 256ull << 20;
@@ -321,11 +322,13 @@ close_file:
 		return ret;
 	}
 	ret = cb_mkswap(path, why, len);
+	snprintf(c->area, sizeof(c->area), "%s", path);
 	return ret ? ret : cb_swapon(path, c->priority, why, len);
 }
 
-int cb_swap_setup(const struct cb_swap_conf *c, char *why, size_t len)
+int cb_swap_setup(struct cb_swap_conf *c, char *why, size_t len)
 {
+	c->area[0] = '\0';
 	const char *kind = c->kind[0] ? c->kind : "zram";
 	int n = 0, ret;
 
@@ -372,20 +375,99 @@ void cb_swap_areas(char *buf, size_t len)
 		fclose(f);
 }
 
-int cb_swap_watch_open(void)
+void cb_swap_guard_open(struct cb_swap_guard *g, const char *own)
 {
-	int fd = open("/proc/swaps", O_RDONLY | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
+	snprintf(g->own, sizeof(g->own), "%s", own ? own : "");
+	g->fd = open("/proc/swaps", O_RDONLY | O_CLOEXEC);
+	g->pending = false;
+	cb_swap_areas(g->areas, sizeof(g->areas));
 }
 
-int cb_swap_watch_changed(int fd)
+/* Whether a name of the space-separated list was is missing from now. */
+static bool cb_swap_area_left(const char *was, const char *now)
 {
-	struct pollfd p = { .fd = fd, .events = POLLPRI };
+	char copy[96], *save = NULL;
 
-	if (poll(&p, 1, 0) < 0)
-		return -errno;
-	return (p.revents & (POLLPRI | POLLERR)) != 0;
+	snprintf(copy, sizeof(copy), "%s", was);
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		size_t n = strlen(w);
+		const char *p = now;
+		bool found = false;
+
+		while (!found && (p = strstr(p, w))) {
+			found = (p == now || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0');
+			p += n;
+		}
+		if (!found)
+			return true;
+	}
+	return false;
+}
+
+/* Another area than own at own's priority or above, named in buf ("" when none or no own). */
+static void cb_swap_foreign(const char *own, char *buf, size_t len)
+{
+	char line[512], name[96];
+	int prio, own_prio = INT_MIN, found = 0, prios[8];
+	char names[8][96];
+	FILE *f;
+
+	buf[0] = '\0';
+	if (!own[0] || !(f = fopen("/proc/swaps", "re")))
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%95s %*s %*u %*u %d", name, &prio) == 2 && name[0] == '/') {
+			if (!strcmp(name, own))
+				own_prio = prio;
+			else if (found < 8) {
+				snprintf(names[found], sizeof(names[found]), "%s", name);
+				prios[found++] = prio;
+			}
+		}
+	fclose(f);
+	for (int i = 0; i < found && !buf[0]; i++)
+		if (prios[i] >= own_prio)
+			snprintf(buf, len, "%.95s prio %d", names[i], prios[i]);
+}
+
+int cb_swap_guard_check(struct cb_swap_guard *g, char *why, size_t len)
+{
+	char foreign[300];
+	struct pollfd p = { .fd = g->fd, .events = POLLPRI };
+	char now[sizeof(g->areas)];
+	bool ended, left, changed;
+	int ret = 1;
+
+	cb_swap_areas(now, sizeof(now));
+	changed = strcmp(now, g->areas) != 0;
+	left = cb_swap_area_left(g->areas, now);
+	/* The poll takes the event: the next check sees only what ends after this one. */
+	ended = g->fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLPRI | POLLERR));
+	if (g->fd < 0)
+		snprintf(why, len, "'%s' -> '%s', /proc/swaps cannot be watched", g->areas, now);
+	else if (changed)
+		snprintf(why, len, "'%s' -> '%s'", g->areas, now);
+	else if (ended)
+		snprintf(why, len, "'%s' -> '%s', one came and went", g->areas, now);
+	else if (g->pending)
+		snprintf(why, len, "'%s', a swapoff still running: its area left the list, its end not seen yet", now);
+	else if (cb_swap_foreign(g->own, foreign, sizeof(foreign)), foreign[0])
+		snprintf(why, len, "another area takes pages too: %s, at the priority of %s or above", foreign, g->own);
+	else
+		ret = 0;
+	if (left && !ended)
+		g->pending = true;
+	else if (ended)
+		g->pending = false;
+	snprintf(g->areas, sizeof(g->areas), "%s", now);
+	return ret;
+}
+
+void cb_swap_guard_close(struct cb_swap_guard *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	g->fd = -1;
 }
 
 void cb_swap_describe(char *buf, size_t len)

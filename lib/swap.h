@@ -16,24 +16,40 @@ struct cb_swap_conf {
 	char comp[32];              /* zram comp_algorithm, "" = the device's default */
 	char path[256];             /* swapfile path, "" = /var/tmp/cowbench.swap */
 	int priority;               /* swapon priority, default 32767 (before any other swap) */
+	char area[256];             /* out: the area it turned on ("" for existing and none) */
 };
 
 /* Makes swap available as c asks, inside the caller's settings scope (undone on pop). Returns 0,
  * or -errno with a one-line reason in why (no zram module, not root, no swap in the kernel, a
  * file system that cannot hold a swap file, not enough disk...). */
-int cb_swap_setup(const struct cb_swap_conf *c, char *why, size_t len);
+int cb_swap_setup(struct cb_swap_conf *c, char *why, size_t len);
 /* What swap is active, for records: e.g. "zram /dev/zram0 2G lz4 prio 32767" or "none". */
 void cb_swap_describe(char *buf, size_t len);
 /* The active swap areas' names, space-separated in /proc/swaps order ("" = none). Compared before
  * and after a repetition: another process's swapon spreads pages onto its area (equal priorities
  * take turns), its swapoff brings them back in. */
 void cb_swap_areas(char *buf, size_t len);
-/* A watch on /proc/swaps: the kernel counts every swapon and swapoff and polls an open file of it
- * readable (POLLPRI) once that count moved since the open. Returns the fd (-errno), then whether
- * an area came or went since (1), not (0), or -errno; a swapon and swapoff between two reads of
- * the list leave it the same, the watch still sees them. */
-int cb_swap_watch_open(void);
-int cb_swap_watch_changed(int fd);
+/*
+ * Whether another process's swapon or swapoff can have moved an instance's pages, checked at the
+ * end of every repetition against the last check: the list of areas, and an open /proc/swaps,
+ * which the kernel polls readable (POLLPRI) once a swapon or swapoff has ended since the last
+ * poll (so an area that came and went within a repetition is seen). A swapoff takes its area off
+ * the list when it starts and brings the pages on it back in until it ends: from the check that
+ * saw the area go until one that sees an end, every repetition counts as changed (its pages may
+ * have gone to the dying area and come back while the list stayed the same).
+ */
+struct cb_swap_guard {
+	int fd;                     /* /proc/swaps, polled; -1 when it cannot be opened */
+	char own[256];              /* the instance's own area ("" = any: swap = existing) */
+	bool pending;               /* an area left the list; the end of its swapoff not seen yet */
+	char areas[96];             /* the list at the last check (cb_swap_areas) */
+};
+void cb_swap_guard_open(struct cb_swap_guard *g, const char *own);
+/* 1 (and why) when an area came, went or may still be going since the last check, or another
+ * area than own, at own's priority or above, takes pages too (equal priorities take turns:
+ * another cowbench's zram, whose swapoff brings them back), else 0. */
+int cb_swap_guard_check(struct cb_swap_guard *g, char *why, size_t len);
+void cb_swap_guard_close(struct cb_swap_guard *g);
 
 struct cb_memcg {
 	int version;                /* 1 or 2 */

@@ -58,9 +58,20 @@ if [ -e /sys/class/zram-control ] || modprobe -n zram 2>/dev/null; then
 	busy_dev=$(grep '^/dev/zram' /proc/swaps | cut -d' ' -f1)
 	zram_n=$(ls -d /sys/block/zram* | wc -l)
 	"$CB" run swap_probe --size 4M --repeat 1 >"$TMP/hotadd.jsonl" 2>/dev/null
-	kill -TERM "$busy"
+	kill -TERM "$busy" 2>/dev/null
 	wait "$busy" 2>/dev/null
-	expect_all zram_used_another_device ".status == \"ok\" and (.swap | split(\"; \") | map(select(test(\"^zram /dev/zram[0-9]+ 64M \") and (test(\"$busy_dev \") | not))) | length) == 1" "$TMP/hotadd.jsonl"
+	# It used another device; with the busy one at the same priority, pages take turns between
+	# them (and its swapoff brings them back): every try disturbed, no figure.
+	if jq -se "length > 0 and all(.[]; (.swap | split(\"; \") | map(select(test(\"^zram /dev/zram[0-9]+ 64M \") and (test(\"$busy_dev \") | not))) | length) == 1)" "$TMP/hotadd.jsonl" >/dev/null; then
+		ok zram_used_another_device
+	else
+		fail zram_used_another_device "busy $busy_dev: $(jq -c '{rep,status,swap}' "$TMP/hotadd.jsonl" | head -3)"
+	fi
+	if jq -se "length > 0 and all(.[]; .status == \"disturbed\" or .status == \"skip\") and any(.[]; .status == \"disturbed\" and (.reason | test(\"another area takes pages too: $busy_dev prio\")))" "$TMP/hotadd.jsonl" >/dev/null; then
+		ok zram_other_instance_disturbs
+	else
+		fail zram_other_instance_disturbs "busy $busy_dev: $(jq -c '{rep,status,reason}' "$TMP/hotadd.jsonl" | head -3)"
+	fi
 	[ "$zram_n" = 1 ] || skip zram_hot_add "$zram_n zram devices: a free one was used, none hot-added"
 	clean zram_hot_added_removed
 else
@@ -150,16 +161,17 @@ if dd if=/dev/zero of="$OTHER" bs=1M count=16 status=none && chmod 600 "$OTHER" 
 	swapoff "$OTHER"; sleep 0.4
 	swapon -p 32767 "$OTHER"; sleep 0.4
 	swapoff "$OTHER"; sleep 0.4
-	kill -TERM "$pid"
+	kill -TERM "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	jq -c 'select(.rep != null)' "$TMP/toggle/results.jsonl" >"$TMP/toggle.jsonl" 2>/dev/null
 	n_dist=$(jq -s '[.[] | select(.status == "disturbed" and (.reason | test("swap areas changed during the repetition")))] | length' "$TMP/toggle.jsonl")
 	n_came=$(jq -s '[.[] | select(.status == "disturbed" and (.reason | test(", one came and went\\)")))] | length' "$TMP/toggle.jsonl")
-	n_bad=$(jq -s '[.[] | select(.status != "ok" and .status != "disturbed")] | length' "$TMP/toggle.jsonl")
+	# Disturbed in every try is a skip of the instance, not a figure: fine here.
+	n_bad=$(jq -s '[.[] | select(.status != "ok" and .status != "disturbed" and (.status != "skip" or (.reason | test("disturbed in all 4 tries; last: swap areas changed")) | not))] | length' "$TMP/toggle.jsonl")
 	# Whether the short one fell inside a repetition is timing: said, not asserted.
 	echo "# swap_areas_changed: $n_dist disturbed, $n_came of them by an area that came and went"
 	if [ "${n_dist:-0}" -ge 1 ] && [ "$n_bad" = 0 ]; then ok swap_areas_changed_disturbed
-	else fail swap_areas_changed_disturbed "$n_dist disturbed by the change, $n_bad neither ok nor disturbed: $(jq -c '{rep,status,reason}' "$TMP/toggle.jsonl" | head -5)"; fi
+	else fail swap_areas_changed_disturbed "$n_dist disturbed by the change, $n_bad neither ok nor disturbed: $(jq -c 'select(.status != "ok" and .status != "disturbed") | {rep,status,reason}' "$TMP/toggle.jsonl" | head -3)"; fi
 	clean swap_areas_changed_taken_down
 else
 	skip swap_areas_changed "cannot make a 16M swap file in /var/tmp"
