@@ -322,7 +322,13 @@ close_file:
 		return ret;
 	}
 	ret = cb_mkswap(path, why, len);
-	snprintf(c->area, sizeof(c->area), "%s", path);
+	/* As /proc/swaps will name it: absolute, links resolved. */
+	{
+		char *real = realpath(path, NULL);
+
+		snprintf(c->area, sizeof(c->area), "%s", real ? real : path);
+		free(real);
+	}
 	return ret ? ret : cb_swapon(path, c->priority, why, len);
 }
 
@@ -425,7 +431,9 @@ static void cb_swap_foreign(const char *own, char *buf, size_t len)
 			}
 		}
 	fclose(f);
-	for (int i = 0; i < found && !buf[0]; i++)
+	/* Its own area not listed (its name spelled otherwise, or taken off: the list compare sees
+	 * that): no priority to compare with. */
+	for (int i = 0; i < found && own_prio != INT_MIN && !buf[0]; i++)
 		if (prios[i] >= own_prio)
 			snprintf(buf, len, "%.95s prio %d", names[i], prios[i]);
 }
