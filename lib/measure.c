@@ -370,12 +370,26 @@ free_arrays:
 	return ret;
 }
 
+/* KiB of the region PMD-mapped (smaps AnonHugePages) where that is all of it, its pages 4 KiB apart
+ * from a PMD-aligned start; else 0. */
+static long cb_region_pmd_mapped_kb(const struct cb_region *r)
+{
+	size_t pmd = cb_thp_pmd_size();
+	long kb;
+
+	if (!pmd || r->stride != cb_page_size || (uintptr_t)r->addr % pmd || r->len % pmd)
+		return 0;
+	kb = cb_smaps_anon_huge_kb(r->addr, r->len);
+	return kb > 0 && (size_t)kb * 1024 == r->len ? kb : 0;
+}
+
 static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	struct cb_pass_result *res = ctx->res;
 	struct cb_region_snap before, after;
 	uint32_t *faults;
 	struct cb_vmstat *vs;
+	long huge_kb;
 	int ret;
 
 	faults = calloc(r->pages, sizeof(*faults));
@@ -390,6 +404,7 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	ret = cb_measure_precheck(ctx, &before);
 	if (ret || res->status != CB_OK)
 		goto free_before;
+	huge_kb = cb_region_pmd_mapped_kb(r);
 	/* --events replaces the default hardware set (issue 5). */
 	ret = cb_counters_open_events(&res->counters, 0, -1, false, ctx->opts ? ctx->opts->events : NULL);
 	if (ret) {
@@ -414,6 +429,16 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	ret = cb_region_snap_folios(ctx, &after, res->folio_pages_by_order_after);
 	if (ret)
 		goto free_after;
+	/* Every page PMD-mapped before and after: a PMD's later faults are spurious (see
+	 * cb_faults_drop_spurious_pmd), counted apart, not as its pages' outcomes. */
+	if (huge_kb > 0 && huge_kb == cb_region_pmd_mapped_kb(r)) {
+		ret = cb_faults_drop_spurious_pmd(before.raw, after.raw, faults, ctx->order, r->pages,
+						  cb_thp_pmd_size() / r->stride, &res->faults_spurious_pmd);
+		if (ret) {
+			ret = cb_ctx_error(ctx, "calloc", ret);
+			goto free_after;
+		}
+	}
 	for (size_t i = 0; i < r->pages; i++) {
 		res->faults_total += faults[i];
 		res->pages_by_faults[faults[i] < 3 ? faults[i] : 3]++;

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -132,6 +133,46 @@ void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32
 		     struct cb_cow_counts *out)
 {
 	cb_cow_classify_old(before, after, faults, NULL, NULL, n, out);
+}
+
+int cb_faults_drop_spurious_pmd(const uint64_t *before, const uint64_t *after, uint32_t *faults,
+				const size_t *order, size_t n, size_t pmd_pages, uint64_t *spurious)
+{
+	size_t blocks = pmd_pages ? n / pmd_pages : 0;
+	/* Per PMD: 1 = same PFNs before and after, 2 = its first fault seen. */
+	unsigned char *state;
+
+	*spurious = 0;
+	if (!blocks)
+		return 0;
+	state = calloc(blocks, 1);
+	if (!state)
+		return -ENOMEM;
+	for (size_t b = 0; b < blocks; b++) {
+		state[b] = 1;
+		for (size_t i = b * pmd_pages; i < (b + 1) * pmd_pages && state[b]; i++) {
+			struct cb_pm_entry eb, ea;
+
+			cb_pagemap_decode(before[i], &eb);
+			cb_pagemap_decode(after[i], &ea);
+			if (!eb.present || !ea.present || !eb.pfn || eb.pfn != ea.pfn)
+				state[b] = 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t p = order ? order[i] : i, b = p / pmd_pages;
+
+		if (b >= blocks || !state[b] || !faults[p])
+			continue;
+		if (state[b] == 1) {
+			state[b] = 2;
+		} else {
+			*spurious += faults[p];
+			faults[p] = 0;
+		}
+	}
+	free(state);
+	return 0;
 }
 
 static int cb_order_of(uint64_t pages)

@@ -66,6 +66,21 @@ void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32
  * leaves the old page mapped in the other process. */
 void cb_cow_classify_old(const uint64_t *before, const uint64_t *after, const uint32_t *faults,
 			 const uint64_t *old_count, const uint64_t *old_flags, size_t n, struct cb_cow_counts *out);
+/*
+ * Spurious faults at PMD-mapped THPs. A write fault that reuses a write-protected PMD-mapped THP
+ * makes its whole PMD writable, yet writes to its other 4 KiB pieces may fault again: stores the
+ * CPU executed speculatively past the faulting one cached read-only translations of those pieces,
+ * and the fault drops only the entry of its own address (a 2 MiB mapping is cached in 4 KiB
+ * pieces where a hypervisor backs it with 4 KiB pages). The kernel finds the PMD writable and
+ * decides nothing. So where every page's folio is PMD-mapped before and after the loop at the
+ * same PFN (the caller checks smaps; a split cannot be undone without a new folio), each PMD's
+ * first fault in loop order (order NULL: 0..n-1) is its decision and the later ones are dropped
+ * from faults and counted in *spurious. pmd_pages: pages per PMD, n a multiple of it, page 0
+ * PMD-aligned. A PMD whose PFNs changed, or with a page not present, is left alone.
+ * Returns 0 or -ENOMEM.
+ */
+int cb_faults_drop_spurious_pmd(const uint64_t *before, const uint64_t *after, uint32_t *faults,
+				const size_t *order, size_t n, size_t pmd_pages, uint64_t *spurious);
 /* A page mapped by nobody (kpagecount 0) and owned by nobody: in the buddy allocator (KPF_BUDDY,
  * on a free block's first page only) or without any owner's flag (a per-CPU free list, the
  * inside of a larger free block). */

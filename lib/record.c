@@ -185,6 +185,7 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 		o = json_object_new_object();
 		cb_put(o, "total", cb_u64(faults));
 		cb_put(o, "outside_region", cb_u64(c->faults_outside));
+		cb_put(o, "spurious_pmd", cb_u64(c->faults_spurious_pmd));
 		cb_put(o, "method", json_object_new_string(c->faults_sampled ? "address samples" : "counter reads"));
 		cb_put(o, "per_page", json_object_new_double(c->pages ? (double)faults / (double)c->pages : 0));
 		{

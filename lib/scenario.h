@@ -95,6 +95,7 @@ struct cb_pass_result {
 	struct cb_cow_counts cow;
 	uint64_t faults_total;      /* faults at the measured pages */
 	uint64_t faults_outside;    /* faults anywhere else (stack, result pages) during the loop */
+	uint64_t faults_spurious_pmd; /* at PMD-mapped THPs after their first: not in faults_total */
 	bool faults_sampled;        /* per-page faults from address samples (else counter reads) */
 	int vmas;                   /* counting pass: VMAs overlapping the region (0: not looked) */
 	bool interfere_read;        /* interference over the measured loop or op (before/after) */

@@ -50,6 +50,8 @@ expect parent_thp_split_then_copy ".vmstat_delta.thp_split_pmd == $NPMD and .cow
 # After the child exited: one fault reuses each whole PMD THP, its other subpages need none.
 run reuse_thp cow_reuse thp
 expect reuse_thp_whole_folio ".cow.reuse == $NPMD and .cow.nofault == $((PAGES - NPMD)) and .cow.copy == 0 and .faults.total == $NPMD" "$TMP/reuse_thp.jsonl"
+# Later faults in a PMD (stale read-only TLB pieces) are counted apart, one page per PMD faulted.
+expect reuse_thp_spurious_apart "(.faults.spurious_pmd | type) == \"number\" and .faults.pages_by_count[\"1\"] == $NPMD and .faults.pages_by_count[\"2\"] == 0" "$TMP/reuse_thp.jsonl"
 expect reuse_thp_no_split '(.vmstat_delta.thp_split_pmd // 0) == 0' "$TMP/reuse_thp.jsonl"
 
 run child_thp_pte cow_child thp_pte

@@ -362,3 +362,48 @@ CB_TEST(pagemap_read_batches)
 	munmap(p, N * cb_page_size);
 	CB_CHECK(cb_pagemap_read(-1, p, 1, raw) < 0);
 }
+
+/* Two PMDs of 4 pages each, written in loop order 5,4,6,7,0,1,2,3: in each, the first fault in
+ * loop order is the decision and the later ones are spurious (stale read-only TLB entries of the
+ * PMD's pieces); a PMD whose PFNs changed (split and copied) keeps all its faults. */
+CB_TEST(pagemap_faults_drop_spurious_pmd)
+{
+	const uint64_t P = CB_PM_PRESENT;
+	const uint64_t before[] = { P | 100, P | 101, P | 102, P | 103, P | 200, P | 201, P | 202, P | 203 };
+	uint64_t after[8];
+	const size_t order[] = { 5, 4, 6, 7, 0, 1, 2, 3 };
+	uint32_t faults[] = { 1, 0, 2, 1, 1, 1, 0, 1 };
+	uint64_t spurious = 99;
+
+	memcpy(after, before, sizeof(after));
+	CB_CHECK(cb_faults_drop_spurious_pmd(before, after, faults, order, 8, 4, &spurious) == 0);
+	/* PMD 0: page 0 decided, pages 2 (2 faults) and 3 spurious; PMD 1: page 5 first in loop
+	 * order (page 4 comes after it), 4 and 7 spurious. */
+	CB_CHECK_U64(spurious, 5);
+	{
+		const uint32_t want[] = { 1, 0, 0, 0, 0, 1, 0, 0 };
+
+		for (int i = 0; i < 8; i++)
+			CB_CHECK_U64(faults[i], want[i]);
+	}
+
+	/* PMD 1 copied (new PFNs): its faults stay; without order, loop order is 0..n-1. */
+	{
+		uint32_t f[] = { 0, 1, 1, 0, 1, 1, 1, 1 };
+
+		after[4] = P | 300, after[5] = P | 301, after[6] = P | 302, after[7] = P | 303;
+		CB_CHECK(cb_faults_drop_spurious_pmd(before, after, f, NULL, 8, 4, &spurious) == 0);
+		CB_CHECK_U64(spurious, 1);
+		CB_CHECK_U64(f[1] + f[2], 1);
+		CB_CHECK_U64(f[4] + f[5] + f[6] + f[7], 4);
+	}
+	/* A page not present after: that PMD is left alone too. */
+	{
+		uint32_t f[] = { 1, 1, 1, 1, 0, 0, 0, 0 };
+
+		after[3] = 0;
+		CB_CHECK(cb_faults_drop_spurious_pmd(before, after, f, NULL, 8, 4, &spurious) == 0);
+		CB_CHECK_U64(spurious, 0);
+		CB_CHECK_U64(f[0] + f[1] + f[2] + f[3], 4);
+	}
+}
