@@ -432,7 +432,7 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	/* Every page PMD-mapped before and after: a PMD's later faults are spurious (see
 	 * cb_faults_drop_spurious_pmd), counted apart, not as its pages' outcomes. */
 	if (huge_kb > 0 && huge_kb == cb_region_pmd_mapped_kb(r)) {
-		ret = cb_faults_drop_spurious_pmd(before.raw, after.raw, faults, ctx->order, r->pages,
+		ret = cb_faults_drop_spurious_pmd(before.pfn, after.pfn, faults, ctx->order, r->pages,
 						  cb_thp_pmd_size() / r->stride, &res->faults_spurious_pmd);
 		if (ret) {
 			ret = cb_ctx_error(ctx, "calloc", ret);

@@ -135,7 +135,7 @@ void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32
 	cb_cow_classify_old(before, after, faults, NULL, NULL, n, out);
 }
 
-int cb_faults_drop_spurious_pmd(const uint64_t *before, const uint64_t *after, uint32_t *faults,
+int cb_faults_drop_spurious_pmd(const uint64_t *pfn_before, const uint64_t *pfn_after, uint32_t *faults,
 				const size_t *order, size_t n, size_t pmd_pages, uint64_t *spurious)
 {
 	size_t blocks = pmd_pages ? n / pmd_pages : 0;
@@ -150,14 +150,9 @@ int cb_faults_drop_spurious_pmd(const uint64_t *before, const uint64_t *after, u
 		return -ENOMEM;
 	for (size_t b = 0; b < blocks; b++) {
 		state[b] = 1;
-		for (size_t i = b * pmd_pages; i < (b + 1) * pmd_pages && state[b]; i++) {
-			struct cb_pm_entry eb, ea;
-
-			cb_pagemap_decode(before[i], &eb);
-			cb_pagemap_decode(after[i], &ea);
-			if (!eb.present || !ea.present || !eb.pfn || eb.pfn != ea.pfn)
+		for (size_t i = b * pmd_pages; i < (b + 1) * pmd_pages && state[b]; i++)
+			if (!pfn_before[i] || pfn_before[i] != pfn_after[i])
 				state[b] = 0;
-		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t p = order ? order[i] : i, b = p / pmd_pages;

@@ -76,10 +76,11 @@ void cb_cow_classify_old(const uint64_t *before, const uint64_t *after, const ui
  * same PFN (the caller checks smaps; a split cannot be undone without a new folio), each PMD's
  * first fault in loop order (order NULL: 0..n-1) is its decision and the later ones are dropped
  * from faults and counted in *spurious. pmd_pages: pages per PMD, n a multiple of it, page 0
- * PMD-aligned. A PMD whose PFNs changed, or with a page not present, is left alone.
+ * PMD-aligned. pfn_*: PFNs as cb_region_snapshot decodes them (0: not present). A PMD whose
+ * PFNs changed, or with a page not present, is left alone.
  * Returns 0 or -ENOMEM.
  */
-int cb_faults_drop_spurious_pmd(const uint64_t *before, const uint64_t *after, uint32_t *faults,
+int cb_faults_drop_spurious_pmd(const uint64_t *pfn_before, const uint64_t *pfn_after, uint32_t *faults,
 				const size_t *order, size_t n, size_t pmd_pages, uint64_t *spurious);
 /* A page mapped by nobody (kpagecount 0) and owned by nobody: in the buddy allocator (KPF_BUDDY,
  * on a free block's first page only) or without any owner's flag (a per-CPU free list, the

@@ -368,8 +368,7 @@ CB_TEST(pagemap_read_batches)
  * PMD's pieces); a PMD whose PFNs changed (split and copied) keeps all its faults. */
 CB_TEST(pagemap_faults_drop_spurious_pmd)
 {
-	const uint64_t P = CB_PM_PRESENT;
-	const uint64_t before[] = { P | 100, P | 101, P | 102, P | 103, P | 200, P | 201, P | 202, P | 203 };
+	const uint64_t before[] = { 100, 101, 102, 103, 200, 201, 202, 203 };
 	uint64_t after[8];
 	const size_t order[] = { 5, 4, 6, 7, 0, 1, 2, 3 };
 	uint32_t faults[] = { 1, 0, 2, 1, 1, 1, 0, 1 };
@@ -391,7 +390,7 @@ CB_TEST(pagemap_faults_drop_spurious_pmd)
 	{
 		uint32_t f[] = { 0, 1, 1, 0, 1, 1, 1, 1 };
 
-		after[4] = P | 300, after[5] = P | 301, after[6] = P | 302, after[7] = P | 303;
+		after[4] = 300, after[5] = 301, after[6] = 302, after[7] = 303;
 		CB_CHECK(cb_faults_drop_spurious_pmd(before, after, f, NULL, 8, 4, &spurious) == 0);
 		CB_CHECK_U64(spurious, 1);
 		CB_CHECK_U64(f[1] + f[2], 1);
