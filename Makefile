@@ -60,8 +60,8 @@ endif
 
 # Fuzz targets (tests/fuzz/fuzz_*.c) on lib/ and bench/ built apart in build-fuzz/: libFuzzer
 # with clang, else gcc and tests/fuzz/driver.c's mutation loop; both under ASan + UBSan.
-# `make fuzz [FUZZ_TIME=seconds per target]` runs each from the seeds of tests/fuzz/seed.sh;
-# any sanitizer report or crash fails it.
+# `make fuzz [FUZZ_TIME=seconds]` runs them side by side (tests/fuzz/run.sh), each for that wall
+# time from the seeds of tests/fuzz/seed.sh; any sanitizer report or crash fails it.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
 FZ        := build-fuzz-$(FUZZ_CC)
@@ -143,21 +143,7 @@ fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	@rm -rf $(FZ)/seeds && tests/fuzz/seed.sh $(FZ)/seeds
-	@set -e; for t in $(FUZZ_NAMES); do \
-		mkdir -p $(FZ)/corpus-$$t; \
-		echo "fuzz $$t: $(FUZZ_TIME) s ($(FUZZ_CC))"; \
-		if [ "$(FUZZ_CC)" = clang ]; then \
-			if $(FZ)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -max_len=65536 \
-				-artifact_prefix=$(FZ)/crash-$$t- $(FZ)/corpus-$$t $(FZ)/seeds/$$t >$(FZ)/log-$$t 2>&1; then \
-				grep -E '^stat::number_of_executed_units' $(FZ)/log-$$t; \
-			else \
-				grep -E '==ERROR|SUMMARY|runtime error|Test unit written' $(FZ)/log-$$t | head -5; \
-				echo "fuzz $$t: FAILED (log $(FZ)/log-$$t)"; exit 1; \
-			fi; \
-		else \
-			$(FZ)/fuzz_$$t $(FUZZ_TIME) $(FZ)/seeds/$$t; \
-		fi; \
-	done
+	@tests/fuzz/run.sh $(FZ) $(FUZZ_CC) $(FUZZ_TIME) $(FUZZ_NAMES)
 
 clean:
 	rm -rf build build-san build-fuzz-*
