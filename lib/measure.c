@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cb.h"
@@ -82,6 +83,27 @@ static void cb_measure_guard(struct cb_ctx *ctx, const struct cb_vmstat *delta, 
 		cb_ctx_disturbed(ctx, "%s", why);
 }
 
+/* Faults this thread has taken (minor + major). Read right around a loop, so its count is the
+ * loop's alone: the interference snapshots' file reads and the result pages' first writes fault
+ * too. Returns false when getrusage failed. */
+static bool cb_thread_faults(uint64_t *n)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		return false;
+	*n = (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+	return true;
+}
+
+static void cb_loop_faults(struct cb_pass_result *res, bool ok0, uint64_t f0)
+{
+	uint64_t f1;
+
+	res->loop_faults_read = ok0 && cb_thread_faults(&f1) && f1 >= f0;
+	res->loop_faults = res->loop_faults_read ? f1 - f0 : 0;
+}
+
 /* The timed loop: one timestamp per op, chained, each stored raw in the next slot of ticks (a
  * pre-faulted array written in order: one cache line per 8 ops); the histogram is built after the
  * loop. Binning in the loop (a division, a bucket that the fault's kernel path has evicted from
@@ -90,11 +112,14 @@ static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
 	struct cb_hist *h = &ctx->res->hist;
 	uint64_t *ticks = malloc((r->pages + 1) * sizeof(*ticks));
-	uint64_t start;
+	uint64_t start, end, f0;
+	bool ok0;
 
 	if (!ticks)
 		return cb_ctx_error(ctx, "malloc", -ENOMEM);
 	memset(ticks, 0, (r->pages + 1) * sizeof(*ticks));
+	(void)cb_clock_ns(); /* a fresh worker's first clock read faults in the vDSO's data page */
+	ok0 = cb_thread_faults(&f0);
 	start = cb_clock_ns();
 	ticks[0] = cb_timer_ticks();
 	for (size_t i = 0; i < r->pages; i++) {
@@ -103,7 +128,9 @@ static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
 		ticks[i + 1] = cb_timer_ticks();
 	}
-	ctx->res->loop_ns = cb_clock_ns() - start;
+	end = cb_clock_ns();
+	cb_loop_faults(ctx->res, ok0, f0);
+	ctx->res->loop_ns = end - start;
 	for (size_t i = 0; i < r->pages; i++)
 		cb_hist_add(h, cb_timer_ns(ticks[i + 1] - ticks[i]));
 	free(ticks);
@@ -113,14 +140,20 @@ static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 /* The untimed loop: the clock only around it. */
 static void cb_loop_untimed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
-	uint64_t start = cb_clock_ns();
+	uint64_t f0, start, end;
+	bool ok0;
 
+	(void)cb_clock_ns(); /* a fresh worker's first clock read faults in the vDSO's data page */
+	ok0 = cb_thread_faults(&f0);
+	start = cb_clock_ns();
 	for (size_t i = 0; i < r->pages; i++) {
 		size_t p = ctx->order ? ctx->order[i] : i;
 
 		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
 	}
-	ctx->res->loop_ns = cb_clock_ns() - start;
+	end = cb_clock_ns();
+	cb_loop_faults(ctx->res, ok0, f0);
+	ctx->res->loop_ns = end - start;
 }
 
 /*

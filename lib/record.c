@@ -318,6 +318,20 @@ static void cb_record_pfn_outcomes(json_object *r, const struct cb_record_in *in
 	cb_put(r, "cow_passes_agree", json_object_new_boolean(agree));
 }
 
+bool cb_record_untimed_withheld(const struct cb_pass_result *t, const struct cb_pass_result *c, bool deterministic,
+				char *why, size_t len)
+{
+	if (!deterministic || !t->untimed || !t->untimed_faults_read || !c || !c->classified ||
+	    t->untimed_faults <= c->faults_total)
+		return false;
+	snprintf(why, len,
+		 "the untimed loop took %llu faults where the counting pass saw %llu decisions: the %llu more decided "
+		 "nothing (spurious faults on stale TLB entries), and their number is the CPU's, not the kernel's",
+		 (unsigned long long)t->untimed_faults, (unsigned long long)c->faults_total,
+		 (unsigned long long)(t->untimed_faults - c->faults_total));
+	return true;
+}
+
 json_object *cb_record_build(const struct cb_record_in *in)
 {
 	json_object *r = json_object_new_object();
@@ -372,9 +386,17 @@ json_object *cb_record_build(const struct cb_record_in *in)
 		/* From the untimed pass where there is one (per-page write loops): the timing pass
 		 * pays for a timestamp and a histogram update per page. */
 		uint64_t ns = in->timing->untimed ? in->timing->untimed_loop_ns : in->timing->loop_ns;
+		char why[200];
+		bool withheld = cb_record_untimed_withheld(in->timing, in->counting, in->scn->deterministic, why,
+							   sizeof(why));
 
-		cb_put(r, "ns_per_page", json_object_new_double((double)ns / (double)in->timing->pages));
-		cb_put(r, "ns_per_gib", json_object_new_double((double)ns * (double)(1ull << 30) / (double)in->opts->size));
+		cb_put(r, "ns_per_page", withheld ? NULL : json_object_new_double((double)ns / (double)in->timing->pages));
+		cb_put(r, "ns_per_gib", withheld ? NULL :
+			json_object_new_double((double)ns * (double)(1ull << 30) / (double)in->opts->size));
+		cb_put(r, "ns_per_page_withheld", withheld ? json_object_new_string(why) : NULL);
+		cb_put(r, "untimed_faults", in->timing->untimed && in->timing->untimed_faults_read ?
+			cb_u64(in->timing->untimed_faults) : NULL);
+		cb_put(r, "timed_faults", in->timing->loop_faults_read ? cb_u64(in->timing->loop_faults) : NULL);
 		cb_put(r, "ns_per_page_source", json_object_new_string(in->timing->untimed ? "untimed pass" : "timing pass"));
 		cb_put(r, "ns_per_page_timed", in->timing->untimed ?
 			json_object_new_double((double)in->timing->loop_ns / (double)in->timing->pages) : NULL);

@@ -29,6 +29,16 @@ struct cb_record_in {
 };
 
 const char *cb_status_name(int status);
+/*
+ * Whether a repetition's ns_per_page is withheld: its untimed loop (t) took more faults than the
+ * counting pass (c) saw decisions (faults.total), in a scenario whose faults are the kernel's
+ * exact decision. The extra faults decided nothing: on a host that caches a 2 MiB mapping's
+ * translations in 4 KiB pieces, the stores the CPU ran ahead of a write fault at a read-only
+ * PMD-mapped THP cached read-only pieces that fault again once the PMD is writable, a number that
+ * varies from pass to pass. Fills why when withheld.
+ */
+bool cb_record_untimed_withheld(const struct cb_pass_result *t, const struct cb_pass_result *c, bool deterministic,
+				char *why, size_t len);
 json_object *cb_record_build(const struct cb_record_in *in);
 /* One line, flushed. Returns 0 or -errno. */
 int cb_record_write(FILE *out, json_object *rec);

@@ -153,7 +153,9 @@ static double cb_ratio(const struct cb_pass_result *c, const char *name, uint64_
 static void cb_row_finish(struct cb_summary_row *row, double *nspp, double *p50, double *p99)
 {
 	if (row->n) {
-		cb_stats_compute(nspp, (size_t)row->n, &row->ns_per_page);
+		/* nspp holds the repetitions whose ns_per_page was not withheld, packed. */
+		if (row->n > row->withheld)
+			cb_stats_compute(nspp, (size_t)(row->n - row->withheld), &row->ns_per_page);
 		row->p50 = cb_stats_percentile(p50, (size_t)row->n, 50);
 		row->p99 = cb_stats_percentile(p99, (size_t)row->n, 50);
 	}
@@ -321,6 +323,7 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		json_object *rec;
 		int tstatus, rep = row->n + 1;
 		char dreason[400] = "";
+		bool withheld;
 
 		tstatus = cb_pass_run(in->s, ctx, CB_PASS_TIMING);
 		memcpy(timing, shared, sizeof(*timing));
@@ -332,6 +335,8 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 				timing->untimed_loop_ns = shared->loop_ns;
 				timing->untimed_pfn_classified = shared->pfn_classified;
 				timing->untimed_cow_pfn = shared->cow_pfn;
+				timing->untimed_faults_read = shared->loop_faults_read;
+				timing->untimed_faults = shared->loop_faults;
 			} else {
 				memcpy(timing, shared, sizeof(*timing));
 			}
@@ -363,13 +368,24 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		}
 		if (status != CB_OK && status != CB_DISTURBED)
 			break;
+		withheld = false;
 		if (status == CB_OK) {
-			in->nspp[row->n] = (double)(timing->untimed ? timing->untimed_loop_ns : timing->loop_ns) /
-					   (double)timing->pages;
+			char why[200];
+			size_t k = (size_t)(row->n - row->withheld);
+
+			/* A withheld ns_per_page (its record says why) is no sample of the figure. */
+			withheld = cb_record_untimed_withheld(timing, counting, in->s->deterministic, why, sizeof(why));
+			if (!withheld)
+				in->nspp[k++] = (double)(timing->untimed ? timing->untimed_loop_ns : timing->loop_ns) /
+						(double)timing->pages;
 			/* repeat = auto: this repetition's record says whether it was the last. */
-			if (o->repeat_auto)
-				in->stop = cb_repeat_stop(in->nspp, (size_t)row->n + 1, o->target_ci, o->max_repeat,
+			if (o->repeat_auto) {
+				in->stop = cb_repeat_stop(in->nspp, k, o->target_ci, o->max_repeat,
 							  in->spent_s + cb_mono_s() - t0, o->max_time, &row->repeat_ci);
+				/* max_repeat counts repetitions, withheld ones too. */
+				if (in->stop == CB_REPEAT_MORE && o->max_repeat > 0 && row->n + 1 >= o->max_repeat)
+					in->stop = CB_REPEAT_MAX_REPEAT;
+			}
 			in->rin.repeat_ci = row->repeat_ci;
 			in->rin.repeat_stop = cb_repeat_stop_name(in->stop);
 		}
@@ -404,6 +420,7 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 			       row->nofault != counting->cow.nofault))
 			row->cow_varied = true;
 		row->n++;
+		row->withheld += withheld;
 		row->copy = counting->cow.copy;
 		row->reuse = counting->cow.reuse;
 		row->nofault = counting->cow.nofault;
@@ -607,7 +624,10 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 			fprintf(f, "  %d disturbed repetition(s)\n", r->disturbed);
 		return;
 	}
-	snprintf(nspp, sizeof(nspp), "%.0f ± %.0f", r->ns_per_page.median, r->ns_per_page.stddev);
+	if (r->n > r->withheld)
+		snprintf(nspp, sizeof(nspp), "%.0f ± %.0f", r->ns_per_page.median, r->ns_per_page.stddev);
+	else
+		snprintf(nspp, sizeof(nspp), "-");
 	cb_fmt_ratio(fpp, sizeof(fpp), r->faults_per_page);
 	cb_fmt_ratio(app, sizeof(app), r->allocs_per_page);
 	cb_fmt_ratio(tpf, sizeof(tpf), r->tlb_per_fault);
@@ -618,6 +638,9 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 		tpf, ipf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
 	if (r->disturbed)
 		fprintf(f, "  %d disturbed repetition(s) left out (see their records' reason)\n", r->disturbed);
+	if (r->withheld)
+		fprintf(f, "  ns/page withheld in %d of %d repetition(s): the untimed loop took faults the timing loop did "
+			"not (see their records' ns_per_page_withheld)\n", r->withheld, r->n);
 	if (r->status != CB_OK)
 		fprintf(f, "  %s after %d repetition(s): %s\n", cb_status_name(r->status), r->n, r->reason);
 	if (r->repeat_stop[0])

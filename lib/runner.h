@@ -18,6 +18,7 @@ struct cb_summary_row {
 	char reason[256];
 	int n;                      /* repetitions recorded (disturbed ones not counted) */
 	int disturbed;              /* repetitions recorded disturbed (and tried again) */
+	int withheld;               /* recorded ones whose ns_per_page was withheld (cb_record_untimed_withheld) */
 	struct cb_stats ns_per_page;
 	double p50, p99;            /* medians over repetitions */
 	uint64_t copy, reuse, nofault, first_touch; /* last repetition */

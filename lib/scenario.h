@@ -91,6 +91,11 @@ struct cb_pass_result {
 	uint64_t untimed_loop_ns;
 	bool untimed_pfn_classified;
 	struct cb_cow_counts untimed_cow_pfn;
+	bool untimed_faults_read;
+	uint64_t untimed_faults;    /* the untimed pass's loop_faults */
+	/* Timing and untimed passes' write loops: faults the loop took (getrusage around it) */
+	bool loop_faults_read;
+	uint64_t loop_faults;
 	/* counting pass */
 	struct cb_cow_counts cow;
 	uint64_t faults_total;      /* faults at the measured pages */

@@ -9,7 +9,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 ok() { echo "ok $SUITE/$1"; }
-fail() { echo "FAIL $SUITE/$1: $2"; }
+# One line each, whatever the reason holds: the runner and tests/repeat.sh keep only these lines.
+fail() { echo "FAIL $SUITE/$1: ${2//$'\n'/ | }"; }
 skip() { echo "skip $SUITE/$1: $2"; }
 is_root() { [ "$(id -u)" = 0 ]; }
 

@@ -20,6 +20,8 @@ expect_all fault_anon_all_first_touch ".cow.first_touch == $PAGES and .cow.copy 
 expect_all fault_anon_allocates '.page_allocs_per_page >= 1' "$TMP/fault_anon.jsonl"
 expect_all fault_anon_latency '.latency_ns.p50 > 0 and .latency_ns.p50 <= .latency_ns.p99 and .latency_ns.p99 <= .latency_ns.max and .ns_per_page > 0' "$TMP/fault_anon.jsonl"
 expect_all fault_anon_base_folios ".folio_pages_by_size == {}" "$TMP/fault_anon.jsonl"
+# Both loops took exactly the faults the counting pass saw decided: nothing else is in their window.
+expect_all fault_anon_loop_faults ".untimed_faults == $PAGES and .timed_faults == $PAGES and .ns_per_page_withheld == null" "$TMP/fault_anon.jsonl"
 
 runs cow_child
 expect_all cow_child_ok '.status == "ok"' "$TMP/cow_child.jsonl"

@@ -53,6 +53,10 @@ expect reuse_thp_whole_folio ".cow.reuse == $NPMD and .cow.nofault == $((PAGES -
 # Later faults in a PMD (stale read-only TLB pieces) are counted apart, one page per PMD faulted.
 expect reuse_thp_spurious_apart "(.faults.spurious_pmd | type) == \"number\" and .faults.pages_by_count[\"1\"] == $NPMD and .faults.pages_by_count[\"2\"] == 0" "$TMP/reuse_thp.jsonl"
 expect reuse_thp_no_split '(.vmstat_delta.thp_split_pmd // 0) == 0' "$TMP/reuse_thp.jsonl"
+# The untimed loop takes such faults too, a number that varies: its ns_per_page is withheld
+# exactly when it took more faults than the decisions, with the reason.
+expect_all reuse_thp_ns_per_page_withheld '(.untimed_faults | type) == "number" and ((.ns_per_page == null) == (.untimed_faults > .faults.total))
+	and ((.ns_per_page == null) == (.ns_per_page_withheld != null)) and .ns_per_page_timed > 0' "$TMP/reuse_thp.jsonl"
 
 run child_thp_pte cow_child thp_pte
 expect child_thp_pte_copy ".cow.copy == $PAGES and (.vmstat_delta.thp_split_pmd // 0) == 0" "$TMP/child_thp_pte.jsonl"

@@ -347,3 +347,53 @@ CB_TEST(record_op_scenario_has_no_cow)
 	CB_CHECK(is_double(rec, "ns_per_page", 12000.0 / 8));
 	json_object_put(rec);
 }
+
+/* The untimed loop's ns_per_page is withheld only where it took faults the counting pass did
+ * not decide, in a deterministic scenario: the extra ones are the CPU's (spurious). */
+CB_TEST(record_untimed_withheld)
+{
+	struct cb_scenario det = rec_scn;
+	struct cb_opts o;
+	struct cb_record_in in = { .run_id = "r", .scn = &det, .opts = &o, .rep = 1, .status = CB_OK,
+				   .timing = &timing, .counting = &counting };
+	json_object *rec;
+	char why[200];
+
+	cb_opts_defaults(&o);
+	o.size = 8 * cb_page_size;
+	fill_results();
+	det.deterministic = true;
+	timing.untimed = true;
+	timing.untimed_loop_ns = 8000;
+	timing.untimed_faults_read = true;
+	timing.untimed_faults = counting.faults_total; /* 7: one per decision */
+	rec = cb_record_build(&in);
+	CB_CHECK(is_double(rec, "ns_per_page", 1000.0));
+	CB_CHECK(is_int(rec, "untimed_faults", 7));
+	CB_CHECK(has(rec, "ns_per_page_withheld") && get(rec, "ns_per_page_withheld") == NULL);
+	json_object_put(rec);
+
+	timing.untimed_faults = 9;
+	rec = cb_record_build(&in);
+	CB_CHECK(has(rec, "ns_per_page") && get(rec, "ns_per_page") == NULL);
+	CB_CHECK(has(rec, "ns_per_gib") && get(rec, "ns_per_gib") == NULL);
+	CB_CHECK(get_str(rec, "ns_per_page_withheld") &&
+		 strstr(get_str(rec, "ns_per_page_withheld"), "took 9 faults where the counting pass saw 7 decisions"));
+	CB_CHECK(is_double(rec, "ns_per_page_timed", 1500.0));
+	json_object_put(rec);
+	CB_CHECK(cb_record_untimed_withheld(&timing, &counting, true, why, sizeof(why)));
+
+	/* Not deterministic (pressure, a remote CPU): passes differ by design, nothing withheld. */
+	CB_CHECK(!cb_record_untimed_withheld(&timing, &counting, false, why, sizeof(why)));
+	/* No count to hold it against, or none read: nothing withheld. */
+	counting.classified = false;
+	CB_CHECK(!cb_record_untimed_withheld(&timing, &counting, true, why, sizeof(why)));
+	counting.classified = true;
+	CB_CHECK(!cb_record_untimed_withheld(&timing, NULL, true, why, sizeof(why)));
+	timing.untimed_faults_read = false;
+	CB_CHECK(!cb_record_untimed_withheld(&timing, &counting, true, why, sizeof(why)));
+	/* Fewer (a retried fault is one sample per try, one getrusage fault): not withheld. */
+	timing.untimed_faults_read = true;
+	timing.untimed_faults = 5;
+	CB_CHECK(!cb_record_untimed_withheld(&timing, &counting, true, why, sizeof(why)));
+}
