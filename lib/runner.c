@@ -639,8 +639,8 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 	if (r->disturbed)
 		fprintf(f, "  %d disturbed repetition(s) left out (see their records' reason)\n", r->disturbed);
 	if (r->withheld)
-		fprintf(f, "  ns/page withheld in %d of %d repetition(s): the untimed loop took faults the timing loop did "
-			"not (see their records' ns_per_page_withheld)\n", r->withheld, r->n);
+		fprintf(f, "  ns/page withheld in %d of %d repetition(s): the untimed loop took faults that decided "
+			"nothing (spurious: see their records' ns_per_page_withheld)\n", r->withheld, r->n);
 	if (r->status != CB_OK)
 		fprintf(f, "  %s after %d repetition(s): %s\n", cb_status_name(r->status), r->n, r->reason);
 	if (r->repeat_stop[0])
