@@ -118,7 +118,8 @@ static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 	if (!ticks)
 		return cb_ctx_error(ctx, "malloc", -ENOMEM);
 	/* Pre-fault it. Not memset(0): gcc folds malloc + memset(0) into calloc, whose large blocks
-	 * are fresh mmap'd pages, and the loop then took one fault per 512 ops in its timed window. */
+	 * are fresh mmap'd pages, and the loop then took one fault per 512 ops in its timed window
+	 * (128 MiB regions; smaller ones as malloc's state decided). */
 	for (size_t i = 0; i <= r->pages; i += cb_page_size / sizeof(*ticks))
 		((volatile uint64_t *)ticks)[i] = 0;
 	((volatile uint64_t *)ticks)[r->pages] = 0; /* the page of the last, when the stride passed it */
