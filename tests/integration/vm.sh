@@ -231,6 +231,26 @@ else
 	fail compare_lists_both_kernels "missing result sets: native $TMP/native, 6.1 '$set61', 6.12 '$set612'"
 fi
 
+# A kernel tree as a build leaves it, standing in for one: Debian's image at IMAGE, its config
+# and release, and a Makefile whose modules_install links the package's modules and notes where
+# and for which ARCH it was asked to install.
+stand_in_tree() { # TREE KFILE IMAGE
+	local rel root
+	rel=$(basename "$2" | sed 's/^vmlinuz-//')
+	root=$(dirname "$(dirname "$2")")
+	mkdir -p "$1/$(dirname "$3")" "$1/include/config"
+	cp "$2" "$1/$3"
+	cp "$root/boot/config-$rel" "$1/.config"
+	echo "$rel" >"$1/include/config/kernel.release"
+	printf 'modules_install:
+	mkdir -p $(INSTALL_MOD_PATH)/lib/modules/%s
+	cp -rs %s/. $(INSTALL_MOD_PATH)/lib/modules/%s/
+	echo $(INSTALL_MOD_PATH) >%s/.installed-to
+	echo $(ARCH) >%s/.installed-arch
+' \
+		"$rel" "$root/lib/modules/$rel" "$rel" "$1" "$1" >"$1/Makefile"
+}
+
 # --- the guests below need neither the host lock nor one another: three lanes at once ------------
 # Each lane is one host thread of emulation (single-threaded TCG); their assertions follow in
 # order. What two concurrent runners would race on is done first: the static binaries (every
@@ -269,22 +289,10 @@ lane_b=$!
 		} >"$ARM_CONF"
 		vm arm64 --arch arm64 --kernel debian:6.12 --timeout 900 --config "$ARM_CONF"
 		# An arm64 kernel tree as a cross build leaves it (make ARCH=arm64 CROSS_COMPILE=…):
-		# a stand-in like the x86 one below, from Debian's arm64 6.12 package.
+		# a stand-in (stand_in_tree) from Debian's arm64 6.12 package.
 		akfile=$(ls "$ROOT"/cache/kernels/linux-image-6.12*-arm64/root/boot/vmlinuz-* 2>/dev/null | tail -1)
 		if [ -n "$akfile" ]; then
-			akrel=$(basename "$akfile" | sed 's/^vmlinuz-//')
-			akroot=$(dirname "$(dirname "$akfile")")
-			mkdir -p "$atree/arch/arm64/boot" "$atree/include/config"
-			cp "$akfile" "$atree/arch/arm64/boot/Image"
-			cp "$akroot/boot/config-$akrel" "$atree/.config"
-			echo "$akrel" >"$atree/include/config/kernel.release"
-			printf 'modules_install:
-	mkdir -p $(INSTALL_MOD_PATH)/lib/modules/%s
-	cp -rs %s/. $(INSTALL_MOD_PATH)/lib/modules/%s/
-	echo $(INSTALL_MOD_PATH) >%s/.installed-to
-	echo $(ARCH) >%s/.installed-arch
-' \
-				"$akrel" "$akroot/lib/modules/$akrel" "$akrel" "$atree" "$atree" >"$atree/Makefile"
+			stand_in_tree "$atree" "$akfile" arch/arm64/boot/Image
 			vm arm64tree_noarch --kernel-tree "$atree"
 			vm arm64tree --arch arm64 --kernel-tree "$atree" --timeout 900
 		fi
@@ -294,18 +302,7 @@ lane_b=$!
 	# tree in lane b it took 105 s while the others waited.
 	if [ -n "$kfile" ]; then
 		tree=$TMP/linux
-		krel=$(basename "$kfile" | sed 's/^vmlinuz-//')
-		kroot=$(dirname "$(dirname "$kfile")")
-		mkdir -p "$tree/arch/x86/boot" "$tree/include/config"
-		cp "$kfile" "$tree/arch/x86/boot/bzImage"
-		cp "$kroot/boot/config-$krel" "$tree/.config"
-		echo "$krel" >"$tree/include/config/kernel.release"
-		printf 'modules_install:
-	mkdir -p $(INSTALL_MOD_PATH)/lib/modules/%s
-	cp -rs %s/. $(INSTALL_MOD_PATH)/lib/modules/%s/
-	echo $(INSTALL_MOD_PATH) >%s/.installed-to
-' \
-			"$krel" "$kroot/lib/modules/$krel" "$krel" "$tree" >"$tree/Makefile"
+		stand_in_tree "$tree" "$kfile" arch/x86/boot/bzImage
 		vm tree --kernel-tree "$tree" --timeout 600 --out "$OUTC"
 	fi
 ) &
