@@ -625,16 +625,84 @@ char cb_verdict_mark(const char *verdict)
 
 const char *cb_test_name(json_object *vs)
 {
+	static const struct {
+		const char *test, *name;
+	} names[] = { { "welch", "Welch" },
+		      { "t-log", "t on logs" },
+		      { "paired-t-log", "paired t on logs" },
+		      { "mann-whitney", "Mann-Whitney" } };
 	const char *t = cb_jstr(vs, "test");
 
-	return !t ? "-" : strcmp(t, "welch") == 0 ? "Welch" : strcmp(t, "mann-whitney") == 0 ? "Mann-Whitney" : t;
+	for (size_t i = 0; t && i < CB_ARRAY_SIZE(names); i++)
+		if (strcmp(t, names[i].test) == 0)
+			return names[i].name;
+	return t ? t : "-";
 }
 
+/* W Welch (raw scale), T t on logs, P paired, U Mann-Whitney; lower case: judged relative to the
+ * common shift. */
 char cb_test_code(json_object *vs)
 {
-	const char *t = cb_jstr(vs, "test");
+	const char *t = cb_jstr(vs, "test"), *k = cb_jstr(vs, "verdict_kind");
+	char c;
 
-	return !t ? ' ' : strcmp(t, "welch") == 0 ? 'W' : 'U';
+	if (!t)
+		return ' ';
+	c = strcmp(t, "welch") == 0 ? 'W' : strcmp(t, "t-log") == 0 ? 'T' : strcmp(t, "paired-t-log") == 0 ? 'P' : 'U';
+	return k && strcmp(k, "relative") == 0 ? (char)(c - 'A' + 'a') : c;
+}
+
+size_t cb_cmp_shift_line(json_object *cmp, size_t side, char *buf, size_t len)
+{
+	json_object *sh = cb_jidx(cb_jget(cmp, "shift"), side), *fam = cb_jget(sh, "families");
+	const char *verdict = cb_jstr(sh, "verdict") ?: "?", *err = cb_jstr(sh, "error") ?: "none";
+	char r[16], lo[16], hi[16];
+	size_t off;
+
+	if (!sh)
+		return 0;
+	off = (size_t)snprintf(buf, len,
+			       "%c vs A: all timings ×%s (median of %d timing tests; instances spread ±%.0f%% around it,"
+			       " which is not the shift's uncertainty)",
+			       'A' + (int)side, cb_ratio_str(cb_jnum(sh, "ratio"), r, sizeof(r)),
+			       (int)cb_jnum(sh, "n"), 100 * (exp(cb_jnum(sh, "spread")) - 1));
+	if (off < len && !strcmp(verdict, "cannot judge"))
+		off += (size_t)snprintf(buf + off, len - off,
+					"; one run per side and no drift file: a common shift cannot be told from"
+					" run-to-run drift");
+	else if (off < len && strcmp(err, "none"))
+		off += (size_t)snprintf(buf + off, len - off, "; the shift against 1 (error from the %s): %s [%s, %s]",
+					strcmp(err, "drift") == 0 ? "drift file" : err, verdict,
+					cb_ratio_str(cb_jnum(sh, "ci_lo"), lo, sizeof(lo)),
+					cb_ratio_str(cb_jnum(sh, "ci_hi"), hi, sizeof(hi)));
+	else if (off < len)
+		off += (size_t)snprintf(buf + off, len - off, "; within --min-effect");
+	if (off < len && cb_jlen(fam) > 1) {
+		off += (size_t)snprintf(buf + off, len - off, "; by family:");
+		for (size_t i = 0; i < cb_jlen(fam) && off < len; i++) {
+			json_object *f = cb_jidx(fam, i);
+
+			off += (size_t)snprintf(buf + off, len - off, "%s %s ×%s (%d)", i ? "," : "",
+						cb_jstr(f, "family") ?: "?", cb_ratio_str(cb_jnum(f, "ratio"), r, sizeof(r)),
+						(int)cb_jnum(f, "n"));
+		}
+	}
+	return off;
+}
+
+size_t cb_cmp_relative_text(json_object *vs, char *buf, size_t len)
+{
+	json_object *rel = cb_jget(vs, "relative");
+	char r[16], lo[16], hi[16];
+	double ratio = cb_jnum(rel, "ratio");
+
+	buf[0] = '\0';
+	if (!rel || strcmp(cb_jstr(vs, "verdict_kind") ?: "", "relative") || !(ratio > 0))
+		return 0;
+	return (size_t)snprintf(buf, len, "%s than the common shift by ×%s [%s, %s]", ratio >= 1 ? "slower" : "faster",
+				cb_ratio_str(ratio >= 1 ? ratio : 1 / ratio, r, sizeof(r)),
+				cb_ratio_str(cb_jnum(rel, "ci_lo"), lo, sizeof(lo)),
+				cb_ratio_str(cb_jnum(rel, "ci_hi"), hi, sizeof(hi)));
 }
 
 size_t cb_noise_summary(json_object *cmp, size_t side, char *buf, size_t len)

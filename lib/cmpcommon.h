@@ -95,6 +95,10 @@ void cb_cmp_changes(const struct cb_cmp_out *o, json_object *cmp, bool markdown)
 char cb_verdict_mark(const char *verdict);
 /* Which test decided a comparison: "Welch", "Mann-Whitney" ("-" untested); 'W', 'U' (' '). */
 const char *cb_test_name(json_object *vs);
+/* The common shift of side `side` against the baseline, as one sentence; 0 where none. */
+size_t cb_cmp_shift_line(json_object *cmp, size_t side, char *buf, size_t len);
+/* A relative verdict's ratio as "slower than the common shift by ×1.6 [1.3, 2.0]"; 0 for others. */
+size_t cb_cmp_relative_text(json_object *vs, char *buf, size_t len);
 char cb_test_code(json_object *vs);
 /* The noise checks (env.json's "noise") that warned in any run of a side, as "governor, aslr";
  * returns their count. */

@@ -567,26 +567,50 @@ static int cmp_floored(const double *v, size_t n, double floor_sd, double *mean,
 	return 0;
 }
 
+/* The smallest two-sided p the rank test can give for these sizes: every b above every a, 2 of
+ * C(na + nb, na) orders (the normal approximation's beyond CMP_EXACT_MAX: as small as wanted). */
+double cb_mwu_min_p(size_t na, size_t nb)
+{
+	double c = 1;
+
+	if (!na || !nb)
+		return 1;
+	if (na > CMP_EXACT_MAX || nb > CMP_EXACT_MAX)
+		return 0;
+	for (size_t i = 1; i <= na; i++)
+		c = c * (double)(nb + i) / (double)i;
+	return fmin(1, 2 / c);
+}
+
+/* Logs of a positive sample into out; false when a value is not positive. */
+static bool cmp_logs(const double *v, size_t n, double *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!(v[i] > 0))
+			return false;
+		out[i] = log(v[i]);
+	}
+	return true;
+}
+
 int cb_compare_samples(const double *a, size_t na, const double *b, size_t nb, double floor_sd,
 		       struct cb_cmp_test *out)
 {
-	double ma, mb, va, vb, ta, tb, se, df, tq;
-	bool same = true, positive = true;
+	double ma, mb, va, vb, ta, tb, se, df, tq, *la = NULL, *lb = NULL;
+	bool same = true, positive;
 	struct cb_mwu u;
+	int ret = 0;
 
 	if (!out || !na || !nb || !a || !b || !(floor_sd >= 0))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->test = NULL;
 	out->p = out->p_welch = out->p_mw = out->ratio = out->lo = out->hi = out->mde = out->se_log = NAN;
-	out->df_log = NAN;
+	out->df_log = out->hl_ratio = out->hl_lo = out->hl_hi = NAN;
+	out->p_mw_min = cb_mwu_min_p(na, nb);
 	if (cmp_floored(a, na, floor_sd, &ma, &va) || cmp_floored(b, nb, floor_sd, &mb, &vb))
 		return -EINVAL;
 	out->ratio = ma > 0 && mb >= 0 ? mb / ma : NAN;
-	for (size_t i = 0; i < na; i++)
-		positive &= a[i] > 0;
-	for (size_t i = 0; i < nb; i++)
-		positive &= b[i] > 0;
 	if (na < 2 || nb < 2) {
 		out->result = CB_CMP_TOO_FEW;
 		return 0;
@@ -599,68 +623,101 @@ int cb_compare_samples(const double *a, size_t na, const double *b, size_t nb, d
 	}
 	out->outliers_a = cb_tukey_outliers(a, na);
 	out->outliers_b = cb_tukey_outliers(b, nb);
-	/* Welch on the (floored) variances. */
+	la = malloc(na * sizeof(*la));
+	lb = malloc(nb * sizeof(*lb));
+	if (!la || !lb) {
+		ret = -ENOMEM;
+		goto free_logs;
+	}
+	positive = cmp_logs(a, na, la) && cmp_logs(b, nb, lb);
+	if (cb_mann_whitney(b, nb, a, na, &u) == 0)
+		out->p_mw = u.p;
+	if (positive) {
+		/* Every figure here is a time or a count, whose effects multiply: the t test, its p and
+		 * its interval all on the log scale, the resolution floored there as a relative one. */
+		double fa = floor_sd / ma, fb = floor_sd / mb, est, lo, hi;
+
+		if (cmp_floored(la, na, fa, &ma, &va) || cmp_floored(lb, nb, fb, &mb, &vb)) {
+			ret = -EINVAL;
+			goto free_logs;
+		}
+		if (cb_hodges_lehmann(lb, nb, la, na, 0.95, &est, &lo, &hi) == 0) {
+			out->hl_ratio = exp(est);
+			out->hl_lo = exp(lo);
+			out->hl_hi = exp(hi);
+		}
+	}
 	ta = va / (double)na;
 	tb = vb / (double)nb;
 	se = sqrt(ta + tb);
 	if (!(se > 0)) {
 		/* A floor of 0 and no spread on either side: nothing bounds the error. */
 		out->result = CB_CMP_NOT_TESTABLE;
-		return 0;
+		goto free_logs;
 	}
 	df = cmp_ws_df(ta, na, tb, nb);
 	out->p_welch = cmp_t_2tail((mb - ma) / se, df);
-	if (cb_mann_whitney(b, nb, a, na, &u) == 0)
-		out->p_mw = u.p;
-	if (!(ma > 0))
-		positive = false;
+	tq = cb_t_quantile(0.975, df);
 	if (positive) {
-		/* The ratio's CI on the log scale (delta method), its variance floored likewise. */
-		double la = va / ((double)na * ma * ma), lb = vb / ((double)nb * mb * mb), sl = sqrt(la + lb),
-		       dfl = cmp_ws_df(la, na, lb, nb);
-
-		tq = cb_t_quantile(0.975, dfl);
-		out->se_log = sl;
-		out->df_log = dfl;
-		out->lo = out->ratio * exp(-tq * sl);
-		out->hi = out->ratio * exp(tq * sl);
-		/* What this n and spread could have detected at 80 % power, two-sided 5 %. */
-		out->mde = exp((tq + cb_t_quantile(0.8, dfl)) * sl) - 1;
-	} else {
-		tq = cb_t_quantile(0.975, df);
-		if (ma > 0) {
-			out->lo = (mb - tq * se) / ma;
-			out->hi = (mb + tq * se) / ma;
-			out->mde = (tq + cb_t_quantile(0.8, df)) * se / ma;
-		}
+		out->ratio = exp(mb - ma);
+		out->se_log = se;
+		out->df_log = df;
+		out->lo = exp(mb - ma - tq * se);
+		out->hi = exp(mb - ma + tq * se);
+		/* What this n and spread detect at 80 % power, two-sided 5 %; compare redoes it at the
+		 * threshold one discovery of its whole family needs. */
+		out->mde = exp((tq + cb_t_quantile(0.8, df)) * se) - 1;
+	} else if (ma > 0) {
+		out->lo = (mb - tq * se) / ma;
+		out->hi = (mb + tq * se) / ma;
+		out->mde = (tq + cb_t_quantile(0.8, df)) * se / ma;
 	}
-	out->test = "welch";
+	out->test = positive ? "t-log" : "welch";
 	out->p = out->p_welch;
-	if ((out->outliers_a || out->outliers_b) && positive && !isnan(out->p_mw)) {
-		/* Outliers: the rank test decides, its effect the Hodges-Lehmann shift of the logs. */
-		double *la = malloc(na * sizeof(*la)), *lb = malloc(nb * sizeof(*lb)), est, lo, hi;
-		int ret = la && lb ? 0 : -ENOMEM;
-
-		for (size_t i = 0; !ret && i < na; i++)
-			la[i] = log(a[i]);
-		for (size_t i = 0; !ret && i < nb; i++)
-			lb[i] = log(b[i]);
-		if (!ret)
-			ret = cb_hodges_lehmann(lb, nb, la, na, 0.95, &est, &lo, &hi);
-		free(la);
-		free(lb);
-		if (ret)
-			return ret;
-		out->test = "mann-whitney";
-		out->p = out->p_mw;
-		out->ratio = exp(est);
-		out->lo = exp(lo);
-		out->hi = exp(hi);
-		/* The interval's width as a normal one's, for what is added to it later. */
-		out->se_log = (hi - lo) / (2 * 1.959963984540054);
-		out->df_log = (double)(na + nb - 2);
-	}
 	out->result = CB_CMP_TESTED;
+free_logs:
+	free(la);
+	free(lb);
+	return ret;
+}
+
+int cb_compare_paired(const double *a, const double *b, size_t n, double floor_sd, struct cb_cmp_test *out)
+{
+	double *d, m, v, se, tq, fl;
+	int ret = 0;
+
+	if (!out || !n || !a || !b || !(floor_sd >= 0))
+		return -EINVAL;
+	ret = cb_compare_samples(a, n, b, n, floor_sd, out);
+	if (ret || out->result != CB_CMP_TESTED || n < 2 || strcmp(out->test, "t-log"))
+		return ret;
+	d = malloc(n * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		d[i] = log(b[i]) - log(a[i]);
+	ret = cmp_moments(d, n, &m, &v);
+	free(d);
+	if (ret)
+		return ret;
+	/* The resolution as a relative floor on one round's ratio. */
+	fl = floor_sd / fmin(a[0], b[0]);
+	if (v < fl * fl)
+		v = fl * fl;
+	se = sqrt(v / (double)n);
+	if (!(se > 0)) {
+		out->result = CB_CMP_NOT_TESTABLE;
+		return 0;
+	}
+	tq = cb_t_quantile(0.975, (double)(n - 1));
+	out->test = "paired-t-log";
+	out->ratio = exp(m);
+	out->se_log = se;
+	out->df_log = (double)(n - 1);
+	out->p = out->p_welch = cmp_t_2tail(m / se, (double)(n - 1));
+	out->lo = exp(m - tq * se);
+	out->hi = exp(m + tq * se);
+	out->mde = exp((tq + cb_t_quantile(0.8, (double)(n - 1))) * se) - 1;
 	return 0;
 }
 
@@ -743,4 +800,108 @@ double cb_empirical_p(double z, double df)
 double cb_empirical_quantile(double p, double df)
 {
 	return df >= 1e6 ? cb_t_quantile(p, 1e9) : cb_t_quantile(p, df) * cmp_null_scale(df);
+}
+
+/* digamma and trigamma: the recurrence up to x >= 6, then their asymptotic series. */
+static double cmp_digamma(double x)
+{
+	double r = 0, f;
+
+	while (x < 6) {
+		r -= 1 / x;
+		x += 1;
+	}
+	f = 1 / (x * x);
+	return r + log(x) - 0.5 / x - f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
+}
+
+static double cmp_trigamma(double x)
+{
+	double r = 0, f;
+
+	while (x < 6) {
+		r += 1 / (x * x);
+		x += 1;
+	}
+	f = 1 / (x * x);
+	return r + 1 / x + f / 2 + f / x * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f / 30)));
+}
+
+/* The x with trigamma(x) = y (Newton's method from Smyth's limma, trigammaInverse). */
+static double cmp_trigamma_inverse(double y)
+{
+	double x;
+
+	if (y > 1e7)
+		return 1 / sqrt(y);
+	if (y < 1e-6)
+		return 1 / y;
+	x = 0.5 + 1 / y;
+	/* Newton on trigamma(x) = y, its derivative (tetragamma) taken numerically. */
+	for (int it = 0; it < 50; it++) {
+		double h = 1e-6 * x, tri = cmp_trigamma(x), d = (cmp_trigamma(x + h) - cmp_trigamma(x - h)) / (2 * h);
+		double step = (tri - y) / d;
+
+		x -= step;
+		if (x <= 0)
+			x = 1e-8;
+		if (fabs(step) < 1e-10 * x)
+			break;
+	}
+	return x;
+}
+
+int cb_squeeze_var(const double *var, const double *df, size_t n, double *var_post, double *df_post, double *d0_out,
+		   double *s0_out)
+{
+	double mean = 0, v = 0, tri = 0, d0 = INFINITY, s0;
+	size_t k = 0;
+
+	if (!var || !df || !var_post || !df_post)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (var[i] > 0 && df[i] > 0 && isfinite(var[i]) && isfinite(df[i])) {
+			mean += log(var[i]) - cmp_digamma(df[i] / 2) + log(df[i] / 2);
+			tri += cmp_trigamma(df[i] / 2);
+			k++;
+		}
+	if (k < 3) {
+		for (size_t i = 0; i < n; i++) {
+			var_post[i] = var[i];
+			df_post[i] = df[i];
+		}
+		return 0;
+	}
+	mean /= (double)k;
+	tri /= (double)k;
+	for (size_t i = 0; i < n; i++)
+		if (var[i] > 0 && df[i] > 0 && isfinite(var[i]) && isfinite(df[i])) {
+			double e = log(var[i]) - cmp_digamma(df[i] / 2) + log(df[i] / 2);
+
+			v += (e - mean) * (e - mean);
+		}
+	v = v / (double)(k - 1) - tri;
+	if (v > 0) {
+		d0 = 2 * cmp_trigamma_inverse(v);
+		s0 = exp(mean + cmp_digamma(d0 / 2) - log(d0 / 2));
+	} else {
+		s0 = exp(mean);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!(var[i] > 0 && df[i] > 0 && isfinite(var[i]) && isfinite(df[i]))) {
+			var_post[i] = var[i];
+			df_post[i] = df[i];
+		} else if (isinf(d0)) {
+			var_post[i] = s0;
+			df_post[i] = 1e6;
+		} else {
+			var_post[i] = (d0 * s0 + df[i] * var[i]) / (d0 + df[i]);
+			df_post[i] = d0 + df[i];
+		}
+	}
+	if (d0_out)
+		*d0_out = d0;
+	if (s0_out)
+		*s0_out = s0;
+	return 0;
 }

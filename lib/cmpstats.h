@@ -47,6 +47,8 @@ size_t cb_tukey_outliers(const double *v, size_t n);
 int cb_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny, double level, double *est,
 		      double *lo, double *hi);
 
+/* The smallest two-sided p Mann-Whitney can give for na and nb (exact: 2 / C(na + nb, na)). */
+double cb_mwu_min_p(size_t na, size_t nb);
 /* Benjamini-Hochberg adjusted p-values (R's p.adjust(p, "BH")): q[i] for p[i]; p without NaN. */
 int cb_bh_adjust(const double *p, size_t n, double *q);
 
@@ -58,29 +60,37 @@ enum cb_cmp_result {
 };
 struct cb_cmp_test {
 	enum cb_cmp_result result;
-	const char *test;        /* which test decided: "welch" or "mann-whitney" (NULL untested) */
-	double p;                /* the deciding test's two-sided p */
-	double p_welch, p_mw;
-	double ratio, lo, hi;    /* b / a: the ratio of means (Welch) or exp of the Hodges-Lehmann
-			          * shift of the logs (Mann-Whitney), with its 95 % CI */
+	const char *test;        /* which test: "t-log" (Welch's t on the logs) or "welch" (raw scale,
+				  * where a value is not positive); NULL untested */
+	double p;                /* the test's two-sided p */
+	double p_welch, p_mw;    /* p_welch: the same as p; p_mw: Mann-Whitney's */
+	double p_mw_min;         /* the smallest p the rank test can give at these sizes */
+	double ratio, lo, hi;    /* b / a: the ratio of geometric means with its 95 % CI */
+	double hl_ratio, hl_lo, hl_hi; /* exp of the Hodges-Lehmann shift of the logs, its 95 % CI */
 	double mde;              /* relative minimum detectable effect, 80 % power, 5 % two-sided */
 	double se_log;           /* standard error of log(ratio) (NaN where not on the log scale) */
-	double df_log;           /* the degrees of freedom behind se_log (Welch-Satterthwaite; the
-				  * rank test: na + nb - 2): few repetitions, heavy tails */
-	size_t outliers_a, outliers_b; /* Tukey-fence outliers on each side */
+	double df_log;           /* the degrees of freedom behind se_log (Welch-Satterthwaite):
+				  * few repetitions, heavy tails */
+	size_t outliers_a, outliers_b; /* Tukey-fence outliers on each side (shown, never a switch) */
 };
 /*
  * floor_sd: the metric's resolution; each side's standard deviation is taken as at least this
- * (identical repetitions at a bucket midpoint do not make a zero-width interval). Welch's t-test
- * decides, with the ratio of means and its CI on the log scale (delta method); when either side
- * has outliers (Tukey fences), Mann-Whitney decides with the Hodges-Lehmann shift of the logs.
+ * (identical repetitions at a bucket midpoint do not make a zero-width interval). One test, chosen
+ * by what the data are and never by how they fall: Welch's t on the logs, with the ratio of
+ * geometric means and its CI on the same scale; on the raw scale only where a value is not
+ * positive. The rank test's p and the Hodges-Lehmann ratio are computed beside it: compare uses
+ * them instead only where the sizes let the rank test reach the threshold one discovery needs
+ * (cb_mwu_min_p), a choice made from n alone.
  */
 int cb_compare_samples(const double *a, size_t na, const double *b, size_t nb, double floor_sd,
 		       struct cb_cmp_test *out);
 
+/* Runs paired by round (run i of a with run i of b): the paired t on the logs of the rounds'
+ * ratios decides; where a value is not positive, cb_compare_samples's unpaired test. */
+int cb_compare_paired(const double *a, const double *b, size_t n, double floor_sd, struct cb_cmp_test *out);
 /*
  * The spread a comparison's tests share beyond their own errors, as Efron's empirical null
- * (Efron 2004) without a shift: x[i] estimates (log ratios), se[i] their standard errors; returns
+ * (Efron 2004) around a centre the caller has taken out: x[i] estimates (log ratios), se[i] their standard errors; returns
  * the tau >= 0 for which the robust standard deviation (1.4826 × median absolute value) of
  * x[i] / sqrt(se[i]^2 + tau^2) is 1, or 0 when it is at most 1 already. Robust while fewer than
  * half of the x[i] carry a real effect.
@@ -90,6 +100,16 @@ double cb_empirical_tau(const double *x, const double *se, size_t n);
  * robust sd of 1 that fit z[i] = x[i] / sqrt(se[i]^2 + tau^2) best (maximum likelihood). Runs on a
  * loaded machine differ now and then by far more than a normal tail allows. */
 double cb_empirical_df(const double *x, const double *se, size_t n, double tau);
+/*
+ * Smyth's moderated variances (limma's squeezeVar, Smyth 2004): n tests of one kind, var[i] with
+ * df[i] degrees of freedom, each shrunk toward a prior s0 with d0 degrees of freedom estimated
+ * from all of them by the method of moments on log var: var_post = (d0 s0 + df var) / (d0 + df),
+ * df_post = d0 + df. Three repetitions that agree by chance no longer make a tiny error, nor do
+ * they leave a t with two degrees of freedom. Fewer than 3 usable tests: unchanged. d0 may be
+ * INFINITY (every variance s0); d0_out and s0_out may be NULL.
+ */
+int cb_squeeze_var(const double *var, const double *df, size_t n, double *var_post, double *df_post, double *d0_out,
+		   double *s0_out);
 /* Two-sided p of z under that null, and its p-quantile (in units of z). */
 double cb_empirical_p(double z, double df);
 double cb_empirical_quantile(double p, double df);

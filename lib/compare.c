@@ -18,6 +18,7 @@
 #include "cb.h"
 #include "cmpcommon.h"
 #include "cmpenv.h"
+#include "cmpjudge.h"
 #include "cmpstats.h"
 #include "compare.h"
 #include "hist.h"
@@ -34,27 +35,34 @@ static const struct {
 	{ "latency_ns.p99", "ns", "lower" },
 };
 
-/* Outcomes the kernel decides: compared exactly where the scenario declares them deterministic
- * and every repetition of every side agreed, else as distributions. decimals < 0: a string.
- * Per-page ratios are compared at two decimals, as the summary shows them: a stray allocation
- * by another task (2050 instead of 2048 page allocations) is not a behaviour change. per_page:
- * its resolution is one event in the region's pages. */
+/* Outcomes the kernel decides, compared as integers where the scenario declares them
+ * deterministic (see cmp_outcome_metric); decimals < 0: a string (a folio layout).
+ * CMP_CLASS: a decision per page (COW classes, folio layout): a value every baseline repetition
+ * agrees on that k of n repetitions of another side do not is a behaviour change.
+ * CMP_COUNT: an event count a stray event can move by one (a fault retried, a flush by another
+ * path): a change only where every repetition of the other side agrees on another value, else
+ * compared as a distribution.
+ * CMP_DIST: never exact under load (page allocations count IRQ-context ones; PMD splits are
+ * system-wide): always a distribution. per_page: its resolution is one event in the pages. */
+enum { CMP_CLASS, CMP_COUNT, CMP_DIST };
+
 static const struct {
 	const char *name;
-	int decimals;
+	int decimals, kind;
 	bool per_page;
 } cmp_exact_metrics[] = {
-	{ "cow.copy", 0, false },
-	{ "cow.reuse", 0, false },
-	{ "cow.nofault", 0, false },
-	{ "faults.per_page", 2, true },
-	{ "page_allocs_per_page", 2, true },
-	/* Kept apart, never their sum (tlb_flush.per_fault): a local flush that also sends an IPI is
-	 * one event of each reason. */
-	{ "tlb_flush.local_per_fault", 2, true },
-	{ "tlb_flush.ipi_send_per_fault", 2, true },
-	{ "vmstat_delta.thp_split_pmd", 0, false },
-	{ "folio_pages_by_size_after", -1, false },
+	{ "cow.copy", 0, CMP_CLASS, false },
+	{ "cow.reuse", 0, CMP_CLASS, false },
+	{ "cow.nofault", 0, CMP_CLASS, false },
+	{ "faults.total", 0, CMP_COUNT, false },
+	{ "page_allocs_per_page", 2, CMP_DIST, true },
+	/* Each reason apart, never their sum: a local flush that also sends an IPI is one event of
+	 * each reason. */
+	{ "tlb_flush.by_reason.local_shootdown", 0, CMP_COUNT, false },
+	{ "tlb_flush.by_reason.local_mm_shootdown", 0, CMP_COUNT, false },
+	{ "tlb_flush.by_reason.remote_send_ipi", 0, CMP_COUNT, false },
+	{ "vmstat_delta.thp_split_pmd", 0, CMP_DIST, false },
+	{ "folio_pages_by_size_after", -1, CMP_CLASS, false },
 };
 
 /* One side of the comparison: a result set, or several runs of one kernel. */
@@ -63,10 +71,18 @@ struct cmp_side {
 	int n;
 };
 
+/* The timing tests' per-run samples, for the run levels (cmpjudge.c). */
+struct cmp_runs_acc {
+	struct cb_judge_runs *r;
+	size_t n, cap;
+};
+
 struct cmp_ctx {
 	const struct cmp_side *sides;
 	int n;
 	bool by_run; /* every side has >= 2 runs: a run's mean is one sample */
+	bool paired; /* --paired: run i of a side with run i of the baseline (one round) */
+	struct cmp_runs_acc *acc;
 	const char **labels;
 	const enum cb_timing *timing;
 	json_object *warnings;
@@ -230,14 +246,16 @@ static json_object *cmp_summary(const double *v, size_t n)
 
 /* The comparison of one side with the baseline; its verdict is set once every test of the
  * comparison has its p (cmp_verdicts). */
-static json_object *cmp_vs(const double *a, size_t na, const double *b, size_t nb, double floor_sd)
+static json_object *cmp_vs(const double *a, size_t na, const double *b, size_t nb, double floor_sd, bool paired)
 {
 	struct cb_cmp_test t;
 	json_object *o, *out;
+	int ret;
 
 	if (!na || !nb)
 		return NULL;
-	if (cb_compare_samples(a, na, b, nb, floor_sd, &t))
+	ret = paired && na == nb ? cb_compare_paired(a, b, na, floor_sd, &t) : cb_compare_samples(a, na, b, nb, floor_sd, &t);
+	if (ret)
 		t.result = CB_CMP_TOO_FEW, t.test = NULL, t.ratio = t.lo = t.hi = t.p = t.p_welch = t.p_mw =
 								   t.mde = t.se_log = t.df_log = NAN;
 	o = json_object_new_object();
@@ -249,6 +267,10 @@ static json_object *cmp_vs(const double *a, size_t na, const double *b, size_t n
 	json_object_object_add(o, "q", NULL);
 	json_object_object_add(o, "p_welch", cb_num_json(t.p_welch));
 	json_object_object_add(o, "p_mannwhitney", cb_num_json(t.p_mw));
+	json_object_object_add(o, "p_mannwhitney_min", cb_num_json(t.p_mw_min));
+	json_object_object_add(o, "hl_ratio", cb_num_json(t.hl_ratio));
+	json_object_object_add(o, "hl_lo", cb_num_json(t.hl_lo));
+	json_object_object_add(o, "hl_hi", cb_num_json(t.hl_hi));
 	json_object_object_add(o, "mde", cb_num_json(t.mde));
 	json_object_object_add(o, "se_log", cb_num_json(t.se_log));
 	json_object_object_add(o, "df_log", cb_num_json(t.df_log));
@@ -262,21 +284,10 @@ static json_object *cmp_vs(const double *a, size_t na, const double *b, size_t n
 	return o;
 }
 
-/* Times and rates of time: what emulation changes. */
-static bool cmp_is_timing(const char *unit)
-{
-	static const char *const units[] = { "ns", "us", "µs", "ms", "s" };
-
-	for (size_t i = 0; i < CB_ARRAY_SIZE(units); i++)
-		if (strcmp(unit, units[i]) == 0)
-			return true;
-	return strstr(unit, "/s") != NULL;
-}
-
 /* A comparison with the baseline, or only the note that emulated and hardware times were not
  * compared; NULL when a side has no value. */
 static json_object *cmp_vs_timed(const double *a, size_t na, const double *b, size_t nb, double floor_sd,
-				 enum cb_timing t)
+				 enum cb_timing t, bool paired)
 {
 	json_object *o;
 
@@ -288,7 +299,7 @@ static json_object *cmp_vs_timed(const double *a, size_t na, const double *b, si
 		json_object_object_add(o, "compared", json_object_new_boolean(false));
 		return o;
 	}
-	o = cmp_vs(a, na, b, nb, floor_sd);
+	o = cmp_vs(a, na, b, nb, floor_sd, paired);
 	if (o && t == CB_TIMING_EMULATED) {
 		json_object_object_add(o, "timing", json_object_new_string("emulated"));
 		json_object_object_add(o, "compared", json_object_new_boolean(true));
@@ -351,6 +362,38 @@ static double cmp_resolution(const struct cmp_ctx *c, const char *key, const cha
 	return per_page ? 1 / pages : 1;
 }
 
+/* Keeps a timing test's per-run logs for the levels of each run (positive samples only). */
+static void cmp_runs_add(const struct cmp_ctx *c, int side, json_object *e, const double *a, size_t na,
+			 const double *b, size_t nb)
+{
+	struct cmp_runs_acc *acc = c->acc;
+	struct cb_judge_runs *r;
+
+	if (!acc || !e || na > CB_CMP_MAX_RUNS || nb > CB_CMP_MAX_RUNS || !na || !nb)
+		return;
+	for (size_t i = 0; i < na + nb; i++)
+		if (!((i < na ? a[i] : b[i - na]) > 0))
+			return;
+	if (acc->n == acc->cap) {
+		size_t cap = acc->cap ? 2 * acc->cap : 64;
+		struct cb_judge_runs *more = realloc(acc->r, cap * sizeof(*more));
+
+		if (!more)
+			return;
+		acc->r = more;
+		acc->cap = cap;
+	}
+	r = &acc->r[acc->n++];
+	r->e = e;
+	r->side = side;
+	r->na = (int)na;
+	r->nb = (int)nb;
+	for (size_t i = 0; i < na; i++)
+		r->a[i] = log(a[i]);
+	for (size_t i = 0; i < nb; i++)
+		r->b[i] = log(b[i]);
+}
+
 /* One statistical metric over every side; NULL when no side has a value. */
 static json_object *cmp_stat_metric(const struct cmp_ctx *c, const char *key, const char *name, const char *unit,
 				    const char *better, bool outcome, bool per_page)
@@ -371,8 +414,12 @@ static json_object *cmp_stat_metric(const struct cmp_ctx *c, const char *key, co
 		any |= nv > 0;
 		json_object_array_add(runs, cmp_summary(v, nv));
 		json_object_array_add(vs, i ? cmp_vs_timed(base, nbase, v, nv, res,
-							   cmp_is_timing(unit) ? c->timing[i] : CB_TIMING_HW) :
+							   cb_cmp_is_timing(unit) ? c->timing[i] : CB_TIMING_HW,
+							   c->paired && nbase == (size_t)c->sides[0].n &&
+								   nv == (size_t)c->sides[i].n) :
 					      NULL);
+		if (i && c->by_run && !outcome && cb_cmp_is_timing(unit))
+			cmp_runs_add(c, i, json_object_array_get_idx(vs, (size_t)i), base, nbase, v, nv);
 		if (i)
 			free(v);
 	}
@@ -438,71 +485,108 @@ static bool cmp_deterministic(const char *scenario)
 	return s && s->deterministic;
 }
 
+#define CMP_REPS_MAX 64 /* repetitions of one side an exact comparison looks at */
+
+/* One side's values of an exact metric over its ok repetitions, as text ("" where absent). */
+struct cmp_shown {
+	char v[CMP_REPS_MAX][128];
+	size_t n;
+	json_object *first;
+};
+
+static void cmp_exact_side(const struct cmp_ctx *c, int side, const char *key, size_t m, struct cmp_shown *sh)
+{
+	json_object **recs;
+	size_t nrecs = cmp_side_records(&c->sides[side], key, &recs);
+
+	sh->n = 0;
+	sh->first = NULL;
+	for (size_t r = 0; r < nrecs && sh->n < CMP_REPS_MAX; r++) {
+		char buf[sizeof(sh->v[0])];
+		json_object *v;
+
+		if (!cmp_ok(recs[r]))
+			continue;
+		v = cmp_exact_value(recs[r], m, buf, sizeof(buf));
+		snprintf(sh->v[sh->n], sizeof(sh->v[0]), "%s", v ? buf : "");
+		if (!sh->n)
+			sh->first = v;
+		else
+			json_object_put(v);
+		sh->n++;
+	}
+	free(recs);
+}
+
+/* Whether every repetition of a side agrees (an empty side does). */
+static bool cmp_shown_agree(const struct cmp_shown *sh)
+{
+	for (size_t r = 1; r < sh->n; r++)
+		if (strcmp(sh->v[r], sh->v[0]))
+			return false;
+	return true;
+}
+
 /*
- * An outcome. Compared exactly (a difference is a behaviour change) only where the scenario
- * declares it deterministic and every ok repetition of every side agreed; otherwise a number is
- * compared as a distribution, and a folio layout is shown but not compared.
+ * An outcome, by its kind (cmp_exact_metrics). Where the scenario is not deterministic, or the
+ * baseline's repetitions disagree, or a count varies within a side, a number is compared as a
+ * distribution and a folio layout is shown but not compared.
  */
 static json_object *cmp_outcome_metric(const struct cmp_ctx *c, const char *key, const char *scenario, size_t m,
 				       json_object *changes)
 {
 	const char *name = cmp_exact_metrics[m].name;
+	int kind = cmp_exact_metrics[m].kind;
 	json_object *o, *values = json_object_new_array(), *varied = json_object_new_array();
-	char shown[CB_CMP_MAX_RUNS][256];
-	bool any = false, changed = false, any_varied = false, det = cmp_deterministic(scenario);
+	struct cmp_shown *sh = calloc((size_t)c->n, sizeof(*sh));
+	bool any = false, changed = false, any_varied = false, det = cmp_deterministic(scenario), exact;
 
-	for (int i = 0; i < c->n; i++) {
-		json_object **recs, *first = NULL;
-		size_t nrecs = cmp_side_records(&c->sides[i], key, &recs);
-		bool var = false, seen = false;
-
-		shown[i][0] = '\0';
-		for (size_t r = 0; r < nrecs; r++) {
-			char buf[256];
-			json_object *v;
-
-			if (!cmp_ok(recs[r]))
-				continue;
-			v = cmp_exact_value(recs[r], m, buf, sizeof(buf));
-			if (!seen) {
-				seen = true;
-				first = v;
-				snprintf(shown[i], sizeof(shown[i]), "%s", v ? buf : "");
-				continue;
-			}
-			var |= strcmp(shown[i], v ? buf : "") != 0;
-			json_object_put(v);
-		}
-		free(recs);
-		any |= first != NULL;
-		json_object_array_add(values, first);
-		json_object_array_add(varied, json_object_new_boolean(var));
-		any_varied |= var;
-	}
-	if (!any) {
+	if (!sh) {
 		json_object_put(values);
 		json_object_put(varied);
 		return NULL;
 	}
-	if ((!det || any_varied) && cmp_exact_metrics[m].decimals >= 0) {
+	for (int i = 0; i < c->n; i++) {
+		bool var;
+
+		cmp_exact_side(c, i, key, m, &sh[i]);
+		var = !cmp_shown_agree(&sh[i]);
+		any |= sh[i].first != NULL;
+		json_object_array_add(values, sh[i].first);
+		json_object_array_add(varied, json_object_new_boolean(var));
+		any_varied |= var;
+	}
+	exact = det && kind != CMP_DIST && sh[0].n && sh[0].v[0][0] && cmp_shown_agree(&sh[0]) &&
+		(kind == CMP_CLASS || !any_varied);
+	if (!any || (!exact && cmp_exact_metrics[m].decimals >= 0)) {
 		json_object_put(values);
 		json_object_put(varied);
+		free(sh);
+		if (!any)
+			return NULL;
 		return cmp_stat_metric(c, key, name, "", "none", true, cmp_exact_metrics[m].per_page);
 	}
-	for (int i = 1; i < c->n && det && !any_varied; i++) {
-		char ch[768];
+	for (int i = 1; i < c->n && exact; i++) {
+		char ch[768], suffix[96] = "";
+		size_t k = 0, first_diff = 0;
 
-		if (!shown[0][0] || !shown[i][0] || strcmp(shown[0], shown[i]) == 0)
+		for (size_t r = 0; r < sh[i].n; r++)
+			if (sh[i].v[r][0] && strcmp(sh[i].v[r], sh[0].v[0]) && !k++)
+				first_diff = r;
+		if (!k)
 			continue;
 		changed = true;
-		snprintf(ch, sizeof(ch), "%s: %s %s → %s%s%s%s", key, name, shown[0], shown[i], c->n > 2 ? " (" : "",
-			 c->n > 2 ? c->labels[i] : "", c->n > 2 ? ")" : "");
+		if (k < sh[i].n || !cmp_shown_agree(&sh[i]))
+			snprintf(suffix, sizeof(suffix), " in %zu of %zu repetitions", k, sh[i].n);
+		snprintf(ch, sizeof(ch), "%s: %s %s → %s%s%s%s%s", key, name, sh[0].v[0], sh[i].v[first_diff], suffix,
+			 c->n > 2 ? " (" : "", c->n > 2 ? c->labels[i] : "", c->n > 2 ? ")" : "");
 		json_object_array_add(changes, json_object_new_string(ch));
 	}
+	free(sh);
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "kind", json_object_new_string("exact"));
-	json_object_object_add(o, "compared", json_object_new_boolean(det && !any_varied));
+	json_object_object_add(o, "compared", json_object_new_boolean(exact));
 	json_object_object_add(o, "values", values);
 	json_object_object_add(o, "changed", json_object_new_boolean(changed));
 	json_object_object_add(o, "varied", varied);
@@ -568,7 +652,13 @@ static json_object *cmp_instance(const struct cmp_ctx *c, const char *key)
 	json_object_object_add(o, "reason", reason);
 	json_object_object_add(o, "disturbed", disturbed);
 	for (size_t m = 0; m < CB_ARRAY_SIZE(cmp_stat_metrics); m++) {
-		json_object *mo = cmp_stat_metric(c, key, cmp_stat_metrics[m].name, cmp_stat_metrics[m].unit,
+		json_object *mo;
+
+		/* A repetition of one op: its percentiles are its time per page again, one number
+		 * that would count thrice in the family. */
+		if (m && cb_jnum(any, "ops") == 1 && strncmp(cmp_stat_metrics[m].name, "latency_ns.", 11) == 0)
+			continue;
+		mo = cmp_stat_metric(c, key, cmp_stat_metrics[m].name, cmp_stat_metrics[m].unit,
 						  cmp_stat_metrics[m].better, false, false);
 		if (mo)
 			json_object_array_add(metrics, mo);
@@ -600,177 +690,6 @@ static bool cmp_side_has(const struct cmp_side *s, const char *key)
 	return false;
 }
 
-#define CMP_EMPIRICAL_MIN 20 /* timing tests needed to estimate the run-to-run spread */
-
-/* A pending timing comparison on the log scale: what the run-to-run spread applies to. */
-static bool cmp_is_log_timing(json_object *mo, json_object *e)
-{
-	return e && !strcmp(cb_jstr(e, "verdict") ?: "", "pending") && !json_object_get_boolean(cb_jget(mo, "outcome")) &&
-	       cmp_is_timing(cb_jstr(mo, "unit") ?: "") && cb_jnum(e, "ratio") > 0 && cb_jnum(e, "se_log") > 0;
-}
-
-/* Any pending comparison of a distribution on the log scale (times, and counts of scenarios that
- * are not deterministic): the run's shared state moves them as it moves times, so the spread
- * estimated from the timings is added to their error too (fork's page_allocs_per_page differed
- * by 19 % between two runs of one kernel here, with repetitions agreeing within each run). */
-static bool cmp_is_log_spread(json_object *mo, json_object *e)
-{
-	return e && !strcmp(cb_jstr(e, "verdict") ?: "", "pending") && !json_object_get_boolean(cb_jget(mo, "outcome")) &&
-	       cb_jnum(e, "ratio") > 0 && cb_jnum(e, "se_log") > 0;
-}
-
-/*
- * With one run per side the repetitions share their run's state (load, memory layout, THP
- * availability), so two runs of one kernel differ by more than their repetitions say. That
- * spread cannot be estimated per instance from one run, but it can across the comparison's
- * timing tests: tau, from Efron's empirical null (cb_empirical_tau), is added to every timing's
- * error. Returns tau (0: not estimated or not needed); *n_out the tests it came from.
- */
-static double cmp_run_spread(json_object *instances, size_t *n_out, double *df)
-{
-	size_t n = 0, cap = 64;
-	double *x = malloc(cap * sizeof(*x)), *se = malloc(cap * sizeof(*se)), tau = 0;
-
-	*n_out = 0;
-	*df = 1e6;
-	for (size_t i = 0; x && se && i < cb_jlen(instances); i++) {
-		json_object *metrics = cb_jget(cb_jidx(instances, i), "metrics");
-
-		for (size_t m = 0; m < cb_jlen(metrics); m++) {
-			json_object *mo = cb_jidx(metrics, m), *v = cb_jget(mo, "vs_baseline");
-
-			for (size_t r = 1; r < cb_jlen(v); r++) {
-				json_object *e = cb_jidx(v, r);
-
-				if (!cmp_is_log_timing(mo, e))
-					continue;
-				if (n == cap) {
-					double *x2 = realloc(x, 2 * cap * sizeof(*x)), *s2 = x2 ? realloc(se, 2 * cap * sizeof(*se)) : NULL;
-
-					if (x2)
-						x = x2;
-					if (!s2)
-						goto free_all;
-					se = s2;
-					cap *= 2;
-				}
-				x[n] = log(cb_jnum(e, "ratio"));
-				se[n++] = cb_jnum(e, "se_log");
-			}
-		}
-	}
-	if (n >= CMP_EMPIRICAL_MIN)
-		tau = cb_empirical_tau(x, se, n);
-	if (tau > 0)
-		*df = cb_empirical_df(x, se, n, tau);
-	*n_out = n;
-free_all:
-	free(x);
-	free(se);
-	return tau;
-}
-
-/* A timing comparison judged against the empirical null: the run-to-run spread in its error, and
- * the heavier of two tails: the null's (a scaled t with df degrees of freedom) and a t with the
- * Welch-Satterthwaite degrees of freedom of the sum, where se_log's few repetitions (3 + 3: ~4)
- * count. With the null's tails alone, fork/mthp_512K/8M in a quick.conf A/A (3 repetitions a side,
- * 111 vs 170 ns/page) read p 0.0001 and a "regression" that its own Welch test put at p 0.009. */
-static void cmp_add_spread(json_object *e, double tau, double df)
-{
-	double r = cb_jnum(e, "ratio"), se = cb_jnum(e, "se_log"), s = sqrt(se * se + tau * tau);
-	double dfs = cb_jnum(e, "df_log"), dfc, z = fabs(log(r) / s), p;
-	double z975 = cb_empirical_quantile(0.975, df), z80 = cb_empirical_quantile(0.8, df);
-
-	/* No df recorded (older JSON, or a test without one): the null's tails only. */
-	dfc = dfs > 0 ? s * s * s * s / (se * se * se * se / dfs + tau * tau * tau * tau / df) : INFINITY;
-	p = cb_empirical_p(z, df);
-	if (isfinite(dfc)) {
-		double pt = 2 * cb_t_cdf(-z, dfc);
-
-		p = pt > p ? pt : p;
-		z975 = fmax(z975, cb_t_quantile(0.975, dfc));
-		z80 = fmax(z80, cb_t_quantile(0.8, dfc));
-	}
-	json_object_object_add(e, "p_within", cb_num_json(cb_jnum(e, "p")));
-	json_object_object_add(e, "p", cb_num_json(p));
-	json_object_object_add(e, "df", isfinite(dfc) ? cb_num_json(dfc) : NULL);
-	json_object_object_add(e, "ci_lo", cb_num_json(r * exp(-z975 * s)));
-	json_object_object_add(e, "ci_hi", cb_num_json(r * exp(z975 * s)));
-	json_object_object_add(e, "mde", cb_num_json(exp((z975 + z80) * s) - 1));
-	json_object_object_add(e, "run_spread", json_object_new_boolean(true));
-}
-
-/* Every test of the comparison at once: Benjamini-Hochberg q over all of them, then each verdict.
- * Returns the number of tests. */
-static size_t cmp_verdicts(json_object *instances, double fdr, double min_effect, double tau, double df)
-{
-	size_t n = 0, cap = 64, k = 0;
-	json_object **vs = malloc(cap * sizeof(*vs));
-	const char **better = malloc(cap * sizeof(*better));
-	double *p = NULL, *q = NULL;
-
-	if (!vs || !better)
-		goto free_all;
-	for (size_t i = 0; i < cb_jlen(instances); i++) {
-		json_object *metrics = cb_jget(cb_jidx(instances, i), "metrics");
-
-		for (size_t m = 0; m < cb_jlen(metrics); m++) {
-			json_object *mo = cb_jidx(metrics, m), *v = cb_jget(mo, "vs_baseline");
-
-			for (size_t r = 1; r < cb_jlen(v); r++) {
-				json_object *e = cb_jidx(v, r);
-
-				if (!e || strcmp(cb_jstr(e, "verdict") ?: "", "pending"))
-					continue;
-				if (tau > 0 && cmp_is_log_spread(mo, e))
-					cmp_add_spread(e, tau, df);
-				if (n == cap) {
-					json_object **v2 = realloc(vs, (cap * 2) * sizeof(*vs));
-					const char **b2 = v2 ? realloc(better, (cap * 2) * sizeof(*better)) : NULL;
-
-					if (v2)
-						vs = v2;
-					if (!b2)
-						goto free_all;
-					better = b2;
-					cap *= 2;
-				}
-				better[n] = cb_jstr(mo, "better") ?: "lower";
-				vs[n++] = e;
-			}
-		}
-	}
-	p = malloc((n ? n : 1) * sizeof(*p));
-	q = malloc((n ? n : 1) * sizeof(*q));
-	if (!p || !q)
-		goto free_all;
-	for (k = 0; k < n; k++)
-		p[k] = isnan(cb_jnum(vs[k], "p")) ? 1 : cb_jnum(vs[k], "p");
-	if (cb_bh_adjust(p, n, q))
-		goto free_all;
-	for (k = 0; k < n; k++) {
-		double r = cb_jnum(vs[k], "ratio"), lo = cb_jnum(vs[k], "ci_lo"), hi = cb_jnum(vs[k], "ci_hi");
-		const char *verdict = "not significant";
-
-		/* 1/(1 + e) .. 1 + e: a difference below --min-effect either way. */
-		if (q[k] < fdr && (lo > 1 || hi < 1) && (r >= 1 + min_effect || r <= 1 / (1 + min_effect)))
-			verdict = strcmp(better[k], "none") == 0	       ? "changed" :
-				  (r > 1) == (strcmp(better[k], "lower") == 0) ? "regression" :
-										 "improvement";
-		json_object_object_add(vs[k], "q", cb_num_json(q[k]));
-		json_object_object_add(vs[k], "verdict", json_object_new_string(verdict));
-	}
-free_all:
-	/* Out of memory: no verdict rather than a wrong one. */
-	for (size_t j = k; j < n; j++)
-		json_object_object_add(vs[j], "verdict", json_object_new_string("not significant"));
-	free(vs);
-	free(better);
-	free(p);
-	free(q);
-	return n;
-}
-
 json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const int *side_of,
 				    const struct cb_cmp_opts *opts, char *err, size_t errlen)
 {
@@ -780,7 +699,8 @@ json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const 
 	enum cb_timing timing[CB_CMP_MAX_RUNS];
 	struct cmp_side sides[CB_CMP_MAX_RUNS];
 	struct cb_resultset reps[CB_CMP_MAX_RUNS];
-	struct cmp_ctx c = { .sides = sides, .labels = labels, .timing = timing };
+	struct cmp_runs_acc acc = { 0 };
+	struct cmp_ctx c = { .sides = sides, .labels = labels, .timing = timing, .acc = &acc };
 	json_object *cmp = NULL, *warnings, *runs, *diff, *instances, *notes;
 	bool forced = false, multi = false;
 	int i, n = 0;
@@ -813,6 +733,12 @@ json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const 
 		c.by_run &= sides[i].n >= 2;
 		multi |= sides[i].n >= 2;
 	}
+	c.paired = opts->flags & CB_CMP_PAIRED;
+	for (i = 1; c.paired && i < n; i++)
+		if (sides[i].n != sides[0].n || sides[0].n < 2) {
+			snprintf(err, errlen, "--paired needs the same number of runs (two or more) on every side, in round order");
+			return NULL;
+		}
 	cb_run_labels(sets, nsets);
 	/* A side of several runs is named for its kernel and how many runs it has. */
 	for (i = 0; i < n; i++) {
@@ -901,7 +827,7 @@ json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const 
 	json_object_object_add(cmp, "timings", json_object_new_string(timings));
 	json_object_object_add(cmp, "fdr", cb_num_json(opts->fdr));
 	json_object_object_add(cmp, "min_effect", cb_num_json(opts->min_effect));
-	json_object_object_add(cmp, "unit", json_object_new_string(c.by_run ? "run" : "repetition"));
+	json_object_object_add(cmp, "unit", json_object_new_string(c.paired ? "round" : c.by_run ? "run" : "repetition"));
 	json_object_object_add(cmp, "warnings", warnings);
 	notes = json_object_new_array();
 	if (!c.by_run)
@@ -910,6 +836,10 @@ json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const 
 				" and boot-to-boot variance is not in the error" :
 				"one run per side: repetitions are the samples, so boot-to-boot variance is not in the"
 				" error (give several runs per side: compare A1 A2 A3 -- B1 B2 B3)"));
+	else if (c.paired)
+		json_object_array_add(notes, json_object_new_string(
+			"runs paired by round: each round's ratio of run means is one sample, so the drift a round"
+			" shares cancels and boot-to-boot variance is in the error"));
 	else
 		json_object_array_add(notes, json_object_new_string(
 			"several runs per side: each run is summarised by its mean and the runs are the samples,"
@@ -957,37 +887,17 @@ json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const 
 			if (!earlier)
 				json_object_array_add(instances, cmp_instance(&c, keys[i][k]));
 		}
-	if (!c.by_run) {
-		size_t nspread;
-		double df, tau = cmp_run_spread(instances, &nspread, &df);
-		char note[500], tails[64] = "normal tails";
+	{
+		struct cb_judge_in jin = { .nsides = n, .fdr = opts->fdr, .min_effect = opts->min_effect,
+					   .error = CB_RUNERR_NONE, .runs = acc.r, .nruns = acc.n };
 
-		json_object_object_add(cmp, "run_spread", cb_num_json(tau));
-		json_object_object_add(cmp, "run_spread_df", tau > 0 ? cb_num_json(df) : NULL);
-		if (df < 1e6)
-			snprintf(tails, sizeof(tails), "the tails of a t with %g degrees of freedom", df);
-		if (tau > 0)
-			snprintf(note, sizeof(note),
-				 "the %zu timing ratios scatter more than their repetitions explain: a run-to-run spread"
-				 " of ±%.1f%% is added to every timing's and non-exact count's error, judged against that empirical null"
-				 " (Efron) with %s",
-				 nspread, 100 * (exp(tau) - 1), tails);
-		else if (nspread < CMP_EMPIRICAL_MIN)
-			snprintf(note, sizeof(note),
-				 "too few timing tests (%zu, fewer than %d) to estimate the run-to-run spread: timing"
-				 " errors are the repetitions' alone",
-				 nspread, CMP_EMPIRICAL_MIN);
-		else
-			snprintf(note, sizeof(note),
-				 "the %zu timing ratios scatter no more than their repetitions explain: no run-to-run"
-				 " spread added",
-				 nspread);
-		json_object_array_add(notes, json_object_new_string(note));
-		json_object_object_add(cmp, "tests",
-				       json_object_new_int((int)cmp_verdicts(instances, opts->fdr, opts->min_effect, tau, df)));
-	} else {
-		json_object_object_add(cmp, "tests",
-				       json_object_new_int((int)cmp_verdicts(instances, opts->fdr, opts->min_effect, 0, 1e6)));
+		if (opts->drift && !c.by_run) {
+			jin.error = CB_RUNERR_DRIFT;
+			jin.drift = opts->drift;
+		} else if (c.by_run) {
+			jin.error = c.paired ? CB_RUNERR_ROUNDS : CB_RUNERR_RUNS;
+		}
+		json_object_object_add(cmp, "tests", json_object_new_int((int)cb_cmp_judge(cmp, instances, &jin)));
 	}
 	json_object_object_add(cmp, "instances", instances);
 	/* Keep the side labels where the renderers and the HTML report's plots find them. */
@@ -997,6 +907,7 @@ json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const 
 free_keys:
 	for (i = 0; i < n; i++)
 		free(keys[i]);
+	free(acc.r);
 	return cmp;
 }
 

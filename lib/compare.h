@@ -13,14 +13,18 @@ int cb_compare_main(int argc, char **argv);
 /* Flags of cb_compare_build. */
 #define CB_CMP_FORCE   1 /* --force: compare across machines or THP settings */
 #define CB_CMP_TIMINGS 2 /* --timings: compare timings of emulated runs with hardware ones */
+#define CB_CMP_PAIRED  4 /* --paired: the sides' runs are rounds, run i of each side in round i */
 
 #define CB_CMP_FDR        0.05 /* --fdr: Benjamini-Hochberg false discovery rate */
 #define CB_CMP_MIN_EFFECT 0.02 /* --min-effect: a smaller difference is not significant */
+
+struct cb_drift;
 
 struct cb_cmp_opts {
 	unsigned flags; /* CB_CMP_* */
 	double fdr;
 	double min_effect;
+	const struct cb_drift *drift; /* --drift FILE: run-level error of one run per side */
 };
 
 /*

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cb.h"
+#include "cmpjudge.h"
 #include "compare.h"
 #include "render.h"
 #include "report.h"
@@ -30,25 +32,29 @@ static const struct {
 
 static const char cmp_usage[] =
 	"usage: cowbench compare [--format text|markdown|csv|tsv|json|html] [--out DIR] [--force]\n"
-	"                        [--timings] [--fdr Q] [--min-effect E] [--fail-on WHAT]\n"
-	"                        BASELINE OTHER...    or    A1 A2 ... -- B1 B2 ... [-- C1 ...]\n"
+	"                        [--timings] [--fdr Q] [--min-effect E] [--fail-on WHAT] [--drift FILE]\n"
+	"                        BASELINE OTHER...    or    [--paired] A1 A2 ... -- B1 B2 ... [-- C1 ...]\n"
+	"       cowbench compare --calibrate A1 A2 A3 A4 A5 ... --out FILE\n"
 	"Compares result sets (a run directory, or a kernel-release directory: its newest run) with the\n"
-	"first one. Per instance and metric: n, median, mean ± sd, min … max, the ratio to the baseline\n"
-	"with a 95 % confidence interval, the p of the test that decided (Welch's t-test, or Mann-Whitney\n"
-	"with the Hodges-Lehmann shift where a side has outliers beyond Tukey's fences), its\n"
-	"Benjamini-Hochberg q over every test of the comparison, the effect the runs could detect (80 %\n"
-	"power), and a verdict: regression or improvement only when q < --fdr, the interval excludes 1\n"
-	"and the difference is at least --min-effect; \"not testable\" for identical samples. Variances\n"
-	"are never taken below the metric's resolution (histogram bucket, timer, one event). Outcomes\n"
-	"(COW copy/reuse, faults and allocations per page, TLB flushes, folio sizes) of scenarios that\n"
-	"declare them deterministic, where every repetition agreed, are compared exactly (a difference is\n"
-	"a behaviour change); other outcomes as distributions. Disturbed repetitions are left out and\n"
-	"counted. Environment differences first. Runs under TCG emulation (the VM runner) are marked;\n"
-	"their times are not hardware times, so against a hardware run only their outcomes are compared.\n"
+	"first one. First the common shift: the median ratio of every timing test (and per backing\n"
+	"family), with the instances' spread around it. Per instance and metric: n, median, mean ± sd,\n"
+	"min … max, the ratio of geometric means to the baseline with a 95 % confidence interval, the p\n"
+	"of Welch's t on the logs (the rank test only where the sizes let it reach the threshold one\n"
+	"discovery needs), its Benjamini-Hochberg q over every test of the comparison, the effect the\n"
+	"runs could detect (80 % power at that threshold), and a verdict: regression or improvement\n"
+	"only when q < --fdr, the interval excludes 1 and the difference is at least --min-effect.\n"
+	"Verdicts are of two kinds. Relative (always): did the instance move beyond the common shift.\n"
+	"Absolute (against 1): only with run-level error, from several runs per side, rounds\n"
+	"(--paired) or a drift file (--drift); with one run per side and none, a common shift beyond\n"
+	"--min-effect cannot be told from run-to-run drift, and the output says so. Variances are never\n"
+	"taken below the metric's resolution (histogram bucket, timer, one event). Outcomes (COW\n"
+	"classes, fault totals, TLB flushes by reason, folio sizes) of deterministic scenarios are\n"
+	"compared as integers (a difference is a behaviour change, \"in k of n repetitions\" where only\n"
+	"some differ); others as distributions with a spread of their own. Disturbed repetitions are\n"
+	"left out and counted. Runs under TCG emulation (the VM runner) are marked; their times are not\n"
+	"hardware times, so against a hardware run only their outcomes are compared.\n"
 	"Sides: without --, every result set is a side. With --, the result sets between separators are\n"
-	"runs (boots) of one side: when every side has two runs or more, each run is summarised by its\n"
-	"mean and the runs are the samples, so boot-to-boot variance is in the error; with one run per\n"
-	"side the repetitions are the samples and the output says that variance is not in the error.\n"
+	"runs (boots) of one side: when every side has two runs or more, each run's mean is a sample.\n"
 	"  --format F      text (default; coloured on a terminal), markdown, csv, tsv, json, html\n"
 	"  --out DIR       write DIR/compare.<txt|md|csv|tsv|json> or DIR/report.html (html needs\n"
 	"                  --out); DIR must not exist or be empty, and appears only complete\n"
@@ -57,12 +63,19 @@ static const char cmp_usage[] =
 	"  --timings       compare the timings of emulated runs with hardware ones too (with a warning)\n"
 	"  --fdr Q         false discovery rate of the Benjamini-Hochberg procedure (default 0.05)\n"
 	"  --min-effect E  smallest difference that can be significant: 2% or 0.02 (default 2%)\n"
+	"  --paired        the sides' runs are rounds of interleaved boots (A B A B ...): run i of each\n"
+	"                  side is round i, and each round's ratio is one sample (drift cancels)\n"
+	"  --calibrate     write the run-to-run drift of this machine, from 5 or more runs of one kernel,\n"
+	"                  to --out FILE\n"
+	"  --drift FILE    judge one run per side against 1 with that drift (refused on another\n"
+	"                  machine, other THP settings, or native against TCG)\n"
 	"  --fail-on WHAT  exit status for git bisect run: WHAT is regression (any regression), change\n"
 	"                  (a behaviour change, or an outcome whose distribution changed) or a metric's\n"
 	"                  name (ns_per_page, latency_ns.p99, cow.copy: a regression or change in it);\n"
 	"                  comma-separated or repeated. Exit 0 none found, 1 found, 125 cannot judge\n"
 	"                  (nothing found, but an instance is ok on one side and skipped, failed or\n"
-	"                  missing on another, or a named metric was never compared)\n"
+	"                  missing on another, a named metric was never compared, or a common shift\n"
+	"                  beyond --min-effect has no run-level error to be judged with)\n"
 	"Exit status: 0 done, 1 output could not be written (3 with --fail-on), 2 usage or bad input.\n";
 
 static int cmp_usage_error(const char *fmt, const char *arg)
@@ -231,14 +244,15 @@ static bool cmp_fail_named(char fail[][64], int nfail, const char *name)
 
 /*
  * --fail-on: 1 when a named kind of difference is in the comparison, else 125 when something
- * could not be judged (an instance not ok or missing on a side, a named metric never compared),
- * else 0.
+ * could not be judged (an instance not ok or missing on a side, a named metric never compared, a
+ * common shift with no run-level error), else 0.
  */
 static int cmp_fail_status(json_object *cmp, char fail[][64], int nfail)
 {
 	json_object *inst = cb_jget(cmp, "instances");
 	bool any_regr = cmp_fail_named(fail, nfail, "regression"), any_change = cmp_fail_named(fail, nfail, "change");
-	bool bad = false, unjudged = false, seen[CMP_FAIL_MAX] = { false };
+	bool bad = false, unjudged = false, seen[CMP_FAIL_MAX] = { false }, shift_unjudged = false;
+	bool bad_absolute = false, bad_change = false;
 
 	for (size_t i = 0; i < cb_jlen(inst); i++) {
 		json_object *in = cb_jidx(inst, i), *metrics = cb_jget(in, "metrics"), *st = cb_jget(in, "status");
@@ -260,20 +274,82 @@ static int cmp_fail_status(json_object *cmp, char fail[][64], int nfail)
 				    (json_object_get_boolean(cb_jget(mo, "compared")) || cb_jlen(vs)))
 					seen[f] = true;
 			if (json_object_get_boolean(cb_jget(mo, "changed")) && (any_change || named))
-				bad = true;
+				bad = bad_change = true;
 			for (size_t r = 1; r < cb_jlen(vs); r++) {
-				const char *v = cb_jstr(cb_jidx(vs, r), "verdict") ?: "";
+				json_object *e = cb_jidx(vs, r);
+				const char *v = cb_jstr(e, "verdict") ?: "";
 
-				if (!strcmp(v, "regression") && (any_regr || named))
+				if (!strcmp(v, "regression") && (any_regr || named)) {
 					bad = true;
+					bad_absolute |= strcmp(cb_jstr(e, "verdict_kind") ?: "", "relative") != 0;
+				}
 				if (!strcmp(v, "changed") && (any_change || named))
-					bad = true;
+					bad = bad_change = true;
 			}
 		}
 	}
 	for (int f = 0; f < nfail; f++)
 		unjudged |= !seen[f] && strcmp(fail[f], "regression") && strcmp(fail[f], "change");
+	/* The shift every timing shares: judged against 1 only with run-level error. Without it, a
+	 * shift beyond --min-effect cannot be told from drift, and a verdict relative to it is no
+	 * answer to "is B slower": 125, never 0. */
+	for (size_t s = 1; any_regr && s < cb_jlen(cb_jget(cmp, "shift")); s++) {
+		const char *v = cb_jstr(cb_jidx(cb_jget(cmp, "shift"), s), "verdict") ?: "";
+
+		if (!strcmp(v, "regression"))
+			bad = true;
+		if (!strcmp(v, "cannot judge"))
+			shift_unjudged = true;
+	}
+	if (shift_unjudged && !bad_absolute && !bad_change)
+		return 125;
 	return bad ? 1 : unjudged ? 125 : 0;
+}
+
+/* compare --calibrate A1 ... A5 --out FILE: the drift file of this machine. */
+static int cmp_calibrate(char **paths, int n, bool grouped, const char *out)
+{
+	struct cb_resultset *sets;
+	char err[2048] = "";
+	json_object *d = NULL;
+	int loaded = 0, status = CMP_EXIT_USAGE;
+
+	if (grouped || !out) {
+		cmp_usage_error("--calibrate takes the runs of one kernel (no --) and --out FILE%s", "");
+		return CMP_EXIT_USAGE;
+	}
+	if (n < CB_DRIFT_MIN_RUNS) {
+		fprintf(stderr, "cowbench: compare: --calibrate needs at least %d runs of one kernel, not %d\n",
+			CB_DRIFT_MIN_RUNS, n);
+		return CMP_EXIT_USAGE;
+	}
+	sets = calloc((size_t)n, sizeof(*sets));
+	if (!sets)
+		return 1;
+	for (; loaded < n; loaded++)
+		if (cb_resultset_load(paths[loaded], &sets[loaded], err, sizeof(err))) {
+			cmp_error(NULL, err);
+			goto free_sets;
+		}
+	d = cb_drift_build(sets, n, err, sizeof(err));
+	if (!d) {
+		cmp_error(NULL, err);
+		goto free_sets;
+	}
+	if (json_object_to_file_ext(out, d, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) {
+		fprintf(stderr, "cowbench: compare: %s: %s\n", out, strerror(errno ?: EIO));
+		status = 1;
+		goto free_sets;
+	}
+	fprintf(stderr, "cowbench: compare: wrote %s: %d runs, a run's common shift drifts by ±%.1f%% (sd)\n", out, n,
+		100 * (exp(cb_jnum(d, "shift_sd")) - 1));
+	status = 0;
+free_sets:
+	json_object_put(d);
+	for (int i = 0; i < loaded; i++)
+		cb_resultset_free(&sets[i]);
+	free(sets);
+	return status;
 }
 
 int cb_compare_main(int argc, char **argv)
@@ -285,7 +361,9 @@ int cb_compare_main(int argc, char **argv)
 	struct cb_cmp_opts opts = { .fdr = CB_CMP_FDR, .min_effect = CB_CMP_MIN_EFFECT };
 	json_object *cmp = NULL;
 	int npaths = 0, status = CMP_EXIT_USAGE, loaded = 0, nfail = 0, side = 0, *side_of, write_fail = 1;
-	bool grouped = false;
+	bool grouped = false, calibrate = false;
+	const char *drift_path = NULL;
+	struct cb_drift drift = { 0 };
 
 	paths = calloc((size_t)argc + 1, sizeof(*paths));
 	side_of = calloc((size_t)argc + 1, sizeof(*side_of));
@@ -295,7 +373,7 @@ int cb_compare_main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < argc; i++) {
-		static const char *const valued[] = { "--out", "--format", "--fdr", "--min-effect", "--fail-on" };
+		static const char *const valued[] = { "--out", "--format", "--fdr", "--min-effect", "--fail-on", "--drift" };
 		const char *a = argv[i], *val = NULL, *opt = NULL;
 		size_t l = 0;
 
@@ -319,8 +397,12 @@ int cb_compare_main(int argc, char **argv)
 			status = 0;
 			goto free_paths;
 		}
-		if (strcmp(a, "--force") == 0 || strcmp(a, "--timings") == 0) {
-			opts.flags |= a[2] == 'f' ? CB_CMP_FORCE : CB_CMP_TIMINGS;
+		if (strcmp(a, "--force") == 0 || strcmp(a, "--timings") == 0 || strcmp(a, "--paired") == 0) {
+			opts.flags |= a[2] == 'f' ? CB_CMP_FORCE : a[2] == 't' ? CB_CMP_TIMINGS : CB_CMP_PAIRED;
+			continue;
+		}
+		if (strcmp(a, "--calibrate") == 0) {
+			calibrate = true;
 			continue;
 		}
 		for (size_t k = 0; k < CB_ARRAY_SIZE(valued) && !opt; k++) {
@@ -339,6 +421,8 @@ int cb_compare_main(int argc, char **argv)
 		}
 		if (strcmp(opt, "--out") == 0) {
 			out = val;
+		} else if (strcmp(opt, "--drift") == 0) {
+			drift_path = val;
 		} else if (strcmp(opt, "--fdr") == 0) {
 			if (cmp_parse_fraction(val, false, &opts.fdr) || opts.fdr == 0) {
 				status = cmp_usage_error("--fdr '%s': a false discovery rate between 0 and 1", val);
@@ -376,9 +460,17 @@ int cb_compare_main(int argc, char **argv)
 		status = cmp_usage_error("-- must be followed by a side's result directories%s", "");
 		goto free_paths;
 	}
+	if (calibrate) {
+		status = cmp_calibrate(paths, npaths, grouped, out);
+		goto free_paths;
+	}
 	if (!grouped)
 		for (int i = 0; i < npaths; i++)
 			side_of[i] = i;
+	if ((opts.flags & CB_CMP_PAIRED) && !grouped) {
+		status = cmp_usage_error("--paired pairs the runs of sides given as A1 A2 ... -- B1 B2 ...%s", "");
+		goto free_paths;
+	}
 	if ((grouped ? side + 1 : npaths) < 2 || (grouped ? side + 1 : npaths) > CB_CMP_MAX_RUNS) {
 		status = cmp_usage_error("needs a baseline result directory and 1 to 25 others%s", "");
 		goto free_paths;
@@ -401,6 +493,13 @@ int cb_compare_main(int argc, char **argv)
 			cmp_error(NULL, err);
 			goto free_sets;
 		}
+	if (drift_path) {
+		if (cb_drift_load(drift_path, sets, npaths, &drift, err, sizeof(err))) {
+			cmp_error(NULL, err);
+			goto free_sets;
+		}
+		opts.drift = &drift;
+	}
 	cmp = cb_compare_build_sides(sets, npaths, side_of, &opts, err, sizeof(err));
 	if (!cmp) {
 		cmp_error(NULL, err);
@@ -459,6 +558,7 @@ int cb_compare_main(int argc, char **argv)
 remove_tmp:
 	nftw(tmp, cmp_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 free_sets:
+	cb_drift_free(&drift);
 	json_object_put(cmp);
 	for (int i = 0; i < loaded; i++)
 		cb_resultset_free(&sets[i]);

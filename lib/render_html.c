@@ -269,6 +269,8 @@ static void cb_html_summary(FILE *f, json_object *insts, json_object *runs)
 				fprintf(f, " [%.3f, %.3f]", cb_jnum(v, "ci_lo"), cb_jnum(v, "ci_hi"));
 			fprintf(f, "</td><td class=\"l %s\">", cb_verdict_class(verdict));
 			cb_html_esc(f, verdict ?: "–");
+			if (verdict && !strcmp(cb_jstr(v, "verdict_kind") ?: "", "relative"))
+				fputs(" (relative to the shift)", f);
 			fputs("</td>", f);
 		}
 		if (changes)
@@ -333,6 +335,8 @@ static void cb_html_stat_row(FILE *f, json_object *m, size_t nruns)
 			fprintf(f, "<span class=\"sub\">detects ±%.1f %%</span>", 100 * cb_jnum(v, "mde"));
 		fprintf(f, "</td><td class=\"l %s\">", cb_verdict_class(verdict));
 		cb_html_esc(f, verdict ?: "–");
+		if (verdict && !strcmp(cb_jstr(v, "verdict_kind") ?: "", "relative"))
+			fputs(" (relative to the shift)", f);
 		fputs("</td>", f);
 	}
 }
@@ -574,6 +578,16 @@ static int cb_html_write(FILE *f, json_object *cmp, const struct cb_resultset *s
 		cb_html_esc(f, cb_jstr(cb_jidx(runs, r), "label"));
 	}
 	fprintf(f, "</title>\n<style>%s</style></head><body>\n<h1>cowbench: kernel comparison</h1>\n", cb_css);
+	/* The shift every timing shares, before anything else. */
+	for (size_t r = 1; r < cb_jlen(runs); r++) {
+		char line[1200];
+
+		if (!cb_cmp_shift_line(cmp, r, line, sizeof(line)))
+			continue;
+		fputs("<p class=\"shift\"><b>Common shift.</b> ", f);
+		cb_html_esc(f, line);
+		fputs(".</p>\n", f);
+	}
 	fputs("<p>Baseline: <b>", f);
 	cb_html_esc(f, cb_jstr(cmp, "baseline"));
 	fputs("</b>. Ratios are run / baseline; a verdict is a regression or an improvement only when it is"
@@ -611,8 +625,10 @@ static int cb_html_write(FILE *f, json_object *cmp, const struct cb_resultset *s
 		cb_num_fmt(cb_jnum(cmp, "fdr"), q, sizeof(q));
 		cb_num_fmt(100 * cb_jnum(cmp, "min_effect"), e, sizeof(e));
 		fprintf(f, "<p>A verdict needs the Benjamini-Hochberg q below %s over all %.0f tests, a 95 %% CI that"
-			   " excludes 1 and a difference of at least %s %%; Mann-Whitney (with the Hodges-Lehmann"
-			   " shift) decides where a side has outliers, Welch's t-test elsewhere.</p>\n",
+			   " excludes 1 and a difference of at least %s %%; Welch's t on the logs decides (paired by"
+			   " round with --paired; Mann-Whitney only where the sizes let it reach one discovery's"
+			   " threshold). A relative verdict compares an instance with the common shift; an"
+			   " absolute one with 1, where run-level error is known.</p>\n",
 			q, cb_jnum(cmp, "tests"), e);
 	}
 	fputs("<p>Contents: <a href=\"#summary\">summary</a>, <a href=\"#behaviour\">behaviour changes</a>,"

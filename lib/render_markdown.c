@@ -32,9 +32,19 @@ static void cmp_md_significant(const struct cb_cmp_out *o, json_object *inst, js
 	cmp_md_cell(o->f, cb_jstr(m, "name"));
 	snprintf(cell, sizeof(cell), "%c", 'A' + run);
 	cmp_md_raw(o->f, cell);
-	snprintf(cell, sizeof(cell), "%s [%s, %s]", cb_ratio_str(cb_jnum(vs, "ratio"), ratio, sizeof(ratio)),
-		 cb_ratio_str(cb_jnum(vs, "ci_lo"), lo, sizeof(lo)), cb_ratio_str(cb_jnum(vs, "ci_hi"), hi, sizeof(hi)));
-	cmp_md_raw(o->f, cell);
+	{
+		char rel[128], both[200];
+
+		snprintf(cell, sizeof(cell), "%s [%s, %s]", cb_ratio_str(cb_jnum(vs, "ratio"), ratio, sizeof(ratio)),
+			 cb_ratio_str(cb_jnum(vs, "ci_lo"), lo, sizeof(lo)),
+			 cb_ratio_str(cb_jnum(vs, "ci_hi"), hi, sizeof(hi)));
+		if (cb_cmp_relative_text(vs, rel, sizeof(rel))) {
+			snprintf(both, sizeof(both), "%s (%s)", ratio, rel);
+			cmp_md_cell(o->f, both);
+		} else {
+			cmp_md_raw(o->f, cell);
+		}
+	}
 	cmp_md_raw(o->f, cb_p_str(cb_jnum(vs, "p"), pw, sizeof(pw)));
 	cmp_md_raw(o->f, cb_p_str(cb_jnum(vs, "q"), pm, sizeof(pm)));
 	cmp_md_cell(o->f, cb_test_name(vs));
@@ -66,6 +76,15 @@ void cb_render_markdown(const struct cb_cmp_out *o, json_object *cmp)
 	cb_num_fmt(cb_jnum(cmp, "fdr"), fdr, sizeof(fdr));
 	cb_num_fmt(100 * cb_jnum(cmp, "min_effect"), eff, sizeof(eff));
 	fprintf(f, "# cowbench compare\n\n");
+	for (int i = 1; i < n; i++) {
+		char line[1200];
+
+		if (!cb_cmp_shift_line(cmp, (size_t)i, line, sizeof(line)))
+			continue;
+		fputs("**Common shift.** ", f);
+		cmp_md_text(f, line);
+		fputs(".\n\n", f);
+	}
 	if (*cb_cmp_timings_note(cmp))
 		fprintf(f, "Timings: %s.\n\n", cb_cmp_timings_note(cmp));
 	fprintf(f, "| run | kernel | result dir | run id |\n|---|---|---|---|\n");

@@ -89,11 +89,20 @@ static void cmp_text_significant(const struct cb_cmp_out *o, json_object *inst, 
 	char ratio[16], lo[16], hi[16], p[16], q[16], line[512];
 	const char *verdict = cb_jstr(vs, "verdict");
 
-	snprintf(line, sizeof(line), "%s %s: %c/A %s [%s, %s], p %s, q %s (%s): %s", cb_jstr(inst, "key"),
-		 cb_jstr(m, "name"), 'A' + run, cb_ratio_str(cb_jnum(vs, "ratio"), ratio, sizeof(ratio)),
-		 cb_ratio_str(cb_jnum(vs, "ci_lo"), lo, sizeof(lo)), cb_ratio_str(cb_jnum(vs, "ci_hi"), hi, sizeof(hi)),
-		 cb_p_str(cb_jnum(vs, "p"), p, sizeof(p)), cb_p_str(cb_jnum(vs, "q"), q, sizeof(q)),
-		 cb_test_name(vs), verdict);
+	char rel[128];
+
+	if (cb_cmp_relative_text(vs, rel, sizeof(rel)))
+		snprintf(line, sizeof(line), "%s %s: %c/A %s, %s, p %s, q %s (%s): %s relative to the shift",
+			 cb_jstr(inst, "key"), cb_jstr(m, "name"), 'A' + run,
+			 cb_ratio_str(cb_jnum(vs, "ratio"), ratio, sizeof(ratio)), rel,
+			 cb_p_str(cb_jnum(vs, "p"), p, sizeof(p)), cb_p_str(cb_jnum(vs, "q"), q, sizeof(q)),
+			 cb_test_name(vs), verdict);
+	else
+		snprintf(line, sizeof(line), "%s %s: %c/A %s [%s, %s], p %s, q %s (%s): %s", cb_jstr(inst, "key"),
+			 cb_jstr(m, "name"), 'A' + run, cb_ratio_str(cb_jnum(vs, "ratio"), ratio, sizeof(ratio)),
+			 cb_ratio_str(cb_jnum(vs, "ci_lo"), lo, sizeof(lo)),
+			 cb_ratio_str(cb_jnum(vs, "ci_hi"), hi, sizeof(hi)), cb_p_str(cb_jnum(vs, "p"), p, sizeof(p)),
+			 cb_p_str(cb_jnum(vs, "q"), q, sizeof(q)), cb_test_name(vs), verdict);
 	if (cb_jstr(vs, "timing"))
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), " (%s times)", cb_jstr(vs, "timing"));
 	fputs(cmp_colour(o, verdict), o->f);
@@ -133,7 +142,7 @@ static void cmp_text_mde(const struct cb_cmp_out *o, json_object *m)
 						'A' + (int)r, 100 * mde);
 	}
 	if (off)
-		fprintf(o->f, "      detectable (80%% power): %s\n", line);
+		fprintf(o->f, "      detectable (80%% power, one discovery's threshold): %s\n", line);
 }
 
 static void cmp_text_not_ok(const struct cb_cmp_out *o, json_object *inst, int run, const char *status, const char *why)
@@ -156,6 +165,14 @@ void cb_render_text(const struct cb_cmp_out *o, json_object *cmp)
 
 	fprintf(f, "cowbench compare: %d result sets, baseline A%s%s\n", n, *cb_cmp_timings_note(cmp) ? "; " : "",
 		cb_cmp_timings_note(cmp));
+	/* The shift every timing shares comes first: a kernel that is slower everywhere must not
+	 * read as a list of "not significant" instances. */
+	for (int i = 1; i < n; i++) {
+		char line[1200];
+
+		if (cb_cmp_shift_line(cmp, (size_t)i, line, sizeof(line)))
+			cb_text_wrap(f, 0, 2, line);
+	}
 	for (int i = 0; i < n; i++) {
 		json_object *r = cb_jidx(runs, (size_t)i);
 		char line[1024];
@@ -238,12 +255,13 @@ void cb_render_text(const struct cb_cmp_out *o, json_object *cmp)
 	if (!count)
 		fprintf(f, "  (none)\n");
 	fprintf(f, "\nPer instance: n %s, median, mean ± standard deviation, min … max (ns; k = 10^3,\n"
-		   "M = 10^6); ratio = mean / mean of A with its 95%% CI (U: the Hodges-Lehmann shift); p of the\n"
-		   "test that decided (W Welch's t-test; U Mann-Whitney, where a side has outliers beyond\n"
-		   "Tukey's fences), q its Benjamini-Hochberg adjusted value. Lower is better. Mark:\n"
-		   "+ regression, - improvement, * outcome changed, ~ not significant, ? too few samples\n"
-		   "(n < 2), = not testable (identical samples). Detectable: the difference this n and spread\n"
-		   "detect with 80%% power.\n",
+		   "M = 10^6); ratio = geometric mean / that of A with its 95%% CI (U: the Hodges-Lehmann\n"
+		   "shift); p of the test that decided (T Welch's t on the logs, P paired by round, W Welch's\n"
+		   "t where a value is 0, U Mann-Whitney where the sizes let it reach one discovery's threshold;\n"
+		   "lower case: relative to the common shift), q its Benjamini-Hochberg adjusted value. Lower\n"
+		   "is better. Mark: + regression, - improvement, * outcome changed, ~ not significant,\n"
+		   "? too few samples (n < 2), = not testable (identical samples). Detectable: the difference\n"
+		   "this n and spread detect with 80%% power at the threshold one discovery needs.\n",
 		strcmp(cb_jstr(cmp, "unit") ?: "", "run") ? "repetitions" : "runs (each a run's mean)");
 	if (skipped[0])
 		fprintf(f, "emulated: not compared (a run under TCG emulation against a hardware run).\n");

@@ -187,17 +187,18 @@ gen() {
 gen 0 >"$TMP/spread_a/results.jsonl"
 gen 1 >"$TMP/spread_b/results.jsonl"
 "$CB" compare --format json "$TMP/spread_a" "$TMP/spread_b" >"$TMP/spread.json" 2>"$TMP/err"
-if jq -e '.run_spread > 0.05 and .run_spread_df != null and any(.notes[]; test("run-to-run spread of"))
+if jq -e '.shift[1].tau > 0.05 and .shift[1].verdict != "regression" and any(.notes[]; test("relative to the common shift"))
 	and ([.instances[] | .key as $k | .metrics[] | .vs_baseline[1] | select(.verdict == "regression" or .verdict == "improvement") | $k]
 		== ["fault_anon/base/8M/k=7"])
-	and ([.instances[].metrics[].vs_baseline[1] | select(.run_spread == true)] | length) == 30' "$TMP/spread.json" >/dev/null; then
+	and ([.instances[].metrics[].vs_baseline[1] | select(.verdict_kind == "relative")] | length) == 30' "$TMP/spread.json" >/dev/null; then
 	ok run_spread_empirical_null
 else
-	fail run_spread_empirical_null "$(jq -c '{run_spread, run_spread_df, notes, v: [.instances[] | .key as $k | .metrics[] | .vs_baseline[1] | select(.verdict != "not significant") | [$k, .verdict, .ratio, .p]]}' "$TMP/spread.json" 2>&1 | head -c 800) $(cat "$TMP/err")"
+	fail run_spread_empirical_null "$(jq -c '{shift, notes, v: [.instances[] | .key as $k | .metrics[] | .vs_baseline[1] | select(.verdict != "not significant") | [$k, .verdict, .ratio, .p]]}' "$TMP/spread.json" 2>&1 | head -c 800) $(cat "$TMP/err")"
 fi
 # The same runs as three per side: no spread estimated, the runs carry it.
 "$CB" compare --format json "$TMP/spread_a" "$TMP/spread_a" -- "$TMP/spread_b" "$TMP/spread_b" >"$TMP/spread2.json" 2>"$TMP/err"
-if jq -e '.unit == "run" and (has("run_spread") | not)' "$TMP/spread2.json" >/dev/null; then ok run_spread_only_single_runs; else fail run_spread_only_single_runs "$(cat "$TMP/err")"; fi
+if jq -e '.unit == "run"
+	and all(.instances[].metrics[].vs_baseline[1] | select(. != null and .verdict_kind != null); .verdict_kind == "absolute")' "$TMP/spread2.json" >/dev/null; then ok run_spread_only_single_runs; else fail run_spread_only_single_runs "$(cat "$TMP/err")"; fi
 # Few repetitions a side: the heavier tails of their own Welch degrees of freedom count with the
 # spread added. 30 instances, 3 repetitions each (±5 % within a run, ±8 % between runs), and one
 # like fork/mthp_512K/8M in a quick.conf A/A here (111 vs 170 ns/page, Welch p 0.009): with the
@@ -219,12 +220,12 @@ genfew() {
 genfew 0 >"$TMP/few_a/results.jsonl"
 genfew 1 >"$TMP/few_b/results.jsonl"
 "$CB" compare --format json "$TMP/few_a" "$TMP/few_b" >"$TMP/few.json" 2>"$TMP/err"
-if jq -e '.run_spread > 0 and ([.instances[] | select(.key == "fault_anon/base/8M/k=99") | .metrics[]
+if jq -e '.shift[1].tau > 0 and ([.instances[] | select(.key == "fault_anon/base/8M/k=99") | .metrics[]
 		| select(.name == "ns_per_page") | .vs_baseline[1] | select(.verdict == "not significant" and .df < 10
 		and .ratio > 1.5)] | length) == 1' "$TMP/few.json" >/dev/null; then
 	ok run_spread_few_repetitions_tails
 else
-	fail run_spread_few_repetitions_tails "$(jq -c '{run_spread, run_spread_df, k99: [.instances[] | select(.key == "fault_anon/base/8M/k=99") | .metrics[0].vs_baseline[1]]}' "$TMP/few.json" 2>&1 | head -c 800) $(cat "$TMP/err")"
+	fail run_spread_few_repetitions_tails "$(jq -c '{shift: .shift[1].tau, k99: [.instances[] | select(.key == "fault_anon/base/8M/k=99") | .metrics[0].vs_baseline[1]]}' "$TMP/few.json" 2>&1 | head -c 800) $(cat "$TMP/err")"
 fi
 # The price of one run per side, stated: with these tails a 3x difference of one instance in 30 is
 # not significant at q < 0.05 (its p is shown); several runs per side is the way to see it.

@@ -451,9 +451,10 @@ CB_TEST(cmpstats_tukey_hand)
 	CB_CHECK(cb_tukey_outliers(w, 5) == 1); /* IQR 0: anything off the constant is outside */
 }
 
-/* [py] a = 5 × 10, b = 5 × 12, resolution 1: both standard deviations floored at 1, so t = 2 /
- * sqrt(0.4), df 8: p = 0.0133491; the ratio 1.2 on the log scale with df 7.74805: CI
- * [1.048453, 1.373452], minimum detectable effect 0.205441. Identical samples: not testable. */
+/* [py] a = 5 × 10, b = 5 × 12, resolution 1: on the log scale the standard deviations are
+ * floored at 1/10 and 1/12, so t = log 1.2 / 0.0582142 = 3.13191 with df 7.74805: p = 0.0145492,
+ * CI [1.048453, 1.373452], minimum detectable effect 0.205441 (numerical integration of the t
+ * density). Identical samples: not testable. */
 CB_TEST(cmpstats_compare_floor)
 {
 	const double a[] = { 10, 10, 10, 10, 10 };
@@ -461,8 +462,9 @@ CB_TEST(cmpstats_compare_floor)
 	struct cb_cmp_test t;
 
 	CB_CHECK(cb_compare_samples(a, 5, b, 5, 1, &t) == 0);
-	CB_CHECK(t.result == CB_CMP_TESTED && t.test && !strcmp(t.test, "welch"));
-	REL(t.p, 0.013349063426, 1e-6);
+	CB_CHECK(t.result == CB_CMP_TESTED && t.test && !strcmp(t.test, "t-log"));
+	REL(t.p, 0.0145491932016, 1e-6);
+	REL(t.df_log, 7.74804789172306, 1e-9);
 	REL(t.ratio, 1.2, 1e-12);
 	REL(t.lo, 1.048453063177, 1e-6);
 	REL(t.hi, 1.373452041464, 1e-6);
@@ -476,8 +478,10 @@ CB_TEST(cmpstats_compare_floor)
 	CB_CHECK(t.result == CB_CMP_NOT_TESTABLE);
 }
 
-/* An outlier on one side hands the decision to Mann-Whitney (exact p of 5 against 5 completely
- * separated: 2 / C(10, 5) = 0.0079365) and the Hodges-Lehmann shift of the logs. */
+/* An outlier no longer switches tests (which test decides is fixed by n before the data are
+ * seen): the t on the logs decides, while the rank test's p (5 against 5 completely separated:
+ * 2 / C(10, 5) = 0.0079365, also the smallest it can give) and the Hodges-Lehmann shift of the
+ * logs are computed beside it. */
 CB_TEST(cmpstats_compare_outlier_mwu)
 {
 	const double a[] = { 100, 101, 102, 103, 30 };
@@ -486,10 +490,47 @@ CB_TEST(cmpstats_compare_outlier_mwu)
 
 	CB_CHECK(cb_compare_samples(a, 5, b, 5, 0, &t) == 0);
 	CB_CHECK(t.result == CB_CMP_TESTED && t.outliers_a == 1 && t.outliers_b == 0);
-	CB_CHECK(t.test && !strcmp(t.test, "mann-whitney"));
-	REL(t.p, 2.0 / 252, 1e-9);
-	CB_CHECK(t.ratio > 1.06 && t.ratio < 1.12 && t.lo < t.ratio && t.hi > t.ratio);
-	CB_CHECK(t.p_welch > 0.05); /* the outlier hides the shift from Welch */
+	CB_CHECK(t.test && !strcmp(t.test, "t-log"));
+	REL(t.p_mw, 2.0 / 252, 1e-9);
+	REL(t.p_mw_min, 2.0 / 252, 1e-12);
+	CB_CHECK(t.hl_ratio > 1.06 && t.hl_ratio < 1.12 && t.hl_lo < t.hl_ratio && t.hl_hi > t.hl_ratio);
+	CB_CHECK(t.p > 0.05); /* the outlier hides the shift from the t test */
+}
+
+/* [hand] The rank test's floor: 2 / C(na + nb, na); 3 + 3: 0.1, 10 + 10: 1.0825e-5. */
+CB_TEST(cmpstats_mwu_min_p)
+{
+	REL(cb_mwu_min_p(3, 3), 0.1, 1e-12);
+	REL(cb_mwu_min_p(5, 5), 2.0 / 252, 1e-12);
+	REL(cb_mwu_min_p(10, 10), 2.0 / 184756, 1e-12);
+	CB_CHECK(cb_mwu_min_p(0, 4) == 1);
+}
+
+/* [hand] Rounds: b = a × (1.10, 1.12, 1.08, 1.10) round by round, whatever each round's level:
+ * the paired t sees the ratios alone, mean log 0.0952275 with sd 0.0148473 over 4 rounds
+ * (t 12.8276, df 3); the unpaired test drowns in the rounds' drift. */
+CB_TEST(cmpstats_compare_paired)
+{
+	const double a[] = { 100, 130, 90, 115 };
+	const double b[] = { 110, 145.6, 97.2, 126.5 };
+	struct cb_cmp_test t, u;
+	double d[4], m = 0, sd = 0;
+
+	for (int i = 0; i < 4; i++) {
+		d[i] = log(b[i] / a[i]);
+		m += d[i] / 4;
+	}
+	for (int i = 0; i < 4; i++)
+		sd += (d[i] - m) * (d[i] - m) / 3;
+	sd = sqrt(sd);
+	CB_CHECK(cb_compare_paired(a, b, 4, 0, &t) == 0);
+	CB_CHECK(t.test && !strcmp(t.test, "paired-t-log"));
+	REL(t.ratio, exp(m), 1e-12);
+	REL(t.se_log, sd / 2, 1e-9);
+	CB_CHECK(t.df_log == 3);
+	CB_CHECK(t.p < 0.002 && t.lo > 1.05 && t.hi < 1.15);
+	CB_CHECK(cb_compare_samples(a, 4, b, 4, 0, &u) == 0);
+	CB_CHECK(u.p > 0.2);
 }
 
 /* [hand] Efron's empirical null, scale only: with no own error the spread is the robust sd,
@@ -523,4 +564,28 @@ CB_TEST(cmpstats_empirical_df_fit)
 	CB_CHECK_NEAR(cb_empirical_quantile(0.975, 1e6), 1.959963984540054, 1e-6);
 	/* Heavier tails: the same z is less surprising. */
 	CB_CHECK(cb_empirical_p(4, 5) > cb_empirical_p(4, 1e6));
+}
+
+/* [py: mpmath] limma's squeezeVar by its formulas: variances that scatter more than their degrees
+ * of freedom allow get a finite prior (d0 0.770764, s0 0.00398137); ones that do not are all set to
+ * their common value (exp of the mean of log var - digamma(df/2) + log(df/2): 0.0229917). */
+CB_TEST(cmpstats_squeeze_var)
+{
+	const double var[] = { 0.0001, 0.02, 0.5, 0.04, 0.015, 0.3, 0.001 }, df[] = { 2, 2, 4, 3, 2, 5, 10 };
+	const double want[] = { 0.0011797098832, 0.0155439810574, 0.419863329373, 0.032637605966,
+				0.011934867697,	 0.260462704098,  0.00121334918188 };
+	const double cvar[] = { 0.01, 0.02, 0.005, 0.04, 0.015 }, cdf[] = { 2, 2, 4, 3, 2 };
+	double post[7], dpost[7], d0, s0;
+
+	CB_CHECK(cb_squeeze_var(var, df, 7, post, dpost, &d0, &s0) == 0);
+	REL(d0, 0.770763620191, 1e-6);
+	REL(s0, 0.00398137268854, 1e-6);
+	for (int i = 0; i < 7; i++) {
+		REL(post[i], want[i], 1e-6);
+		REL(dpost[i], d0 + df[i], 1e-9);
+	}
+	CB_CHECK(cb_squeeze_var(cvar, cdf, 5, post, dpost, &d0, &s0) == 0);
+	CB_CHECK(isinf(d0));
+	for (int i = 0; i < 5; i++)
+		REL(post[i], 0.0229917161048626, 1e-6);
 }
