@@ -11,6 +11,7 @@
 
 #include "cb.h"
 #include "cmpcommon.h"
+#include "forest.h"
 #include "render.h"
 #include "report.h"
 
@@ -566,8 +567,36 @@ static void cb_html_envs(FILE *f, const struct cb_resultset *sets, int n)
 	}
 }
 
+/* The forest plots, right after the common shift: the whole comparison at a glance. */
+static int cb_html_forest(FILE *f, const struct cb_plot_list *fp, const char *dir, const char *note)
+{
+	char path[PATH_MAX];
+	int ret = 0;
+
+	if (note && note[0]) {
+		fputs("<p class=\"warn\">No forest plot: ", f);
+		cb_html_esc(f, note);
+		fputs("</p>\n", f);
+		return 0;
+	}
+	for (size_t p = 0; p < fp->n && !ret; p++) {
+		fputs("<figure class=\"plot forest\" id=\"forest\">\n", f);
+		snprintf(path, sizeof(path), "%s/%s.svg", dir, fp->v[p].base);
+		ret = cb_html_svg(f, path, 1000 + (int)p);
+		fputs("<figcaption>", f);
+		cb_html_esc(f, fp->v[p].title);
+		fputs(" — <a href=\"", f);
+		cb_html_esc(f, fp->v[p].base);
+		fputs(".png\">PNG</a>, <a href=\"", f);
+		cb_html_esc(f, fp->v[p].base);
+		fputs(".tsv\">data</a></figcaption>\n</figure>\n", f);
+	}
+	return ret;
+}
+
 static int cb_html_write(FILE *f, json_object *cmp, const struct cb_resultset *sets, int n,
-			 const struct cb_plot_list *pl, const char *dir, const char *note)
+			 const struct cb_plot_list *pl, const char *dir, const char *note,
+			 const struct cb_plot_list *fp, const char *fnote)
 {
 	json_object *runs = cb_jget(cmp, "runs"), *insts = cb_jget(cmp, "instances"),
 		    *warnings = cb_jget(cmp, "warnings");
@@ -588,6 +617,8 @@ static int cb_html_write(FILE *f, json_object *cmp, const struct cb_resultset *s
 		cb_html_esc(f, line);
 		fputs(".</p>\n", f);
 	}
+	if (cb_html_forest(f, fp, dir, fnote))
+		return -EIO;
 	fputs("<p>Baseline: <b>", f);
 	cb_html_esc(f, cb_jstr(cmp, "baseline"));
 	fputs("</b>. Ratios are run / baseline; a verdict is a regression or an improvement only when it is"
@@ -654,10 +685,10 @@ static int cb_html_write(FILE *f, json_object *cmp, const struct cb_resultset *s
 int cb_report_html(json_object *cmp, const struct cb_resultset *sets, int n, const char *dir, char *err,
 		   size_t errlen)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], note[512] = "";
-	struct cb_plot_list pl;
+	char path[PATH_MAX], tmp[PATH_MAX], note[512] = "", fnote[512] = "";
+	struct cb_plot_list pl, fp = { 0 };
 	FILE *f;
-	int ret;
+	int ret, fret;
 
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		ret = -errno;
@@ -670,6 +701,12 @@ int cb_report_html(json_object *cmp, const struct cb_resultset *sets, int n, con
 		snprintf(err, errlen, "%s", note);
 		goto free_plots;
 	}
+	fret = cb_forest_render(cmp, dir, &fp, fnote, sizeof(fnote));
+	if (fret && fret != -ENOENT) {
+		snprintf(err, errlen, "%s", fnote);
+		ret = fret;
+		goto free_plots;
+	}
 	snprintf(path, sizeof(path), "%s/report.html", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.report.html.tmp", dir);
 	f = fopen(tmp, "we");
@@ -678,7 +715,7 @@ int cb_report_html(json_object *cmp, const struct cb_resultset *sets, int n, con
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto free_plots;
 	}
-	ret = cb_html_write(f, cmp, sets, n, &pl, dir, ret ? note : NULL);
+	ret = cb_html_write(f, cmp, sets, n, &pl, dir, ret ? note : NULL, &fp, fnote);
 	if (fclose(f) && !ret)
 		ret = -errno;
 	if (!ret && rename(tmp, path))
@@ -691,5 +728,6 @@ int cb_report_html(json_object *cmp, const struct cb_resultset *sets, int n, con
 	}
 free_plots:
 	free(pl.v);
+	free(fp.v);
 	return ret;
 }

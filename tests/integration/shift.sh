@@ -124,3 +124,21 @@ fi
 "$CB" compare --paired "${args_a[@]:0:3}" -- "${args_b[@]:0:2}" >/dev/null 2>"$TMP/err"
 rc=$?
 if [ "$rc" = 2 ] && grep -q 'same number of runs' "$TMP/err"; then ok paired_needs_rounds; else fail paired_needs_rounds "exit $rc: $(cat "$TMP/err")"; fi
+
+# The forest plot near the top of the HTML report: one row per instance with its ratio, interval
+# and verdict code (3: slower than the shift), the shift and its band in the header.
+if command -v gnuplot >/dev/null; then
+	"$CB" compare --format html --out "$TMP/rep" "$TMP/a" "$TMP/one" >/dev/null 2>"$TMP/err"
+	t=$TMP/rep/forest-1.tsv
+	if [ -s "$TMP/rep/forest-1.png" ] && [ -s "$TMP/rep/forest-1.svg" ] && [ "$(tail -n +2 "$t" | wc -l)" = 40 ] &&
+		awk -F'\t' 'NR == 1 && $2 > 1.29 && $2 < 1.31 && $3 <= $2 && $4 >= $2 { ok = 1 } END { exit !ok }' "$t" &&
+		grep -q $'^fault_anon/mthp_64K/8M/k=5\t.*\t3$' "$t" && [ "$(awk -F'\t' 'NR > 1 && $5 != 0' "$t" | wc -l)" = 1 ] &&
+		grep -q 'id="forest"' "$TMP/rep/report.html" &&
+		[ "$(grep -n 'id="forest"' "$TMP/rep/report.html" | cut -d: -f1)" -lt "$(grep -n 'id="summary"' "$TMP/rep/report.html" | cut -d: -f1)" ]; then
+		ok forest_plot
+	else
+		fail forest_plot "$(head -3 "$t" 2>&1) $(cat "$TMP/err")"
+	fi
+else
+	skip forest_plot "gnuplot not installed (scripts/deps.sh plots installs it)"
+fi
