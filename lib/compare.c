@@ -823,6 +823,8 @@ json_object *cb_compare_build_sides(struct cb_resultset *sets, int nsets, const 
 	cmp = json_object_new_object();
 	json_object_object_add(cmp, "schema", json_object_new_int(2));
 	json_object_object_add(cmp, "baseline", json_object_new_string(labels[0]));
+	/* The common shift first (filled in by cb_cmp_judge): it is what a reader needs before any row. */
+	json_object_object_add(cmp, "shift", NULL);
 	json_object_object_add(cmp, "forced", json_object_new_boolean(forced));
 	json_object_object_add(cmp, "timings", json_object_new_string(timings));
 	json_object_object_add(cmp, "fdr", cb_num_json(opts->fdr));
