@@ -58,7 +58,8 @@ static const char *cmp_sv_val(json_object *v)
 static const char *const cmp_sv_columns[] = {
 	"instance", "scenario", "backing", "size_h", "metric", "kind", "unit", "better", "run", "label", "status",
 	"reason", "disturbed", "n", "median", "mean", "stddev", "min", "max", "value", "ratio", "ci_lo", "ci_hi",
-	"test", "p", "q", "p_welch", "p_mannwhitney", "mde", "verdict", "changed",
+	"test", "p", "q", "p_welch", "p_mannwhitney", "mde", "verdict", "changed", "verdict_kind",
+	"relative_ratio", "relative_verdict",
 };
 
 
@@ -121,6 +122,9 @@ void cb_render_sv(const struct cb_cmp_out *o, json_object *cmp, char sep)
 					cmp_sv_val(cb_jget(vs, "mde")),
 					cb_vs_skipped(vs) ? "emulated" : cb_jstr(vs, "verdict"),
 					changed,
+					cb_jstr(vs, "verdict_kind"),
+					cmp_sv_val(cb_jpath(vs, "relative.ratio")),
+					cb_jstr(cb_jget(vs, "relative"), "verdict"),
 				};
 
 				_Static_assert(CB_ARRAY_SIZE(cells) == CB_ARRAY_SIZE(cmp_sv_columns),
