@@ -56,7 +56,7 @@ $(error ARCH=$(ARCH): static builds are for x86_64 or arm64)
 endif
 endif
 
-.PHONY: all deps check check-kernel check-aa unit clean static sysroot fuzz fuzz-build repeat
+.PHONY: all deps check check-kernel check-aa unit clean static sysroot fuzz fuzz-build repeat power
 
 # Fuzz targets (tests/fuzz/fuzz_*.c) on lib/ and bench/ built apart in build-fuzz/: libFuzzer
 # with clang, else gcc and tests/fuzz/driver.c's mutation loop; both under ASan + UBSan.
@@ -86,6 +86,11 @@ $(B)/cowbench: $(LIB_OBJ) $(BENCH_OBJ)
 $(B)/unit_tests: $(UNIT_OBJ) $(CORE_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# tests/power: copies a result set with known effects multiplied in (json-c and lib's strict
+# reader and histogram geometry only).
+$(B)/inject: $(B)/tests/power/inject.o $(B)/lib/jsonstrict.o $(B)/lib/hist.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljson-c -lm
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -112,7 +117,7 @@ $(B)/lib/env.o $(B)/lib/main.o $(SB)/lib/env.o $(SB)/lib/main.o: $(wildcard .git
 
 check:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory all $(B)/unit_tests
+	@$(MAKE) --no-print-directory all $(B)/unit_tests $(B)/inject
 	@tests/run.sh
 
 # Opt-in, not part of check: builds Debian's linux-source-6.12 twice (unpatched, and with a
@@ -127,6 +132,13 @@ check-aa: all
 # make check N times (default 20) in fresh clones; STRESS=1 under stress-ng --cpu 1 --vm 1.
 repeat:
 	@tests/repeat.sh $(or $(N),20) $(if $(STRESS),--stress)
+
+# What compare finds of effects multiplied into the committed real A/A pair (tests/power/): one
+# table, labelled native or TCG. No root, no lock: it runs compare on files.
+power:
+	@scripts/deps.sh run +jq
+	@$(MAKE) --no-print-directory all build/inject
+	@tests/power/power.sh
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests
@@ -148,4 +160,4 @@ fuzz: fuzz-build
 clean:
 	rm -rf build build-san build-fuzz-*
 
--include $(LIB_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(S_OBJ:.o=.d) $(FZ_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(B)/tests/power/inject.d $(S_OBJ:.o=.d) $(FZ_OBJ:.o=.d)
