@@ -86,11 +86,11 @@ pw_pick() {
 		for (i = 0; i < n; i++) print l[1 + int(i * NR / n)] }'
 }
 
-# pw_thp_fault_keys JSON: THP-backed instances of deterministic scenarios whose faults are
+# pw_thp_fault_keys JSON: THP-backed instances of deterministic scenarios whose fault totals are
 # compared exactly on both sides (where doubling them is a behaviour change to report).
 pw_thp_fault_keys() {
 	jq -r '.instances[] | select(.backing == "thp" and .deterministic and .status == ["ok", "ok"])
-		| select(any(.metrics[]; .name == "faults.per_page")) | .key' "$1"
+		| select(any(.metrics[]; .name == "faults.total")) | .key' "$1"
 }
 
 # pw_reuse_keys DIR: instances whose every ok repetition reused pages, with their repetitions:

@@ -121,10 +121,10 @@ while read -r key; do
 	rc=$?
 	tried=$((tried + 1))
 	if [ "$(pw_changes "$PW_TMP/x.json" "$key")" -gt 0 ]; then found=$((found + 1)); else missed+=("${key%/*}"); fi
-	[ "$(pw_outcome_moved "$PW_TMP/x.json" "$key" faults.per_page)" = 1 ] && dist=$((dist + 1))
+	[ "$(pw_outcome_moved "$PW_TMP/x.json" "$key" faults.total)" = 1 ] && dist=$((dist + 1))
 	[ "$rc" = 1 ] && fail1=$((fail1 + 1))
 done < <(pw_thp_fault_keys "$AA")
-note="as a distribution, faults.per_page changed in $dist; --fail-on change exits 1 in $fail1"
+note="as a distribution, faults.total changed in $dist; --fail-on change exits 1 in $fail1"
 ((${#missed[@]} && ${#missed[@]} <= 8)) && note+="; missed: ${missed[*]}"
 row "faults ×2 on a THP instance (each in turn)" "$tried" "$found" "$note"
 
