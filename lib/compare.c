@@ -55,6 +55,9 @@ static const struct {
 	{ "tlb_flush.ipi_send_per_fault", 2, true },
 	{ "vmstat_delta.thp_split_pmd", 0, false },
 	{ "folio_pages_by_size_after", -1, false },
+	/* Swap-ins that read the device: one per folio brought back (zram), fewer than the faults
+	 * where swap readahead filled the swap cache (a swap file). */
+	{ "extra.read_major_faults", 0, false },
 };
 
 /* One side of the comparison: a result set, or several runs of one kernel. */
