@@ -63,6 +63,9 @@ static const struct {
 	{ "tlb_flush.by_reason.remote_send_ipi", 0, CMP_COUNT, false },
 	{ "vmstat_delta.thp_split_pmd", 0, CMP_DIST, false },
 	{ "folio_pages_by_size_after", -1, CMP_CLASS, false },
+	/* Swap-ins that read the device: one per folio brought back (zram), fewer than the faults
+	 * where swap readahead filled the swap cache (a swap file). */
+	{ "extra.read_major_faults", 0, CMP_COUNT, false },
 };
 
 /* One side of the comparison: a result set, or several runs of one kernel. */

@@ -104,11 +104,39 @@ static void cb_loop_faults(struct cb_pass_result *res, bool ok0, uint64_t f0)
 	res->loop_faults = res->loop_faults_read ? f1 - f0 : 0;
 }
 
+/* One measured op at page p: a write of tag ^ p to its first word, or a read of it (ctx->read_op).
+ * Inlined with a constant `read` into each loop, so neither kind pays for the other's branch. */
+static inline __attribute__((always_inline)) void cb_op_page(struct cb_region *r, size_t p, uint64_t tag, bool read)
+{
+	if (read)
+		(void)*(volatile uint64_t *)cb_page_word(r, p, 0);
+	else
+		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
+}
+
+static inline __attribute__((always_inline)) void cb_ops_ticked(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag,
+								 uint64_t *ticks, bool read)
+{
+	ticks[0] = cb_timer_ticks();
+	for (size_t i = 0; i < r->pages; i++) {
+		cb_op_page(r, ctx->order ? ctx->order[i] : i, tag, read);
+		ticks[i + 1] = cb_timer_ticks();
+	}
+}
+
+static inline __attribute__((always_inline)) void cb_ops_plain(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag,
+								bool read)
+{
+	for (size_t i = 0; i < r->pages; i++)
+		cb_op_page(r, ctx->order ? ctx->order[i] : i, tag, read);
+}
+
 /* The timed loop: one timestamp per op, chained, each stored raw in the next slot of ticks (a
  * pre-faulted array written in order: one cache line per 8 ops); the histogram is built after the
  * loop. Binning in the loop (a division, a bucket that the fault's kernel path has evicted from
- * the cache) cost ~170 ns per first-touch fault here, against ~20 ns for the timer pair. */
-static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
+ * the cache) cost ~170 ns per first-touch fault here, against ~20 ns for the timer pair. The raw
+ * ticks go to *ticks_out (the caller frees them) when it is not NULL. */
+static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, uint64_t **ticks_out)
 {
 	struct cb_hist *h = &ctx->res->hist;
 	uint64_t *ticks = malloc((r->pages + 1) * sizeof(*ticks));
@@ -126,19 +154,19 @@ static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 	(void)cb_clock_ns(); /* a fresh worker's first clock read faults in the vDSO's data page */
 	ok0 = cb_thread_faults(&f0);
 	start = cb_clock_ns();
-	ticks[0] = cb_timer_ticks();
-	for (size_t i = 0; i < r->pages; i++) {
-		size_t p = ctx->order ? ctx->order[i] : i;
-
-		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
-		ticks[i + 1] = cb_timer_ticks();
-	}
+	if (ctx->read_op)
+		cb_ops_ticked(ctx, r, tag, ticks, true);
+	else
+		cb_ops_ticked(ctx, r, tag, ticks, false);
 	end = cb_clock_ns();
 	cb_loop_faults(ctx->res, ok0, f0);
 	ctx->res->loop_ns = end - start;
 	for (size_t i = 0; i < r->pages; i++)
 		cb_hist_add(h, cb_timer_ns(ticks[i + 1] - ticks[i]));
-	free(ticks);
+	if (ticks_out)
+		*ticks_out = ticks;
+	else
+		free(ticks);
 	return 0;
 }
 
@@ -151,14 +179,57 @@ static void cb_loop_untimed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	(void)cb_clock_ns(); /* a fresh worker's first clock read faults in the vDSO's data page */
 	ok0 = cb_thread_faults(&f0);
 	start = cb_clock_ns();
-	for (size_t i = 0; i < r->pages; i++) {
-		size_t p = ctx->order ? ctx->order[i] : i;
-
-		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
-	}
+	if (ctx->read_op)
+		cb_ops_plain(ctx, r, tag, true);
+	else
+		cb_ops_plain(ctx, r, tag, false);
 	end = cb_clock_ns();
 	cb_loop_faults(ctx->res, ok0, f0);
 	ctx->res->loop_ns = end - start;
+}
+
+/*
+ * A read loop over pages that were all swap entries before it (the pre-check): which of its ops
+ * faulted, from the folios the pages are in after it. A swap-in fault maps one folio (a swap
+ * cache readahead maps nothing), so every folio took at least one fault, at the first op that
+ * touched it; where the loop's faults equal its folios, it took exactly that one, and those ops
+ * are the faulting ones: their latencies are res->fault_hist. Otherwise it is withheld, why said.
+ */
+static int cb_measure_fault_ops(struct cb_ctx *ctx, struct cb_region *r, struct cb_region_snap *after,
+				const uint64_t *ticks)
+{
+	struct cb_pass_result *res = ctx->res;
+	unsigned char *first = calloc(r->pages, 1);
+	size_t folios;
+	int ret;
+
+	if (!first)
+		return cb_ctx_error(ctx, "calloc", -ENOMEM);
+	ret = cb_region_snap_kpage(ctx, after, CB_SNAP_FLAGS);
+	if (ret)
+		goto free_first;
+	folios = cb_folio_first_ops(after->pfn, after->flags, r->pages, ctx->order, first);
+	if (folios == SIZE_MAX) {
+		ret = cb_ctx_error(ctx, "malloc", -ENOMEM);
+		goto free_first;
+	}
+	res->fault_folios = folios;
+	if (!res->loop_faults_read) {
+		snprintf(res->fault_hist_why, sizeof(res->fault_hist_why), "the loop's faults could not be read (getrusage)");
+	} else if (res->loop_faults != folios) {
+		snprintf(res->fault_hist_why, sizeof(res->fault_hist_why),
+			 "the loop took %llu faults for %zu folios: which ops faulted is not known",
+			 (unsigned long long)res->loop_faults, folios);
+	} else {
+		cb_hist_init(&res->fault_hist);
+		for (size_t i = 0; i < r->pages; i++)
+			if (first[i])
+				cb_hist_add(&res->fault_hist, cb_timer_ns(ticks[i + 1] - ticks[i]));
+		res->fault_hist_read = true;
+	}
+free_first:
+	free(first);
+	return ret;
 }
 
 /*
@@ -172,10 +243,11 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	struct cb_region_snap before, after;
 	struct cb_vmstat *vs = NULL;
 	struct cb_interfere intf;
+	uint64_t *ticks = NULL;
 	int ret;
 
 	if (ctx->pass == CB_PASS_WARMUP)
-		return cb_loop_timed(ctx, r, tag);
+		return cb_loop_timed(ctx, r, tag, NULL);
 	ret = cb_region_snapshot(ctx, r, &before);
 	if (ret)
 		return ret;
@@ -192,7 +264,7 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	if (ctx->pass == CB_PASS_UNTIMED) {
 		cb_loop_untimed(ctx, r, tag);
 	} else {
-		ret = cb_loop_timed(ctx, r, tag);
+		ret = cb_loop_timed(ctx, r, tag, ctx->read_op ? &ticks : NULL);
 		if (ret)
 			goto free_vmstat;
 		res->per_op_timed = true;
@@ -207,8 +279,11 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	/* No fault counts here: a changed PFN is a copy, a kept one a reuse (or no fault). */
 	cb_cow_classify(before.raw, after.raw, NULL, r->pages, &res->cow_pfn);
 	res->pfn_classified = true;
+	if (ticks)
+		ret = cb_measure_fault_ops(ctx, r, &after, ticks);
 	cb_region_snap_free(&after);
 free_vmstat:
+	free(ticks);
 	free(vs);
 free_before:
 	cb_region_snap_free(&before);
@@ -268,11 +343,10 @@ static int cb_measure_precheck(struct cb_ctx *ctx, struct cb_region_snap *snap)
 /* The counting pass's loop: nothing but the writes (their faults are sampled, not read). */
 static void cb_write_plain(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag)
 {
-	for (size_t i = 0; i < r->pages; i++) {
-		size_t p = ctx->order ? ctx->order[i] : i;
-
-		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
-	}
+	if (ctx->read_op)
+		cb_ops_plain(ctx, r, tag, true);
+	else
+		cb_ops_plain(ctx, r, tag, false);
 }
 
 /* Fallback where the sample ring cannot be locked (unprivileged, RLIMIT_MEMLOCK): each write
@@ -284,7 +358,7 @@ static void cb_write_faults(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 		size_t p = ctx->order ? ctx->order[i] : i;
 		uint64_t f0 = cb_faultctr_read(fc);
 
-		*(volatile uint64_t *)cb_page_word(r, p, 0) = tag ^ p;
+		cb_op_page(r, p, tag, ctx->read_op);
 		faults[p] = (uint32_t)(cb_faultctr_read(fc) - f0);
 	}
 }
@@ -523,6 +597,19 @@ static int cb_measure_checked(struct cb_ctx *ctx, struct cb_region *r)
 		return ret;
 	ret = cb_measure_precheck(ctx, &snap);
 	cb_region_snap_free(&snap);
+	return ret;
+}
+
+int cb_measure_reads(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, const char *who)
+{
+	int ret;
+
+	ctx->expect_mapcount = CB_EXPECT_SWAPPED;
+	ctx->read_op = true;
+	ret = cb_measure_writes(ctx, r, tag);
+	ctx->read_op = false;
+	if (!ret)
+		ret = cb_region_verify(ctx, r, tag, false, who);
 	return ret;
 }
 

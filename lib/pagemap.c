@@ -201,6 +201,56 @@ void cb_folio_runs(const uint64_t *pfns, const uint64_t *kflags, size_t n,
 	}
 }
 
+/* The length of the folio run starting at page i, as cb_folio_runs sees it (0: no PFN). */
+static size_t cb_folio_run_at(const uint64_t *pfns, const uint64_t *kflags, size_t n, size_t i)
+{
+	size_t run = 1;
+
+	if (!pfns[i])
+		return 0;
+	if (kflags[i] & ((1ull << CB_KPF_COMPOUND_HEAD) | (1ull << CB_KPF_COMPOUND_TAIL)))
+		while (i + run < n && pfns[i + run] == pfns[i] + run && (kflags[i + run] & (1ull << CB_KPF_COMPOUND_TAIL)))
+			run++;
+	return run;
+}
+
+size_t cb_folio_first_ops(const uint64_t *pfns, const uint64_t *kflags, size_t n, const size_t *order,
+			  unsigned char *first_op)
+{
+	size_t *folio = malloc(n * sizeof(*folio)), folios = 0;
+	unsigned char *seen = calloc(n ? n : 1, 1);
+
+	memset(first_op, 0, n);
+	if (!folio || !seen) {
+		folios = SIZE_MAX;
+		goto free_arrays;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t run = cb_folio_run_at(pfns, kflags, n, i);
+
+		if (!run) {
+			folio[i++] = SIZE_MAX;
+			continue;
+		}
+		for (size_t k = 0; k < run; k++)
+			folio[i + k] = folios;
+		folios++;
+		i += run;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t f = folio[order ? order[i] : i];
+
+		if (f != SIZE_MAX && !seen[f]) {
+			seen[f] = 1;
+			first_op[i] = 1;
+		}
+	}
+free_arrays:
+	free(folio);
+	free(seen);
+	return folios;
+}
+
 long cb_smaps_anon_huge_kb(const void *addr, size_t len)
 {
 	uintptr_t lo = (uintptr_t)addr, hi = lo + len, start = 0, end = 0;

@@ -98,5 +98,11 @@ long cb_smaps_anon_huge_kb(const void *addr, size_t len);
 #define CB_FOLIO_ORDERS 20
 void cb_folio_runs(const uint64_t *pfns, const uint64_t *kflags, size_t n,
 		   uint64_t pages_by_order[CB_FOLIO_ORDERS]);
+/* The folios of cb_folio_runs, by the loop order of ops over the n pages (order: a permutation of
+ * [0, n), or NULL for 0, 1, ...): first_op[i] = 1 for loop op i when it is the first to touch its
+ * folio, else 0. Pages without a PFN are in no folio. Returns the number of folios touched, or
+ * SIZE_MAX when out of memory. */
+size_t cb_folio_first_ops(const uint64_t *pfns, const uint64_t *kflags, size_t n, const size_t *order,
+			  unsigned char *first_op);
 
 #endif

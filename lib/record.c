@@ -149,6 +149,27 @@ static void cb_record_numa(json_object *r, const struct cb_numa_pages *np)
 	cb_put(r, "numa_pages_by_node", by);
 }
 
+/* The swap settings during a repetition and its per-size mTHP swap counters' deltas. */
+static json_object *cb_swap_state_json(const struct cb_swap_state *s)
+{
+	json_object *o = json_object_new_object(), *by = json_object_new_object();
+
+	cb_put(o, "zswap", s->zswap[0] ? json_object_new_string(s->zswap) : NULL);
+	cb_put(o, "page_cluster", s->page_cluster >= 0 ? json_object_new_int(s->page_cluster) : NULL);
+	cb_put(o, "thp_defrag", s->thp_defrag[0] ? json_object_new_string(s->thp_defrag) : NULL);
+	for (int i = 0; i < s->nsizes; i++) {
+		json_object *c = json_object_new_object();
+		char sz[32];
+
+		for (int k = 0; k < CB_SWAP_MTHP_STATS; k++)
+			cb_put(c, cb_swap_mthp_stat_names[k], s->size[i].v[k] >= 0 ? json_object_new_int64(s->size[i].v[k]) : NULL);
+		cb_size_format(s->size[i].kb * 1024, sz, sizeof(sz));
+		cb_put(by, sz, c);
+	}
+	cb_put(o, "mthp_delta", by);
+	return o;
+}
+
 static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 {
 	json_object *o, *counters = json_object_new_object(), *times = json_object_new_object();
@@ -364,6 +385,8 @@ json_object *cb_record_build(const struct cb_record_in *in)
 		cb_put(r, "worker_sched", NULL);
 	cb_put(r, "swap", json_object_new_string(in->swap ? in->swap : "none"));
 	cb_put(r, "numa_balancing", in->numa_balancing ? json_object_new_string(in->numa_balancing) : NULL);
+	if (in->swap_state)
+		cb_put(r, "swap_state", cb_swap_state_json(in->swap_state));
 	cb_put(r, "status", json_object_new_string(cb_status_name(in->status)));
 	cb_put(r, "reason", in->reason && *in->reason ? json_object_new_string(in->reason) : NULL);
 	cb_put(r, "op", json_object_new_string(in->scn->op));
@@ -394,6 +417,10 @@ json_object *cb_record_build(const struct cb_record_in *in)
 		cb_put(r, "ns_per_gib", withheld ? NULL :
 			json_object_new_double((double)ns * (double)(1ull << 30) / (double)in->opts->size));
 		cb_put(r, "ns_per_page_withheld", withheld ? json_object_new_string(why) : NULL);
+		/* A transfer's rate: the region's bytes over the same time. */
+		if (in->scn->bandwidth)
+			cb_put(r, "gib_per_s", withheld || !ns ? NULL :
+				json_object_new_double((double)in->opts->size / (double)(1ull << 30) / ((double)ns * 1e-9)));
 		cb_put(r, "untimed_faults", in->timing->untimed && in->timing->untimed_faults_read ?
 			cb_u64(in->timing->untimed_faults) : NULL);
 		cb_put(r, "timed_faults", in->timing->loop_faults_read ? cb_u64(in->timing->loop_faults) : NULL);
@@ -411,6 +438,19 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	}
 	cb_put(r, "latency_ns", cb_latency(&in->timing->hist));
 	cb_put(r, "latency_hist", cb_latency_hist(&in->timing->hist));
+	/* A read loop over swapped pages: the latencies of its faulting ops, the swap-ins. */
+	if (in->timing->fault_hist_read) {
+		json_object *o = cb_latency(&in->timing->fault_hist);
+
+		cb_put(o, "faults", cb_u64(in->timing->fault_hist.count));
+		cb_put(r, "swapin_fault_latency_ns", o);
+		cb_put(r, "swapin_fault_latency_hist", cb_latency_hist(&in->timing->fault_hist));
+	} else if (in->timing->fault_hist_why[0]) {
+		json_object *o = json_object_new_object();
+
+		cb_put(o, "withheld", json_object_new_string(in->timing->fault_hist_why));
+		cb_put(r, "swapin_fault_latency_ns", o);
+	}
 	/* An external tool's times owe nothing to cowbench's timer, and it runs no counting pass. */
 	cb_put(r, "timer_overhead_ns", in->source ? NULL : json_object_new_double(cb_timer.overhead_ns));
 	if (in->counting) {

@@ -10,6 +10,7 @@
 #include "numa_place.h"
 #include "opts.h"
 #include "scenario.h"
+#include "swap.h"
 
 struct cb_record_in {
 	const char *run_id;
@@ -24,6 +25,7 @@ struct cb_record_in {
 	const struct cb_numa_pages *numa; /* the counting pass's page nodes, NULL or !noted: none */
 	const char *swap;           /* cb_swap_describe during the instance; NULL: "none" */
 	const char *numa_balancing; /* kernel.numa_balancing during the instance; NULL: not offered */
+	const struct cb_swap_state *swap_state; /* instances that use swap: around this repetition; else NULL */
 	double repeat_ci;           /* repeat = auto: CI half-width over the mean after this repetition */
 	const char *repeat_stop;    /* repeat = auto: what stopped it at this repetition, NULL: not yet */
 };

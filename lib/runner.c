@@ -98,6 +98,7 @@ static int cb_pass_run(const struct cb_scenario *s, struct cb_ctx *ctx, enum cb_
 	ctx->peer = 0;
 	ctx->sync_prepared = false;
 	ctx->align = 0;
+	ctx->read_op = false;
 	fflush(NULL);
 	pid = cb_fork_tied();
 	if (pid < 0) {
@@ -305,6 +306,7 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 	int status = CB_OK, tries = 0, goal = row->n + reps < o->repeat ? row->n + reps : o->repeat;
 	bool uses_swap = (in->s->needs & CB_NEED_SWAP) || ctx->bk.swap;
 	struct cb_swap_guard guard = { .fd = -1 };
+	struct cb_swap_state swap0, swap1, swap_delta;
 
 	/* Tracefs ids resolved (and a private tracefs mounted) once, in the launcher: every worker
 	 * inherits them. */
@@ -325,6 +327,8 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		char dreason[400] = "";
 		bool withheld;
 
+		if (uses_swap)
+			cb_swap_state_snap(&swap0);
 		tstatus = cb_pass_run(in->s, ctx, CB_PASS_TIMING);
 		memcpy(timing, shared, sizeof(*timing));
 		/* ns_per_page from a loop that pays for nothing else: the clock only around it. */
@@ -348,6 +352,10 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 			status = cb_pass_run(in->s, ctx, CB_PASS_COUNTING);
 		cb_numa_pages_sink(NULL);
 		memcpy(counting, shared, sizeof(*counting));
+		if (uses_swap) {
+			cb_swap_state_snap(&swap1);
+			cb_swap_state_delta(&swap0, &swap1, &swap_delta);
+		}
 		if (tstatus == CB_DISTURBED && (status == CB_OK || status == CB_DISTURBED)) {
 			status = CB_DISTURBED;
 			snprintf(dreason, sizeof(dreason), "timing pass: %s", timing->reason);
@@ -395,11 +403,13 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		in->rin.timing = timing;
 		in->rin.counting = counting;
 		in->rin.numa = numa_pages;
+		in->rin.swap_state = uses_swap ? &swap_delta : NULL;
 		rec = cb_record_build(&in->rin);
 		cb_record_write(in->out, rec);
 		json_object_put(rec);
 		in->rin.timing = in->rin.counting = NULL;
 		in->rin.numa = NULL;
+		in->rin.swap_state = NULL;
 		if (status == CB_DISTURBED) {
 			/* Its figures stay in the record, never in the statistics; the repetition is
 			 * tried again, a bounded number of times. */

@@ -15,6 +15,7 @@
 #include "opts.h"
 #include "scenario.h"
 #include "scenario_int.h"
+#include "swap.h"
 #include "sysfs.h"
 #include "timer.h"
 
@@ -302,7 +303,8 @@ free_vec:
  * skips shared folios), verified with the pagemap swapped bit on every page. swapcache then
  * reads them back unmapped (MADV_WILLNEED goes through the swap cache even on zram, whose fault
  * path would bypass it), verified with mincore() (no PFN is visible for an unmapped page, so
- * KPF_SWAPCACHE cannot be read). Large folios: the size's swpout / swpout_fallback deltas.
+ * KPF_SWAPCACHE cannot be read). Large folios: the size's swpout / swpout_fallback deltas. Every
+ * swap backing starts with no page in the swap cache (mincore), on zram and on a swap file alike.
  */
 static int cb_region_swapout(struct cb_ctx *ctx, struct cb_region *r)
 {
@@ -331,6 +333,24 @@ static int cb_region_swapout(struct cb_ctx *ctx, struct cb_region *r)
 	if (swapped != r->pages)
 		return cb_ctx_skip(ctx, "%s: %zu of %zu pages swapped out after MADV_PAGEOUT (SwapFree %lld KiB)",
 				   ctx->bk.name, swapped, r->pages, cb_swap_free_kb());
+	/* Written asynchronously (a swap file; zram writes synchronously and keeps none), the folios
+	 * stay in the swap cache, clean and unmapped, until reclaim takes them: a read would find
+	 * them there, with no I/O. Read back, they are mapped clean, and a second MADV_PAGEOUT frees
+	 * them without writing; one still under writeback stays mapped, so it is tried again. */
+	for (int try = 0; (cached || swapped != r->pages) && try < 100; try++) {
+		if (try)
+			usleep(2000);
+		for (size_t i = 0; i < r->pages; i++)
+			(void)*(volatile uint64_t *)cb_page_word(r, i, 0);
+		if (madvise(r->addr, r->len, MADV_PAGEOUT))
+			return cb_ctx_error(ctx, "madvise(MADV_PAGEOUT)", -errno);
+		ret = cb_region_swap_count(ctx, r, &swapped, &cached);
+		if (ret)
+			return ret;
+	}
+	if (swapped != r->pages || cached)
+		return cb_ctx_skip(ctx, "%s: after paging out again, %zu of %zu pages swap entries, %zu of them still in "
+				   "the swap cache (mincore)", ctx->bk.name, swapped, r->pages, cached);
 	if (ctx->bk.swap != CB_SWAP_CACHE)
 		return 0;
 	if (madvise(r->addr, r->len, MADV_WILLNEED))
@@ -342,6 +362,97 @@ static int cb_region_swapout(struct cb_ctx *ctx, struct cb_region *r)
 		return cb_ctx_skip(ctx, "swapcache: after MADV_WILLNEED %zu of %zu pages still swap entries, %zu of them "
 				   "in the swap cache (mincore)", swapped, r->pages, cached);
 	return 0;
+}
+
+/* The swap-out op: MADV_PAGEOUT, then the wait for its writes to complete on the device. */
+struct cb_pageout {
+	struct cb_swap_wb wb;
+	long long pswpout0;
+	unsigned long long want;    /* sectors the pageout wrote */
+	uint64_t wait_ns;           /* from MADV_PAGEOUT's return to the last write's completion */
+	int err;
+};
+
+static int cb_pageout_op(struct cb_ctx *ctx, struct cb_region *r, void *arg)
+{
+	struct cb_pageout *po = arg;
+	uint64_t t;
+
+	if (madvise(r->addr, r->len, MADV_PAGEOUT))
+		return cb_ctx_error(ctx, "madvise(MADV_PAGEOUT)", -errno);
+	t = cb_timer_ticks();
+	/* The region's own size first: a synchronous device (zram) is done already, one read. */
+	po->want = r->len / 512;
+	po->err = cb_swap_wb_wait(&po->wb, po->want, 0);
+	if (po->err == -ETIMEDOUT) {
+		/* Not done yet, or not every page went: what went is what pswpout counted. */
+		long long out = cb_swap_pswpout();
+
+		if (out >= po->pswpout0)
+			po->want = (unsigned long long)(out - po->pswpout0) * (cb_page_size / 512);
+		po->err = cb_swap_wb_wait(&po->wb, po->want, 30000);
+	}
+	po->wait_ns = cb_timer_ns(cb_timer_ticks() - t);
+	return 0;
+}
+
+int cb_measure_pageout(struct cb_ctx *ctx, struct cb_region *r)
+{
+	size_t fs = ctx->bk.folio_size, swapped = 0, cached = 0;
+	long long out0 = -1, fb0 = -1;
+	struct cb_pageout po = { .err = 0 };
+	unsigned long long at_stop;
+	char why[160];
+	int ret;
+
+	ret = cb_swap_wb_open(&po.wb, why, sizeof(why));
+	if (ret)
+		return ret == -EOPNOTSUPP || ret == -EBUSY || ret == -ENOENT ? cb_ctx_skip(ctx, "%s", why) :
+									    cb_ctx_error(ctx, why, ret);
+	if (fs > cb_page_size) {
+		out0 = cb_mthp_stat(fs, "swpout");
+		fb0 = cb_mthp_stat(fs, "swpout_fallback");
+	}
+	po.pswpout0 = cb_swap_pswpout();
+	ret = cb_measure_op(ctx, r, 0, cb_pageout_op, &po);
+	if (ret || ctx->res->status != CB_OK)
+		goto close_wb;
+	if (po.err) {
+		ret = cb_ctx_error(ctx, po.err == -ETIMEDOUT ? "waiting for the swap-out writes (30 s)" :
+							       "reading the swap device's stat", po.err);
+		goto close_wb;
+	}
+	at_stop = po.wb.sectors - po.wb.sectors0;
+	ret = cb_swap_wb_read(&po.wb);
+	if (ret) {
+		ret = cb_ctx_error(ctx, "reading the swap device's stat", ret);
+		goto close_wb;
+	}
+	ret = cb_region_swap_count(ctx, r, &swapped, &cached);
+	if (ret)
+		goto close_wb;
+	if (ctx->pass == CB_PASS_COUNTING) {
+		if (out0 >= 0) {
+			cb_ctx_extra(ctx, "swpout", (double)(cb_mthp_stat(fs, "swpout") - out0));
+			cb_ctx_extra(ctx, "swpout_fallback", (double)(cb_mthp_stat(fs, "swpout_fallback") - fb0));
+		}
+		cb_ctx_extra(ctx, "swapped_pages", (double)swapped);
+		cb_ctx_extra(ctx, "swapcache_after", (double)cached);
+		cb_ctx_extra(ctx, "writeback_polls", (double)po.wb.polls);
+	} else if (ctx->pass == CB_PASS_TIMING) {
+		cb_ctx_extra(ctx, "writeback_wait_ns", (double)po.wait_ns);
+	}
+	/* Pages left mapped (a reference held elsewhere, a per-CPU batch) were not swapped out: the
+	 * op did less than it is timed as. Another writer to the device ends the wait early. */
+	if (swapped != r->pages)
+		cb_ctx_disturbed(ctx, "%zu of %zu pages swapped out by MADV_PAGEOUT", swapped, r->pages);
+	else if (at_stop != r->len / 512 || po.wb.sectors - po.wb.sectors0 != r->len / 512)
+		cb_ctx_disturbed(ctx, "device %s completed %llu write sectors by the end of the wait and %llu by the check, "
+				 "where the pageout wrote %zu: another writer's I/O", po.wb.dev, at_stop,
+				 po.wb.sectors - po.wb.sectors0, r->len / 512);
+close_wb:
+	cb_swap_wb_close(&po.wb);
+	return ret;
 }
 
 void cb_region_fill_data(struct cb_region *r, uint64_t tag)

@@ -32,6 +32,7 @@ struct cb_scenario {
 	const char *backings;       /* space-separated: base thp thp_pte thp_single_pte mthp (= every mthp_<size>) */
 	unsigned needs;             /* CB_NEED_* */
 	bool deterministic;         /* outcomes (COW counts, faults, folios) are the kernel's exact decision: compare compares them exactly */
+	bool bandwidth;             /* its ns_per_page times a transfer (swap-in, swap-out): records give gib_per_s too */
 	int (*run)(struct cb_ctx *ctx); /* one pass: returns 0 or -errno (after cb_ctx_error) */
 	/* Instead of run, for a process-level phase timed from outside by hyperfine: called once
 	 * per instance with the backing's settings in place; fills hf with o->repeat run times or
@@ -111,6 +112,12 @@ struct cb_pass_result {
 	/* ctx->peer set: pages verified shared for the whole loop, and what their writes did */
 	bool peer_checked;
 	struct cb_cow_counts peer_shared;
+	/* Timing pass of a read loop over swapped pages (cb_measure_reads): the latencies of the ops
+	 * that faulted (the swap-ins), where they are known; else why not. */
+	bool fault_hist_read;
+	uint64_t fault_folios;      /* folios the pages came back in: one fault each at least */
+	char fault_hist_why[160];
+	struct cb_hist fault_hist;
 	struct cb_counters counters;
 	struct cb_vmstat vmstat_delta;
 	int nextra;
@@ -151,6 +158,7 @@ struct cb_ctx {
 	 * maps at the PFN the writer saw before was shared for the whole loop (cow_verified). */
 	pid_t peer;
 	bool sync_prepared;         /* cb_child_prepare ran: cb_child_fork is only the fork */
+	bool read_op;               /* the measured op reads the first word (cb_measure_reads) */
 };
 
 /* The region a scenario works on, set up for ctx->backing. The measured pages are pages
@@ -210,6 +218,14 @@ int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t
 			       const char *who);
 
 /*
+ * The measured op as a read of the first word of every page, each a swap entry before it
+ * (pre-check CB_EXPECT_SWAPPED): the swap-in, measured like cb_measure_writes (the timing pass
+ * also gives the latencies of the ops that faulted: fault_hist), then cb_region_verify that every
+ * page still holds tag (who names the reader in a mismatch).
+ */
+int cb_measure_reads(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, const char *who);
+
+/*
  * A measured operation on the region as a whole (fork, munmap, MADV_DONTNEED, a process exit,
  * MADV_COLLAPSE, MADV_POPULATE_WRITE): timing pass: its wall time; counting pass: the counters
  * of task target (0: the caller) around it, vmstat deltas, folio sizes before and after (while
@@ -217,6 +233,15 @@ int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t
  */
 typedef int (*cb_op_fn)(struct cb_ctx *ctx, struct cb_region *r, void *arg);
 int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_fn op, void *arg);
+/*
+ * The swap-out of the populated region as a measured op (cb_measure_op): MADV_PAGEOUT, then the
+ * wait until the swap device completed its writes (struct cb_swap_wb). Afterwards every page must
+ * be a swap entry and the device must have completed exactly the region's sectors, else the pass
+ * is disturbed. Extras: the size's swpout / swpout_fallback (large folios: written whole or split),
+ * swapped_pages, swapcache_after (pages left in the swap cache: mincore), writeback_polls;
+ * extra_timed.writeback_wait_ns. A skip where zswap is on or the top priority is shared.
+ */
+int cb_measure_pageout(struct cb_ctx *ctx, struct cb_region *r);
 /* Region operations for op scenarios: each returns 0 or -errno via cb_ctx_error. */
 int cb_region_munmap(struct cb_ctx *ctx, struct cb_region *r);
 int cb_region_dontneed(struct cb_ctx *ctx, struct cb_region *r);

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "settings.h"
@@ -518,6 +520,196 @@ void cb_swap_describe(char *buf, size_t len)
 		fclose(f);
 	if (!buf[0])
 		snprintf(buf, len, "none");
+}
+
+#define CB_THP_DIR "/sys/kernel/mm/transparent_hugepage"
+#define CB_ZSWAP_ENABLED "/sys/module/zswap/parameters/enabled"
+
+const char *const cb_swap_mthp_stat_names[CB_SWAP_MTHP_STATS] = {
+	"swpin", "swpin_fallback", "swpout", "swpout_fallback", "anon_fault_fallback",
+};
+
+void cb_swap_state_snap(struct cb_swap_state *s)
+{
+	char buf[128], path[256];
+	struct dirent *de;
+	DIR *d;
+
+	memset(s, 0, sizeof(*s));
+	if (cb_sysfs_read(CB_ZSWAP_ENABLED, buf, sizeof(buf)) > 0)
+		snprintf(s->zswap, sizeof(s->zswap), "%.7s", buf);
+	s->page_cluster = cb_sysfs_read("/proc/sys/vm/page-cluster", buf, sizeof(buf)) > 0 ? atoi(buf) : -1;
+	if (cb_sysfs_read(CB_THP_DIR "/defrag", buf, sizeof(buf)) < 0 ||
+	    cb_sysfs_selected(buf, s->thp_defrag, sizeof(s->thp_defrag)) <= 0)
+		s->thp_defrag[0] = '\0';
+	d = opendir(CB_THP_DIR);
+	while (d && (de = readdir(d)) && s->nsizes < CB_SWAP_MTHP_SIZES) {
+		unsigned long kb;
+		int k = s->nsizes;
+
+		if (sscanf(de->d_name, "hugepages-%lukB", &kb) != 1)
+			continue;
+		snprintf(path, sizeof(path), CB_THP_DIR "/%.40s/stats", de->d_name);
+		if (access(path, F_OK))
+			continue;
+		s->size[k].kb = kb;
+		for (int i = 0; i < CB_SWAP_MTHP_STATS; i++) {
+			snprintf(path, sizeof(path), CB_THP_DIR "/%.40s/stats/%s", de->d_name, cb_swap_mthp_stat_names[i]);
+			s->size[k].v[i] = cb_sysfs_read(path, buf, sizeof(buf)) > 0 ? strtoll(buf, NULL, 10) : -1;
+		}
+		s->nsizes++;
+	}
+	if (d)
+		closedir(d);
+	/* Ascending, as the records list folio sizes. */
+	for (int i = 1; i < s->nsizes; i++)
+		for (int j = i; j > 0 && s->size[j - 1].kb > s->size[j].kb; j--) {
+			__typeof__(s->size[0]) t = s->size[j];
+
+			s->size[j] = s->size[j - 1];
+			s->size[j - 1] = t;
+		}
+}
+
+void cb_swap_state_delta(const struct cb_swap_state *a, const struct cb_swap_state *b, struct cb_swap_state *d)
+{
+	*d = *b;
+	for (int i = 0; i < d->nsizes; i++) {
+		int j = 0;
+
+		while (j < a->nsizes && a->size[j].kb != b->size[i].kb)
+			j++;
+		for (int k = 0; k < CB_SWAP_MTHP_STATS; k++)
+			d->size[i].v[k] = j < a->nsizes && a->size[j].v[k] >= 0 && b->size[i].v[k] >= 0 ?
+						  b->size[i].v[k] - a->size[j].v[k] : -1;
+	}
+}
+
+/* The highest-priority area of /proc/swaps into name; -ENOENT without one, -EBUSY when two
+ * share that priority (pages then alternate between them). */
+static int cb_swap_top_area(char *name, size_t len)
+{
+	char line[512], n[256];
+	int prio, best = 0, ties = 0, found = 0;
+	FILE *f = fopen("/proc/swaps", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%255s %*s %*u %*u %d", n, &prio) == 2 && n[0] == '/') {
+			if (!found || prio > best) {
+				best = prio;
+				ties = 0;
+				snprintf(name, len, "%s", n);
+			} else if (prio == best) {
+				ties++;
+			}
+			found = 1;
+		}
+	fclose(f);
+	return !found ? -ENOENT : ties ? -EBUSY : 0;
+}
+
+long long cb_swap_pswpout(void)
+{
+	char line[128];
+	long long v = -1;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "pswpout %lld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* The 7th field of a block device's stat: sectors written, counted as the writes complete. */
+int cb_swap_wb_read(struct cb_swap_wb *w)
+{
+	char buf[512];
+	unsigned long long v[7];
+	ssize_t n = pread(w->fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) != 7)
+		return -EINVAL;
+	w->sectors = v[6];
+	return 0;
+}
+
+int cb_swap_wb_open(struct cb_swap_wb *w, char *why, size_t len)
+{
+	char area[256], path[96], buf[16];
+	struct stat st;
+	dev_t dev;
+	int ret;
+
+	w->fd = -1;
+	w->polls = 0;
+	if (cb_sysfs_read(CB_ZSWAP_ENABLED, buf, sizeof(buf)) > 0 && buf[0] == 'Y') {
+		snprintf(why, len, "zswap is on (%s): pages go to its pool, not to the swap device", CB_ZSWAP_ENABLED);
+		return -EOPNOTSUPP;
+	}
+	ret = cb_swap_top_area(area, sizeof(area));
+	if (ret) {
+		snprintf(why, len, "%s", ret == -EBUSY ? "two swap areas share the top priority: pages alternate between them" :
+					 ret == -ENOENT ? "no swap area is on" : "/proc/swaps cannot be read");
+		return ret;
+	}
+	if (stat(area, &st)) {
+		ret = -errno;
+		snprintf(why, len, "stat %s: %s", area, strerror(-ret));
+		return ret;
+	}
+	dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+	snprintf(w->dev, sizeof(w->dev), "%u:%u", major(dev), minor(dev));
+	snprintf(path, sizeof(path), "/sys/dev/block/%s/stat", w->dev);
+	w->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (w->fd < 0) {
+		ret = -errno;
+		snprintf(why, len, "%s (the device of swap area %s): %s", path, area, strerror(-ret));
+		return ret;
+	}
+	ret = cb_swap_wb_read(w);
+	if (ret) {
+		snprintf(why, len, "reading %s: %s", path, strerror(-ret));
+		cb_swap_wb_close(w);
+		return ret;
+	}
+	w->sectors0 = w->sectors;
+	return 0;
+}
+
+int cb_swap_wb_wait(struct cb_swap_wb *w, unsigned long long want, unsigned timeout_ms)
+{
+	/* A sleep between reads, not a spin: the completion may need a softirq thread of this CPU,
+	 * which a SCHED_FIFO spinner would starve. */
+	const struct timespec pause = { .tv_nsec = 20000 };
+	unsigned long long limit = (unsigned long long)timeout_ms * 50;
+	int ret;
+
+	w->polls = 0;
+	for (;;) {
+		ret = cb_swap_wb_read(w);
+		w->polls++;
+		if (ret)
+			return ret;
+		if (w->sectors - w->sectors0 >= want)
+			return 0;
+		if (w->polls > limit)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+	}
+}
+
+void cb_swap_wb_close(struct cb_swap_wb *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
 }
 
 /* This process's path in the hierarchy with controller ctl ("" = the v2 line "0::"). */

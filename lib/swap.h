@@ -51,6 +51,54 @@ void cb_swap_guard_open(struct cb_swap_guard *g, const char *own);
 int cb_swap_guard_check(struct cb_swap_guard *g, char *why, size_t len);
 void cb_swap_guard_close(struct cb_swap_guard *g);
 
+/*
+ * The settings that decide how pages go to swap and come back, and the per-size mTHP counters of
+ * swap-in, swap-out and their fallbacks, for the record of every repetition of an instance that
+ * uses swap: snapshotted before its first pass and after its last, the counters as deltas.
+ */
+#define CB_SWAP_MTHP_SIZES 16
+#define CB_SWAP_MTHP_STATS 5
+extern const char *const cb_swap_mthp_stat_names[CB_SWAP_MTHP_STATS];
+struct cb_swap_state {
+	char zswap[8];              /* zswap's "enabled" parameter (Y/N); "" without zswap */
+	int page_cluster;           /* vm.page-cluster: swap readahead of up to 2^N pages; -1 unread */
+	char thp_defrag[24];        /* the selected word of transparent_hugepage/defrag; "" unread */
+	int nsizes;
+	struct {
+		size_t kb;
+		long long v[CB_SWAP_MTHP_STATS]; /* -1: this kernel has no such counter */
+	} size[CB_SWAP_MTHP_SIZES];
+};
+void cb_swap_state_snap(struct cb_swap_state *s);
+/* d: b's settings, and b's counters less a's (-1 where either lacks one). */
+void cb_swap_state_delta(const struct cb_swap_state *a, const struct cb_swap_state *b, struct cb_swap_state *d);
+
+/*
+ * Waiting for swap-out writeback: MADV_PAGEOUT returns once the writes are submitted, and on a
+ * swap file (not on zram, which writes synchronously) some are still in flight. The device's
+ * completed write sectors (/sys/dev/block/MAJ:MIN/stat) are read before, and the wait ends once
+ * they have grown by what the pageout wrote. The device is the one behind the highest-priority
+ * area, which takes new pages.
+ */
+struct cb_swap_wb {
+	int fd;                     /* the device's stat file */
+	char dev[32];               /* "MAJ:MIN" */
+	unsigned long long sectors0; /* completed write sectors before the op */
+	unsigned long long sectors; /* at the last read */
+	unsigned long long polls;   /* reads of the stat file by the last wait */
+};
+/* Opens the device's stat and reads sectors0. Returns 0, or -errno with the reason in why (no
+ * swap, two areas at the top priority, zswap on: the pages would go to its pool, not the device). */
+int cb_swap_wb_open(struct cb_swap_wb *w, char *why, size_t len);
+/* Waits until the device completed want sectors more than sectors0 (polls 20 us apart, at most
+ * timeout_ms). Returns 0, -ETIMEDOUT, or -errno of a read. */
+int cb_swap_wb_wait(struct cb_swap_wb *w, unsigned long long want, unsigned timeout_ms);
+/* Pages written to swap devices so far (/proc/vmstat pswpout), -1 when unreadable. */
+long long cb_swap_pswpout(void);
+/* Reads the completed write sectors now into w->sectors. */
+int cb_swap_wb_read(struct cb_swap_wb *w);
+void cb_swap_wb_close(struct cb_swap_wb *w);
+
 struct cb_memcg {
 	int version;                /* 1 or 2 */
 	char path[512];             /* the group's directory */

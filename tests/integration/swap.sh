@@ -37,6 +37,52 @@ expect_all swapin_write_read_major_faults ".status == \"ok\" and .extra.read_maj
 expect_all swapin_write_nofault ".cow.nofault == $N and .cow.copy == 0 and .cow.reuse == 0 and .cow.swapin == 0" "$TMP/swapin.jsonl"
 expect_all swapin_write_swap_recorded '.swap | test("^zram ")' "$TMP/swapin.jsonl"
 
+# The swap-in timed (swapin_read). Exact where the records show zswap off and the instance's zram
+# as the only swap: every page a swap-in fault of its own (4 KiB), or one per 64 KiB folio
+# brought back whole (mTHP swap-in from a synchronous device, 6.12+); the timing pass's faults
+# equal the folios, so its faulting ops are known (swapin_fault_latency_ns).
+exact_swap() { # NAME FILE: 0 when every record has zswap off and zram as its only swap, else skip
+	local why
+	why=$(jq -r 'select(.status == "ok" or .status == "disturbed") | if .swap_state.zswap == "Y" then "zswap is on" elif (.swap | test("^zram [^;]*$") | not) then "not zram alone: \(.swap)" else empty end' "$2" | head -1)
+	[ -z "$why" ] && return 0
+	skip "$1" "$why"
+	return 1
+}
+run read swapin_read swapped
+if exact_swap swapin_read_faults "$TMP/read.jsonl"; then
+	expect_all swapin_read_faults ".status == \"ok\" and .extra.read_major_faults == $N and .extra.read_minor_faults == 0 and .faults.total == $N and .folio_pages_by_size_after == {\"4K\": $N}" "$TMP/read.jsonl"
+	expect_all swapin_read_fault_latency ".swapin_fault_latency_ns.faults == $N and .swapin_fault_latency_ns.p50 > 0 and .gib_per_s > 0 and .ns_per_page > 0" "$TMP/read.jsonl"
+fi
+expect_all swapin_read_state '(.swap_state.page_cluster | type) == "number" and (.swap_state.thp_defrag | type) == "string" and (.swap_state.mthp_delta | type) == "object"' "$TMP/read.jsonl"
+if [ -d /sys/kernel/mm/transparent_hugepage/hugepages-64kB ]; then
+	run readm swapin_read swapped_mthp_64K
+	if exact_swap swapin_read_mthp_whole "$TMP/readm.jsonl"; then
+		expect_all swapin_read_mthp_whole ".status == \"ok\" and .extra.swpout == 64 and .extra.read_major_faults == 64 and .faults.total == 64 and .folio_pages_by_size_after == {\"64K\": $N}" "$TMP/readm.jsonl"
+		expect_all swapin_read_mthp_fault_latency '.swapin_fault_latency_ns.faults == 64 and .swapin_fault_latency_ns.p50 > .latency_ns.p50 and .swap_state.mthp_delta["64K"].swpin >= 64 and .swap_state.mthp_delta["64K"].swpin_fallback == 0' "$TMP/readm.jsonl"
+	fi
+	# The swap-out timed: 64 KiB folios written whole, not split (6.10+).
+	run outm swapout mthp_64K
+	if exact_swap swapout_mthp_no_split "$TMP/outm.jsonl"; then
+		expect_all swapout_mthp_no_split ".status == \"ok\" and .extra.swapped_pages == $N and .extra.swpout == 64 and .extra.swpout_fallback == 0 and .swap_state.mthp_delta[\"64K\"].swpout_fallback == 0 and .gib_per_s > 0" "$TMP/outm.jsonl"
+	fi
+else
+	skip swapin_read_mthp_whole "no 64 KiB mTHP in this kernel"
+	skip swapout_mthp_no_split "no 64 KiB mTHP in this kernel"
+fi
+run out swapout base
+expect_all swapout_base ".status == \"ok\" and .extra.swapped_pages == $N and .extra.writeback_polls >= 1 and .extra_timed.writeback_wait_ns > 0 and .folio_pages_by_size == {\"4K\": $N} and .folio_pages_by_size_after == {}" "$TMP/out.jsonl"
+# On a swap file: through the swap cache, whose readahead brings up to 2^page-cluster pages a
+# device read; every page still takes a fault to be mapped. The writes complete after
+# MADV_PAGEOUT returns, and the written pages stay in the swap cache.
+run readf swapin_read swapped --swap swapfile
+if jq -e 'select(.status == "skip" and (.reason | test("swapfile")))' "$TMP/readf.jsonl" >/dev/null 2>&1; then
+	skip swapin_read_swapfile "$(jq -r .reason "$TMP/readf.jsonl" | head -1)"
+else
+	expect_all swapin_read_swapfile ".status == \"ok\" and (.swap | test(\"^file \")) and .faults.total == $N and .extra.read_major_faults + .extra.read_minor_faults == $N and .extra.read_major_faults * pow(2; .swap_state.page_cluster) >= $N and .folio_pages_by_size_after == {\"4K\": $N}" "$TMP/readf.jsonl"
+	run outf swapout base --swap swapfile
+	expect_all swapout_swapfile ".status == \"ok\" and (.swap | test(\"^file \")) and .extra.swapped_pages == $N and .extra.writeback_polls >= 1" "$TMP/outf.jsonl"
+fi
+
 # Written while in the swap cache, unmapped: one fault per page maps the swap-cache page itself
 # (no page allocated).
 run swapcache swapcache_write swapcache

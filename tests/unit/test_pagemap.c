@@ -406,3 +406,18 @@ CB_TEST(pagemap_faults_drop_spurious_pmd)
 		CB_CHECK_U64(f[0] + f[1] + f[2] + f[3], 4);
 	}
 }
+
+/* The faulting ops of a read loop over swapped pages: the first op at each folio the pages came
+ * back in, in loop order (a 4-page folio, two base pages, a page without a PFN). */
+CB_TEST(folio_first_ops)
+{
+	uint64_t pfns[7] = { 100, 101, 102, 103, 500, 0, 700 }, flags[7] = { HEAD, TAIL, TAIL, TAIL, 0, 0, 0 };
+	const size_t backwards[7] = { 6, 5, 4, 3, 2, 1, 0 };
+	unsigned char first[7];
+
+	CB_CHECK_U64(cb_folio_first_ops(pfns, flags, 7, NULL, first), 3);
+	CB_CHECK(first[0] && !first[1] && !first[2] && !first[3] && first[4] && !first[5] && first[6]);
+	/* Read backwards: the folio is first touched at its last page (op 3 reads page 3). */
+	CB_CHECK_U64(cb_folio_first_ops(pfns, flags, 7, backwards, first), 3);
+	CB_CHECK(first[0] && !first[1] && first[2] && first[3] && !first[4] && !first[5] && !first[6]);
+}

@@ -317,8 +317,11 @@ CB_TEST(report_html_page)
 	CB_CHECK(strstr(html, "cow_reuse/thp/8M: cow.copy 0 → 2048</a></li>") != NULL);
 	CB_CHECK(strstr(html, "<td>50<span class=\"sub\">50 ± 0.5, 49.5 … 50.5, n = 3</span></td>") != NULL);
 	CB_CHECK(strstr(html, "<td>1.020 <span class=\"sub\">[0.990, 1.050]</span></td>") != NULL);
-	/* Plots inline, without the XML prolog, their ids made unique per plot. */
-	CB_CHECK_U64(report_count(html, "<figure"), 5);
+	/* Plots inline, without the XML prolog, their ids made unique per plot; the forest plot of
+	 * side B first, right after the common shift. */
+	CB_CHECK_U64(report_count(html, "<figure"), 6);
+	CB_CHECK(strstr(html, "<figure class=\"plot forest\"") != NULL &&
+		 strstr(html, "<figure class=\"plot forest\"") < strstr(html, "id=\"summary\""));
 	CB_CHECK_U64(report_count(html, "<?xml"), 0);
 	CB_CHECK(strstr(html, "<svg id=\"p0-gp\" width=\"10\"><use href=\"#p0-gp\"/><rect fill=\"url(#p0-gp)\"/>"));
 	CB_CHECK(strstr(html, "<svg id=\"p4-gp\"") != NULL);

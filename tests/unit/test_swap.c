@@ -227,3 +227,32 @@ CB_TEST(swap_setup_none_and_bad_kind)
 		CB_CHECK(strstr(why, "unknown swap kind 'floppy'") != NULL);
 	}
 }
+
+/* The swap state's counters are deltas by folio size; the settings are the later snapshot's. */
+CB_TEST(swap_state_delta)
+{
+	struct cb_swap_state a = { .page_cluster = 1, .nsizes = 2 }, b = { .page_cluster = 3, .nsizes = 2 }, d;
+
+	a.size[0].kb = 64;
+	a.size[1].kb = 2048;
+	b.size[0].kb = 2048;
+	b.size[1].kb = 64;
+	for (int k = 0; k < CB_SWAP_MTHP_STATS; k++) {
+		a.size[0].v[k] = 10;
+		a.size[1].v[k] = 5;
+		b.size[0].v[k] = 5 + k;
+		b.size[1].v[k] = 10 + 2 * k;
+	}
+	a.size[0].v[4] = -1;
+	snprintf(b.zswap, sizeof(b.zswap), "N");
+	cb_swap_state_delta(&a, &b, &d);
+	CB_CHECK_U64(d.page_cluster, 3);
+	CB_CHECK_STR(d.zswap, "N");
+	CB_CHECK_U64(d.size[0].kb, 2048);
+	CB_CHECK_U64(d.size[0].v[2], 2);
+	CB_CHECK_U64(d.size[1].v[3], 6);
+	/* A counter one snapshot lacks has no delta. */
+	CB_CHECK(d.size[1].v[4] == -1);
+	cb_swap_state_snap(&a);
+	CB_CHECK(a.page_cluster >= 0 || access("/proc/sys/vm/page-cluster", R_OK) != 0);
+}
