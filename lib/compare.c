@@ -47,6 +47,7 @@ static const struct {
 	{ "cow.copy", 0, false },
 	{ "cow.reuse", 0, false },
 	{ "cow.nofault", 0, false },
+	{ "cow.folio_copy", 0, false },
 	{ "faults.per_page", 2, true },
 	{ "page_allocs_per_page", 2, true },
 	/* Kept apart, never their sum (tlb_flush.per_fault): a local flush that also sends an IPI is

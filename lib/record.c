@@ -157,6 +157,7 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 	if (!c->classified) {
 		/* An op scenario (fork, zap, collapse): no per-page outcome to report. */
 		cb_put(r, "cow", NULL);
+		cb_put(r, "folio_copy_folios", NULL);
 		cb_put(r, "faults", NULL);
 	} else {
 		o = json_object_new_object();
@@ -168,7 +169,9 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 		cb_put(o, "first_touch", cb_u64(c->cow.fresh));
 		cb_put(o, "swapin", cb_u64(c->cow.swapin));
 		cb_put(o, "unmapped_after", cb_u64(c->cow.lost));
+		cb_put(o, "folio_copy", cb_u64(c->cow.folio_copy));
 		cb_put(r, "cow", o);
+		cb_put(r, "folio_copy_folios", cb_u64(c->cow.folio_copy_folios));
 		if (c->peer_checked) {
 			/* Pages the other process still mapped at the same PFN after the loop: shared
 			 * for the whole loop. An exact assertion may rest on these only. */
@@ -312,7 +315,7 @@ static void cb_record_pfn_outcomes(json_object *r, const struct cb_record_in *in
 
 		if (k && !t->untimed_pfn_classified)
 			continue;
-		agree &= p->copy == c->cow.copy && p->reuse == c->cow.reuse + c->cow.nofault &&
+		agree &= p->copy == c->cow.copy + c->cow.folio_copy && p->reuse == c->cow.reuse + c->cow.nofault &&
 			 p->fresh == c->cow.fresh && p->swapin == c->cow.swapin && p->lost == c->cow.lost;
 	}
 	cb_put(r, "cow_passes_agree", json_object_new_boolean(agree));
@@ -419,6 +422,7 @@ json_object *cb_record_build(const struct cb_record_in *in)
 		cb_record_numa(r, in->numa);
 	} else {
 		cb_put(r, "cow", NULL);
+		cb_put(r, "folio_copy_folios", NULL);
 		cb_put(r, "faults", NULL);
 	}
 	cb_put(r, "extra_timed", cb_extras(in->timing));

@@ -61,6 +61,7 @@ static const struct cb_field {
 	{ "latency_ns", K_OBJ | K_NULL, R_TREE_NONNEG, false },
 	{ "latency_hist", K_ARR | K_NULL, R_TREE_NONNEG, false },
 	{ "cow", K_OBJ | K_NULL, R_TREE_NONNEG, false },
+	{ "folio_copy_folios", K_INT | K_NULL, R_NONNEG, false },
 	{ "cow_verified", K_NUM | K_OBJ | K_NULL | K_BOOL, R_TREE_NONNEG, false },
 	{ "faults", K_OBJ | K_NULL, R_TREE_NONNEG, false },
 	{ "tlb_flush", K_OBJ | K_NULL, R_TREE_NONNEG, false },

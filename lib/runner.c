@@ -421,6 +421,8 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 			row->cow_varied = true;
 		row->n++;
 		row->withheld += withheld;
+		row->folio_copy = counting->cow.folio_copy;
+		row->folio_copy_folios = counting->cow.folio_copy_folios;
 		row->copy = counting->cow.copy;
 		row->reuse = counting->cow.reuse;
 		row->nofault = counting->cow.nofault;
@@ -636,6 +638,9 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 		r->backing, r->size_h, cb_status_name(r->status), r->n, nspp, r->p50, r->p99,
 		(unsigned long long)r->copy, (unsigned long long)r->reuse, (unsigned long long)r->nofault, fpp, app,
 		tpf, ipf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
+	if (r->folio_copy)
+		fprintf(f, "  %llu page(s) copied with their whole folio, %llu folio(s) (cow.folio_copy)\n",
+			(unsigned long long)r->folio_copy, (unsigned long long)r->folio_copy_folios);
 	if (r->disturbed)
 		fprintf(f, "  %d disturbed repetition(s) left out (see their records' reason)\n", r->disturbed);
 	if (r->withheld)

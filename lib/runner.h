@@ -22,6 +22,7 @@ struct cb_summary_row {
 	struct cb_stats ns_per_page;
 	double p50, p99;            /* medians over repetitions */
 	uint64_t copy, reuse, nofault, first_touch; /* last repetition */
+	uint64_t folio_copy, folio_copy_folios; /* last repetition: pages copied with their whole folio */
 	bool cow_varied;            /* outcome counts differed between repetitions */
 	double faults_per_page, allocs_per_page; /* NaN when unsupported */
 	double tlb_per_fault;       /* local flushes (local_shootdown + local_mm_shootdown) per fault */

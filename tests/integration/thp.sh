@@ -43,7 +43,7 @@ done
 
 # PMD THP: the child's first write splits its PMD, then every 4 KiB page is copied.
 run child_thp cow_child thp
-expect child_thp_split_then_copy ".vmstat_delta.thp_split_pmd == $NPMD and .cow.copy == $PAGES and .faults.total == $PAGES" "$TMP/child_thp.jsonl"
+expect child_thp_split_then_copy ".vmstat_delta.thp_split_pmd == $NPMD and .cow.copy == $PAGES and .faults.total == $PAGES and .cow.folio_copy == 0" "$TMP/child_thp.jsonl"
 expect child_thp_parent_kept_thp ".folio_pages_by_size == {\"$PMD_H\": $PAGES}" "$TMP/child_thp.jsonl"
 run parent_thp cow_parent thp
 expect parent_thp_split_then_copy ".vmstat_delta.thp_split_pmd == $NPMD and .cow.copy == $PAGES" "$TMP/parent_thp.jsonl"
@@ -58,6 +58,10 @@ expect reuse_thp_no_split '(.vmstat_delta.thp_split_pmd // 0) == 0' "$TMP/reuse_
 expect_all reuse_thp_ns_per_page_withheld '(.untimed_faults | type) == "number" and ((.ns_per_page == null) == (.untimed_faults > .faults.total))
 	and ((.ns_per_page == null) == (.ns_per_page_withheld != null)) and .ns_per_page_timed > 0' "$TMP/reuse_thp.jsonl"
 
+# An mTHP is copied page by page, one fault each, not whole in its first fault (no kernel
+# merged that): no page is a whole-folio copy, and none moved (the repetition was not disturbed).
+run child_mthp cow_child mthp_64K
+expect child_mthp_per_page_copy ".cow.copy == $PAGES and .faults.total == $PAGES and .cow.folio_copy == 0 and .folio_copy_folios == 0 and .cow.moved == 0" "$TMP/child_mthp.jsonl"
 run child_thp_pte cow_child thp_pte
 expect child_thp_pte_copy ".cow.copy == $PAGES and (.vmstat_delta.thp_split_pmd // 0) == 0" "$TMP/child_thp_pte.jsonl"
 run child_single cow_child thp_single_pte
