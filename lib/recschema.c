@@ -52,7 +52,10 @@ static const struct cb_field {
 	{ "ops", K_INT, R_NONNEG, false },
 	{ "ns_per_page", K_NUM | K_NULL, R_NONNEG, false },
 	{ "ns_per_gib", K_NUM | K_NULL, R_NONNEG, false },
+	/* Written by older cowbench: why that repetition's ns_per_page was null. */
 	{ "ns_per_page_withheld", K_STR | K_NULL, R_ANY, false },
+	{ "ns_per_page_source", K_STR, R_ANY, false },
+	{ "ns_per_page_timer_ns", K_NUM | K_NULL, R_NONNEG, false },
 	{ "untimed_faults", K_INT | K_NULL, R_NONNEG, false },
 	{ "timed_faults", K_INT | K_NULL, R_NONNEG, false },
 	{ "timer_overhead_ns", K_NUM | K_NULL, R_NONNEG, false },
