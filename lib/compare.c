@@ -54,7 +54,10 @@ static const struct {
 	{ "cow.copy", 0, CMP_CLASS, false },
 	{ "cow.reuse", 0, CMP_CLASS, false },
 	{ "cow.nofault", 0, CMP_CLASS, false },
+	{ "cow.folio_copy", 0, CMP_CLASS, false },
 	{ "faults.total", 0, CMP_COUNT, false },
+	/* Spurious faults at PMD-mapped THPs: counted by the CPU, not decided by the kernel. */
+	{ "faults.spurious_pmd", 0, CMP_DIST, false },
 	{ "page_allocs_per_page", 2, CMP_DIST, true },
 	/* Each reason apart, never their sum: a local flush that also sends an IPI is one event of
 	 * each reason. */

@@ -499,14 +499,16 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 {
 	struct cb_pass_result *res = ctx->res;
 	struct cb_region_snap before, after;
-	uint32_t *faults;
+	uint32_t *faults, *folio_before, *folio_after;
 	struct cb_vmstat *vs;
 	long huge_kb;
 	int ret;
 
 	faults = calloc(r->pages, sizeof(*faults));
+	folio_before = calloc(r->pages, sizeof(*folio_before));
+	folio_after = calloc(r->pages, sizeof(*folio_after));
 	vs = calloc(2, sizeof(*vs));
-	if (!faults || !vs) {
+	if (!faults || !folio_before || !folio_after || !vs) {
 		ret = cb_ctx_error(ctx, "calloc", -ENOMEM);
 		goto free_arrays;
 	}
@@ -516,6 +518,10 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	ret = cb_measure_precheck(ctx, &before);
 	if (ret || res->status != CB_OK)
 		goto free_before;
+	/* The folios as they are before the loop (the pre-check read their flags): a whole-folio
+	 * copy is told by these boundaries, which the old pages' flags after it no longer show. */
+	if (ctx->expect_mapcount >= 2)
+		cb_folio_bounds(before.pfn, before.flags, r->pages, folio_before);
 	huge_kb = cb_region_pmd_mapped_kb(r);
 	/* --events replaces the default hardware set (issue 5). */
 	ret = cb_counters_open_events(&res->counters, 0, -1, false, ctx->opts ? ctx->opts->events : NULL);
@@ -557,11 +563,18 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	}
 	if (ctx->expect_mapcount >= 2) {
 		/* Another process mapped every page: a copy leaves it the old page. Where the old
-		 * page is free now, the write's PFN change was a migration (cb_cow_classify_old). */
+		 * page is free now, the write's PFN change was a migration; where a large folio's
+		 * pages all changed after one fault and the old ones are still mapped, the kernel
+		 * copied the whole folio (cb_cow_classify_snap). */
+		struct cb_cow_snap cs = { .n = r->pages, .before = before.raw, .after = after.raw, .faults = faults,
+					  .old_count = before.count, .old_flags = before.flags,
+					  .folio_before = folio_before, .folio_after = folio_after };
+
+		cb_folio_bounds(after.pfn, after.flags, r->pages, folio_after);
 		ret = cb_region_snap_kpage(ctx, &before, CB_SNAP_COUNT | CB_SNAP_FLAGS);
 		if (ret)
 			goto free_after;
-		cb_cow_classify_old(before.raw, after.raw, faults, before.count, before.flags, r->pages, &res->cow);
+		cb_cow_classify_snap(&cs, &res->cow);
 	} else {
 		cb_cow_classify(before.raw, after.raw, faults, r->pages, &res->cow);
 	}
@@ -582,6 +595,8 @@ free_before:
 	cb_region_snap_free(&before);
 free_arrays:
 	free(faults);
+	free(folio_before);
+	free(folio_after);
 	free(vs);
 	return ret;
 }

@@ -97,30 +97,60 @@ bool cb_kpage_freed(uint64_t count, uint64_t flags)
 	return count == 0 && ((flags & (1ull << CB_KPF_BUDDY)) || !(flags & owned));
 }
 
-void cb_cow_classify_old(const uint64_t *before, const uint64_t *after, const uint32_t *faults,
-			 const uint64_t *old_count, const uint64_t *old_flags, size_t n, struct cb_cow_counts *out)
+/* Whether the folio run of len pages at page f was copied whole by one fault (cb_cow_classify_snap). */
+static bool cb_folio_copied_whole(const struct cb_cow_snap *s, size_t f, size_t len)
 {
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++) {
+	size_t faulted = 0;
+
+	if (len < 2 || !s->folio_before || !s->folio_after || !s->faults || !s->old_count)
+		return false;
+	for (size_t i = f; i < f + len; i++) {
 		struct cb_pm_entry b, a;
 
-		cb_pagemap_decode(before[i], &b);
-		cb_pagemap_decode(after[i], &a);
+		cb_pagemap_decode(s->before[i], &b);
+		cb_pagemap_decode(s->after[i], &a);
+		if (!b.present || !a.present || !b.pfn || a.pfn == b.pfn || !s->old_count[i])
+			return false;
+		faulted += s->faults[i] != 0;
+	}
+	if (faulted != 1)
+		return false;
+	/* The new folios start at or after f and end by f + len. */
+	for (size_t i = f; i < f + len; i += s->folio_after[i])
+		if (!s->folio_after[i] || i + s->folio_after[i] > f + len)
+			return false;
+	return true;
+}
+
+void cb_cow_classify_snap(const struct cb_cow_snap *s, struct cb_cow_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < s->n; i++) {
+		struct cb_pm_entry b, a;
+
+		if (s->folio_before && s->folio_before[i] && cb_folio_copied_whole(s, i, s->folio_before[i])) {
+			out->folio_copy += s->folio_before[i];
+			out->folio_copy_folios++;
+			i += s->folio_before[i] - 1;
+			continue;
+		}
+		cb_pagemap_decode(s->before[i], &b);
+		cb_pagemap_decode(s->after[i], &a);
 		if (!a.present)
 			out->lost++;
 		else if (!b.present && b.swapped)
 			out->swapin++;
 		else if (!b.present)
 			out->fresh++;
-		else if (faults && !faults[i] && a.pfn != b.pfn)
+		else if (s->faults && !s->faults[i] && a.pfn != b.pfn)
 			/* No fault at this page, yet another page: something else (migration,
 			 * compaction, khugepaged, reclaim and refault elsewhere) moved it. */
 			out->moved++;
-		else if (faults && !faults[i])
+		else if (s->faults && !s->faults[i])
 			out->nofault++;
 		else if (a.pfn == b.pfn)
 			out->reuse++;
-		else if (old_count && old_flags && cb_kpage_freed(old_count[i], old_flags[i]))
+		else if (s->old_count && s->old_flags && cb_kpage_freed(s->old_count[i], s->old_flags[i]))
 			/* A copy leaves the old page to the other process; here nobody maps it and it
 			 * is free: it was migrated away (and the write reused or copied the new one). */
 			out->migrated++;
@@ -132,7 +162,9 @@ void cb_cow_classify_old(const uint64_t *before, const uint64_t *after, const ui
 void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32_t *faults, size_t n,
 		     struct cb_cow_counts *out)
 {
-	cb_cow_classify_old(before, after, faults, NULL, NULL, n, out);
+	const struct cb_cow_snap s = { .n = n, .before = before, .after = after, .faults = faults };
+
+	cb_cow_classify_snap(&s, out);
 }
 
 int cb_faults_drop_spurious_pmd(const uint64_t *pfn_before, const uint64_t *pfn_after, uint32_t *faults,
@@ -179,24 +211,41 @@ static int cb_order_of(uint64_t pages)
 	return k;
 }
 
+/* Pages of the folio run that starts at page i: a compound page followed by tails at consecutive
+ * PFNs, or a lone page. */
+static size_t cb_folio_run(const uint64_t *pfns, const uint64_t *kflags, size_t n, size_t i)
+{
+	size_t run = 1;
+
+	if (pfns[i] && (kflags[i] & ((1ull << CB_KPF_COMPOUND_HEAD) | (1ull << CB_KPF_COMPOUND_TAIL))))
+		while (i + run < n && pfns[i + run] == pfns[i] + run &&
+		       (kflags[i + run] & (1ull << CB_KPF_COMPOUND_TAIL)))
+			run++;
+	return run;
+}
+
 void cb_folio_runs(const uint64_t *pfns, const uint64_t *kflags, size_t n,
 		   uint64_t pages_by_order[CB_FOLIO_ORDERS])
 {
 	memset(pages_by_order, 0, sizeof(uint64_t) * CB_FOLIO_ORDERS);
 	for (size_t i = 0; i < n;) {
-		size_t run = 1;
+		size_t run = cb_folio_run(pfns, kflags, n, i);
 
 		/* Not present (or no PFN visible): in no folio at all. */
-		if (!pfns[i]) {
-			i++;
-			continue;
-		}
-		if ((kflags[i] & ((1ull << CB_KPF_COMPOUND_HEAD) | (1ull << CB_KPF_COMPOUND_TAIL)))) {
-			while (i + run < n && pfns[i + run] == pfns[i] + run &&
-			       (kflags[i + run] & (1ull << CB_KPF_COMPOUND_TAIL)))
-				run++;
-		}
-		pages_by_order[cb_order_of(run)] += run;
+		if (pfns[i])
+			pages_by_order[cb_order_of(run)] += run;
+		i += run;
+	}
+}
+
+void cb_folio_bounds(const uint64_t *pfns, const uint64_t *kflags, size_t n, uint32_t *len)
+{
+	for (size_t i = 0; i < n;) {
+		size_t run = cb_folio_run(pfns, kflags, n, i);
+
+		len[i] = (uint32_t)run;
+		for (size_t k = 1; k < run; k++)
+			len[i + k] = 0;
 		i += run;
 	}
 }

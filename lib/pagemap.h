@@ -53,6 +53,9 @@ struct cb_cow_counts {
 	uint64_t swapin;    /* a swap entry before, present after: the write fault swapped it in (the
 			     * swap-cache page reused or a page read from swap: see allocations) */
 	uint64_t lost;      /* not present after the write: cannot be classified */
+	uint64_t folio_copy; /* copied with its whole large folio by one fault at one of its pages
+			      * (cb_cow_classify_snap); the faulting page included */
+	uint64_t folio_copy_folios; /* the folios those pages were in */
 };
 
 /* Classifies each page from its pagemap entries before and after the write loop and the
@@ -60,12 +63,30 @@ struct cb_cow_counts {
  * a changed one a copy; no nofault or moved). */
 void cb_cow_classify(const uint64_t *before, const uint64_t *after, const uint32_t *faults, size_t n,
 		     struct cb_cow_counts *out);
-/* The same, where another process mapped every page before the writes: old_count and old_flags
- * are /proc/kpagecount and /proc/kpageflags of each page's PFN from before, read after the loop.
- * A changed PFN whose old page is now free (cb_kpage_freed) is `migrated`, not a copy: a COW copy
- * leaves the old page mapped in the other process. */
-void cb_cow_classify_old(const uint64_t *before, const uint64_t *after, const uint32_t *faults,
-			 const uint64_t *old_count, const uint64_t *old_flags, size_t n, struct cb_cow_counts *out);
+/* What the counting pass knows of the measured pages around its loop, where another process
+ * mapped every page before the writes. */
+struct cb_cow_snap {
+	size_t n;
+	const uint64_t *before, *after;   /* raw pagemap entries before and after the loop */
+	const uint32_t *faults;           /* faults per page (from their addresses), spurious ones dropped */
+	/* /proc/kpagecount and /proc/kpageflags of each page's PFN from before, read after the loop */
+	const uint64_t *old_count, *old_flags;
+	/* Folio runs (cb_folio_bounds) of the PFNs before the loop, read before it, and of the PFNs
+	 * after it; NULL: no whole-folio copies looked for. */
+	const uint32_t *folio_before, *folio_after;
+};
+/*
+ * The same, with the old pages' state. A changed PFN whose old page is now free (cb_kpage_freed)
+ * is `migrated`, not a copy: a COW copy leaves the old page mapped in the other process.
+ * A whole-folio copy: a large folio (two pages or more, its run as read before the loop) every
+ * page of which has a new PFN after a fault at exactly one of its pages, each old page still
+ * mapped (kpagecount), the new pages in folios that stay inside the old folio's pages (the same
+ * size, or smaller: THP before 5.8 copied a PMD-mapped THP into base pages). Its pages are
+ * `folio_copy`, not `moved`: the kernel copied them in that fault. Migration frees the old pages
+ * (every mapping moves along), and a khugepaged collapse makes a folio that reaches past the old
+ * one: both stay `moved`/`migrated`.
+ */
+void cb_cow_classify_snap(const struct cb_cow_snap *s, struct cb_cow_counts *out);
 /*
  * Spurious faults at PMD-mapped THPs. A write fault that reuses a write-protected PMD-mapped THP
  * makes its whole PMD writable, yet writes to its other 4 KiB pieces may fault again: stores the
@@ -104,5 +125,9 @@ void cb_folio_runs(const uint64_t *pfns, const uint64_t *kflags, size_t n,
  * SIZE_MAX when out of memory. */
 size_t cb_folio_first_ops(const uint64_t *pfns, const uint64_t *kflags, size_t n, const size_t *order,
 			  unsigned char *first_op);
+
+/* The same runs, page by page: len[i] is the number of pages of the run that starts at page i, 0
+ * for a page inside a run; a page not present is a run of 1. */
+void cb_folio_bounds(const uint64_t *pfns, const uint64_t *kflags, size_t n, uint32_t *len);
 
 #endif

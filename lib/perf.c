@@ -638,14 +638,23 @@ int cb_faultsamp_disable(struct cb_faultsamp *fs)
 	return ioctl(fs->fd, PERF_EVENT_IOC_DISABLE, 0) ? -errno : 0;
 }
 
+void cb_fault_addr_bin(uintptr_t a, const char *addr, size_t stride, size_t pages, uint32_t *faults,
+		       uint64_t *outside)
+{
+	uintptr_t lo = (uintptr_t)addr;
+
+	if (a >= lo && a - lo < stride * pages && (a - lo) % stride < cb_page_size)
+		faults[(a - lo) / stride]++;
+	else
+		(*outside)++;
+}
+
 void cb_faultsamp_bin(struct cb_faultsamp *fs, const char *addr, size_t stride, size_t pages, uint32_t *faults,
 		      uint64_t *outside, uint64_t *lost)
 {
 	struct perf_event_mmap_page *meta = fs->ring;
 	const unsigned char *data = (const unsigned char *)fs->ring + sysconf(_SC_PAGESIZE);
 	uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE), tail = meta->data_tail;
-	uintptr_t lo = (uintptr_t)addr, span = stride * pages;
-	size_t psz = (size_t)sysconf(_SC_PAGESIZE);
 
 	*outside = 0;
 	*lost = 0;
@@ -661,16 +670,10 @@ void cb_faultsamp_bin(struct cb_faultsamp *fs, const char *addr, size_t stride, 
 			break;
 		for (size_t k = 0; k < sizeof(words) && sizeof(h) + k < h.size; k++)
 			((unsigned char *)words)[k] = data[(off + sizeof(h) + k) & (fs->data_len - 1)];
-		if (h.type == PERF_RECORD_SAMPLE) {
-			uintptr_t a = (uintptr_t)words[0];
-
-			if (a >= lo && a - lo < span && (a - lo) % stride < psz)
-				faults[(a - lo) / stride]++;
-			else
-				(*outside)++;
-		} else if (h.type == PERF_RECORD_LOST) {
+		if (h.type == PERF_RECORD_SAMPLE)
+			cb_fault_addr_bin((uintptr_t)words[0], addr, stride, pages, faults, outside);
+		else if (h.type == PERF_RECORD_LOST)
 			*lost += words[1];
-		}
 		tail += h.size;
 	}
 	__atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);

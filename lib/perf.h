@@ -113,6 +113,9 @@ int cb_faultsamp_disable(struct cb_faultsamp *fs);
  * could not store (PERF_RECORD_LOST): non-zero means the counts are incomplete. */
 void cb_faultsamp_bin(struct cb_faultsamp *fs, const char *addr, size_t stride, size_t pages, uint32_t *faults,
 		      uint64_t *outside, uint64_t *lost);
+/* One sample's address binned as cb_faultsamp_bin bins each. */
+void cb_fault_addr_bin(uintptr_t a, const char *addr, size_t stride, size_t pages, uint32_t *faults,
+		       uint64_t *outside);
 void cb_faultsamp_close(struct cb_faultsamp *fs);
 
 /* Tracepoint id from tracefs ("tlb:tlb_flush"), or -errno. Mounts tracefs in a private mount

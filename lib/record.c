@@ -178,6 +178,7 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 	if (!c->classified) {
 		/* An op scenario (fork, zap, collapse): no per-page outcome to report. */
 		cb_put(r, "cow", NULL);
+		cb_put(r, "folio_copy_folios", NULL);
 		cb_put(r, "faults", NULL);
 	} else {
 		o = json_object_new_object();
@@ -189,7 +190,9 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 		cb_put(o, "first_touch", cb_u64(c->cow.fresh));
 		cb_put(o, "swapin", cb_u64(c->cow.swapin));
 		cb_put(o, "unmapped_after", cb_u64(c->cow.lost));
+		cb_put(o, "folio_copy", cb_u64(c->cow.folio_copy));
 		cb_put(r, "cow", o);
+		cb_put(r, "folio_copy_folios", cb_u64(c->cow.folio_copy_folios));
 		if (c->peer_checked) {
 			/* Pages the other process still mapped at the same PFN after the loop: shared
 			 * for the whole loop. An exact assertion may rest on these only. */
@@ -333,24 +336,31 @@ static void cb_record_pfn_outcomes(json_object *r, const struct cb_record_in *in
 
 		if (k && !t->untimed_pfn_classified)
 			continue;
-		agree &= p->copy == c->cow.copy && p->reuse == c->cow.reuse + c->cow.nofault &&
+		agree &= p->copy == c->cow.copy + c->cow.folio_copy && p->reuse == c->cow.reuse + c->cow.nofault &&
 			 p->fresh == c->cow.fresh && p->swapin == c->cow.swapin && p->lost == c->cow.lost;
 	}
 	cb_put(r, "cow_passes_agree", json_object_new_boolean(agree));
 }
 
-bool cb_record_untimed_withheld(const struct cb_pass_result *t, const struct cb_pass_result *c, bool deterministic,
-				char *why, size_t len)
+bool cb_record_ns_timed(const struct cb_backing *bk)
 {
-	if (!deterministic || !t->untimed || !t->untimed_faults_read || !c || !c->classified ||
-	    t->untimed_faults <= c->faults_total)
-		return false;
-	snprintf(why, len,
-		 "the untimed loop took %llu faults where the counting pass saw %llu decisions: the %llu more decided "
-		 "nothing (spurious faults on stale TLB entries), and their number is the CPU's, not the kernel's",
-		 (unsigned long long)t->untimed_faults, (unsigned long long)c->faults_total,
-		 (unsigned long long)(t->untimed_faults - c->faults_total));
-	return true;
+	return bk->kind == CB_BK_THP || bk->kind == CB_BK_SYS;
+}
+
+/* Whether t's figure comes from its timing pass: an op, or an untimed pass that did not run. */
+static bool cb_record_from_timed(const struct cb_pass_result *t, bool ns_timed)
+{
+	return ns_timed || !t->untimed;
+}
+
+static uint64_t cb_record_loop_ns(const struct cb_pass_result *t, bool ns_timed)
+{
+	return cb_record_from_timed(t, ns_timed) ? t->loop_ns : t->untimed_loop_ns;
+}
+
+double cb_record_ns_per_page(const struct cb_pass_result *t, bool ns_timed)
+{
+	return (double)cb_record_loop_ns(t, ns_timed) / (double)t->pages;
 }
 
 json_object *cb_record_build(const struct cb_record_in *in)
@@ -407,26 +417,26 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	cb_put(r, "ops", cb_u64(in->counting && in->counting->classified ? in->timing->pages : 1));
 	{
 		/* From the untimed pass where there is one (per-page write loops): the timing pass
-		 * pays for a timestamp and a histogram update per page. */
-		uint64_t ns = in->timing->untimed ? in->timing->untimed_loop_ns : in->timing->loop_ns;
-		char why[200];
-		bool withheld = cb_record_untimed_withheld(in->timing, in->counting, in->scn->deterministic, why,
-							   sizeof(why));
+		 * pays for a timestamp per page. Not where the untimed loop can take spurious faults
+		 * (cb_record_ns_timed): one source for every repetition of an instance. */
+		const struct cb_pass_result *t = in->timing;
+		bool timed = cb_record_from_timed(t, in->ns_timed);
+		uint64_t ns = cb_record_loop_ns(t, in->ns_timed);
 
-		cb_put(r, "ns_per_page", withheld ? NULL : json_object_new_double((double)ns / (double)in->timing->pages));
-		cb_put(r, "ns_per_gib", withheld ? NULL :
-			json_object_new_double((double)ns * (double)(1ull << 30) / (double)in->opts->size));
-		cb_put(r, "ns_per_page_withheld", withheld ? json_object_new_string(why) : NULL);
+		cb_put(r, "ns_per_page", json_object_new_double((double)ns / (double)t->pages));
+		cb_put(r, "ns_per_gib", json_object_new_double((double)ns * (double)(1ull << 30) / (double)in->opts->size));
 		/* A transfer's rate: the region's bytes over the same time. */
 		if (in->scn->bandwidth)
-			cb_put(r, "gib_per_s", withheld || !ns ? NULL :
+			cb_put(r, "gib_per_s", !ns ? NULL :
 				json_object_new_double((double)in->opts->size / (double)(1ull << 30) / ((double)ns * 1e-9)));
-		cb_put(r, "untimed_faults", in->timing->untimed && in->timing->untimed_faults_read ?
-			cb_u64(in->timing->untimed_faults) : NULL);
-		cb_put(r, "timed_faults", in->timing->loop_faults_read ? cb_u64(in->timing->loop_faults) : NULL);
-		cb_put(r, "ns_per_page_source", json_object_new_string(in->timing->untimed ? "untimed pass" : "timing pass"));
-		cb_put(r, "ns_per_page_timed", in->timing->untimed ?
-			json_object_new_double((double)in->timing->loop_ns / (double)in->timing->pages) : NULL);
+		cb_put(r, "ns_per_page_source", json_object_new_string(timed ? "timing pass" : "untimed pass"));
+		/* The timer's cost in the figure: one read per page in a per-page timed loop. */
+		cb_put(r, "ns_per_page_timer_ns", timed && t->per_op_timed && !in->source ?
+			json_object_new_double(cb_timer.overhead_ns) : NULL);
+		cb_put(r, "untimed_faults", t->untimed && t->untimed_faults_read ? cb_u64(t->untimed_faults) : NULL);
+		cb_put(r, "timed_faults", t->loop_faults_read ? cb_u64(t->loop_faults) : NULL);
+		cb_put(r, "ns_per_page_timed", t->untimed ? json_object_new_double((double)t->loop_ns / (double)t->pages) :
+							    NULL);
 	}
 	cb_record_pfn_outcomes(r, in);
 	{
@@ -459,6 +469,7 @@ json_object *cb_record_build(const struct cb_record_in *in)
 		cb_record_numa(r, in->numa);
 	} else {
 		cb_put(r, "cow", NULL);
+		cb_put(r, "folio_copy_folios", NULL);
 		cb_put(r, "faults", NULL);
 	}
 	cb_put(r, "extra_timed", cb_extras(in->timing));

@@ -28,19 +28,25 @@ struct cb_record_in {
 	const struct cb_swap_state *swap_state; /* instances that use swap: around this repetition; else NULL */
 	double repeat_ci;           /* repeat = auto: CI half-width over the mean after this repetition */
 	const char *repeat_stop;    /* repeat = auto: what stopped it at this repetition, NULL: not yet */
+	bool ns_timed;              /* ns_per_page from the timing pass even where an untimed pass ran
+				     * (cb_record_ns_timed), the same for every repetition of an instance */
 };
 
 const char *cb_status_name(int status);
 /*
- * Whether a repetition's ns_per_page is withheld: its untimed loop (t) took more faults than the
- * counting pass (c) saw decisions (faults.total), in a scenario whose faults are the kernel's
- * exact decision. The extra faults decided nothing: on a host that caches a 2 MiB mapping's
- * translations in 4 KiB pieces, the stores the CPU ran ahead of a write fault at a read-only
- * PMD-mapped THP cached read-only pieces that fault again once the PMD is writable, a number that
- * varies from pass to pass. Fills why when withheld.
+ * Whether an instance's ns_per_page comes from its timing pass rather than its untimed one,
+ * decided once from its backing before the repetitions, so that no instance mixes the two. Where
+ * the backing maps PMD-size THPs (thp, swapped_thp, sys), an untimed write loop takes spurious
+ * faults: on a host that caches a 2 MiB mapping's translations in 4 KiB pieces, the stores the
+ * CPU ran ahead of a write fault at a read-only PMD-mapped THP cached read-only pieces that fault
+ * again once the PMD is writable, a number that the CPU decides, not the kernel, and that varies
+ * from pass to pass. The timing pass takes none (its timer reads serialize the loop); its figure
+ * includes one timer read per page (ns_per_page_timer_ns).
  */
-bool cb_record_untimed_withheld(const struct cb_pass_result *t, const struct cb_pass_result *c, bool deterministic,
-				char *why, size_t len);
+bool cb_record_ns_timed(const struct cb_backing *bk);
+/* A repetition's ns_per_page from the loop the instance takes it from (t: the timing pass's result
+ * with the untimed pass's filled in). */
+double cb_record_ns_per_page(const struct cb_pass_result *t, bool ns_timed);
 json_object *cb_record_build(const struct cb_record_in *in);
 /* One line, flushed. Returns 0 or -errno. */
 int cb_record_write(FILE *out, json_object *rec);

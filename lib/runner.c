@@ -154,9 +154,7 @@ static double cb_ratio(const struct cb_pass_result *c, const char *name, uint64_
 static void cb_row_finish(struct cb_summary_row *row, double *nspp, double *p50, double *p99)
 {
 	if (row->n) {
-		/* nspp holds the repetitions whose ns_per_page was not withheld, packed. */
-		if (row->n > row->withheld)
-			cb_stats_compute(nspp, (size_t)(row->n - row->withheld), &row->ns_per_page);
+		cb_stats_compute(nspp, (size_t)row->n, &row->ns_per_page);
 		row->p50 = cb_stats_percentile(p50, (size_t)row->n, 50);
 		row->p99 = cb_stats_percentile(p99, (size_t)row->n, 50);
 	}
@@ -276,6 +274,9 @@ struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct c
 		in->status = CB_SKIP;
 		if (ret == -EINVAL)
 			snprintf(in->reason, sizeof(in->reason), "unknown backing '%s'", o->backing);
+	} else {
+		/* Before any repetition: every one takes ns_per_page from the same loop. */
+		in->rin.ns_timed = row->ns_timed = cb_record_ns_timed(&in->ctx.bk);
 	}
 stop:
 	in->done = in->status != CB_OK;
@@ -325,7 +326,6 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		json_object *rec;
 		int tstatus, rep = row->n + 1;
 		char dreason[400] = "";
-		bool withheld;
 
 		if (uses_swap)
 			cb_swap_state_snap(&swap0);
@@ -376,24 +376,12 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		}
 		if (status != CB_OK && status != CB_DISTURBED)
 			break;
-		withheld = false;
 		if (status == CB_OK) {
-			char why[200];
-			size_t k = (size_t)(row->n - row->withheld);
-
-			/* A withheld ns_per_page (its record says why) is no sample of the figure. */
-			withheld = cb_record_untimed_withheld(timing, counting, in->s->deterministic, why, sizeof(why));
-			if (!withheld)
-				in->nspp[k++] = (double)(timing->untimed ? timing->untimed_loop_ns : timing->loop_ns) /
-						(double)timing->pages;
+			in->nspp[row->n] = cb_record_ns_per_page(timing, in->rin.ns_timed);
 			/* repeat = auto: this repetition's record says whether it was the last. */
-			if (o->repeat_auto) {
-				in->stop = cb_repeat_stop(in->nspp, k, o->target_ci, o->max_repeat,
+			if (o->repeat_auto)
+				in->stop = cb_repeat_stop(in->nspp, (size_t)row->n + 1, o->target_ci, o->max_repeat,
 							  in->spent_s + cb_mono_s() - t0, o->max_time, &row->repeat_ci);
-				/* max_repeat counts repetitions, withheld ones too. */
-				if (in->stop == CB_REPEAT_MORE && o->max_repeat > 0 && row->n + 1 >= o->max_repeat)
-					in->stop = CB_REPEAT_MAX_REPEAT;
-			}
 			in->rin.repeat_ci = row->repeat_ci;
 			in->rin.repeat_stop = cb_repeat_stop_name(in->stop);
 		}
@@ -429,8 +417,14 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		if (row->n && (row->copy != counting->cow.copy || row->reuse != counting->cow.reuse ||
 			       row->nofault != counting->cow.nofault))
 			row->cow_varied = true;
+		if (!row->n || counting->faults_spurious_pmd < row->spurious_min)
+			row->spurious_min = counting->faults_spurious_pmd;
+		if (!row->n || counting->faults_spurious_pmd > row->spurious_max)
+			row->spurious_max = counting->faults_spurious_pmd;
 		row->n++;
-		row->withheld += withheld;
+		row->classified = counting->classified;
+		row->folio_copy = counting->cow.folio_copy;
+		row->folio_copy_folios = counting->cow.folio_copy_folios;
 		row->copy = counting->cow.copy;
 		row->reuse = counting->cow.reuse;
 		row->nofault = counting->cow.nofault;
@@ -610,9 +604,9 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 
 void cb_summary_header(FILE *f)
 {
-	fprintf(f, "%-18s %-14s %5s %-5s %2s %17s %7s %7s %6s %6s %6s %6s %6s %6s %6s\n", "scenario", "backing",
-		"size", "st", "n", "ns/page med ± sd", "p50 ns", "p99 ns", "copy", "reuse", "nofalt", "flt/pg",
-		"alc/pg", "lfl/fl", "ipi/fl");
+	fprintf(f, "%-18s %-14s %5s %-5s %2s %17s %7s %7s %6s %6s %6s %7s %6s %6s %6s %6s\n", "scenario", "backing",
+		"size", "st", "n", "ns/page med ± sd", "p50 ns", "p99 ns", "copy", "reuse", "nofalt", "spurpmd",
+		"flt/pg", "alc/pg", "lfl/fl", "ipi/fl");
 }
 
 static void cb_fmt_ratio(char *buf, size_t len, double v)
@@ -625,7 +619,7 @@ static void cb_fmt_ratio(char *buf, size_t len, double v)
 
 void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 {
-	char nspp[32], fpp[16], app[16], tpf[16], ipf[16];
+	char nspp[32], fpp[16], app[16], tpf[16], ipf[16], spur[48];
 
 	if (r->status != CB_OK && !r->n) {
 		fprintf(f, "%-18s %-14s %5s %-5s  %s\n", r->scenario, r->backing, r->size_h, cb_status_name(r->status),
@@ -634,23 +628,30 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 			fprintf(f, "  %d disturbed repetition(s)\n", r->disturbed);
 		return;
 	}
-	if (r->n > r->withheld)
-		snprintf(nspp, sizeof(nspp), "%.0f ± %.0f", r->ns_per_page.median, r->ns_per_page.stddev);
+	/* "t": a write loop's figure from its timing pass (cb_record_ns_timed), one timer read per page in it. */
+	snprintf(nspp, sizeof(nspp), "%.0f ± %.0f%s", r->ns_per_page.median, r->ns_per_page.stddev,
+		 r->ns_timed && r->classified ? " t" : "");
+	/* Spurious faults at PMD-mapped THPs, no outcome: their range over the repetitions. */
+	if (!r->classified)
+		snprintf(spur, sizeof(spur), "-");
+	else if (r->spurious_min == r->spurious_max)
+		snprintf(spur, sizeof(spur), "%llu", (unsigned long long)r->spurious_max);
 	else
-		snprintf(nspp, sizeof(nspp), "-");
+		snprintf(spur, sizeof(spur), "%llu-%llu", (unsigned long long)r->spurious_min,
+			 (unsigned long long)r->spurious_max);
 	cb_fmt_ratio(fpp, sizeof(fpp), r->faults_per_page);
 	cb_fmt_ratio(app, sizeof(app), r->allocs_per_page);
 	cb_fmt_ratio(tpf, sizeof(tpf), r->tlb_per_fault);
 	cb_fmt_ratio(ipf, sizeof(ipf), r->ipi_per_fault);
-	fprintf(f, "%-18s %-14s %5s %-5s %2d %17s %7.0f %7.0f %6llu %6llu %6llu %6s %6s %6s %6s%s\n", r->scenario,
+	fprintf(f, "%-18s %-14s %5s %-5s %2d %17s %7.0f %7.0f %6llu %6llu %6llu %7s %6s %6s %6s %6s%s\n", r->scenario,
 		r->backing, r->size_h, cb_status_name(r->status), r->n, nspp, r->p50, r->p99,
-		(unsigned long long)r->copy, (unsigned long long)r->reuse, (unsigned long long)r->nofault, fpp, app,
-		tpf, ipf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
+		(unsigned long long)r->copy, (unsigned long long)r->reuse, (unsigned long long)r->nofault, spur, fpp,
+		app, tpf, ipf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
+	if (r->folio_copy)
+		fprintf(f, "  %llu page(s) copied with their whole folio, %llu folio(s) (cow.folio_copy)\n",
+			(unsigned long long)r->folio_copy, (unsigned long long)r->folio_copy_folios);
 	if (r->disturbed)
 		fprintf(f, "  %d disturbed repetition(s) left out (see their records' reason)\n", r->disturbed);
-	if (r->withheld)
-		fprintf(f, "  ns/page withheld in %d of %d repetition(s): the untimed loop took faults that decided "
-			"nothing (spurious: see their records' ns_per_page_withheld)\n", r->withheld, r->n);
 	if (r->status != CB_OK)
 		fprintf(f, "  %s after %d repetition(s): %s\n", cb_status_name(r->status), r->n, r->reason);
 	if (r->repeat_stop[0])

@@ -18,8 +18,11 @@ struct cb_summary_row {
 	char reason[256];
 	int n;                      /* repetitions recorded (disturbed ones not counted) */
 	int disturbed;              /* repetitions recorded disturbed (and tried again) */
-	int withheld;               /* recorded ones whose ns_per_page was withheld (cb_record_untimed_withheld) */
 	struct cb_stats ns_per_page;
+	bool ns_timed;              /* ns_per_page from the timing pass (cb_record_ns_timed) */
+	bool classified;            /* the last repetition classified pages (a write loop) */
+	uint64_t spurious_min, spurious_max; /* faults.spurious_pmd over the repetitions */
+	uint64_t folio_copy, folio_copy_folios; /* last repetition: pages copied with their whole folio */
 	double p50, p99;            /* medians over repetitions */
 	uint64_t copy, reuse, nofault, first_touch; /* last repetition */
 	bool cow_varied;            /* outcome counts differed between repetitions */

@@ -12,7 +12,8 @@
 # 1.352); and ASLR gave each run its own page-table layout (fork's page allocations 15-18 per run).
 # The suite now interleaves its instances' repetitions and runs without address randomization.
 # Under stress-ng it failed once in 2026-12 on cow_reuse/thp's ns_per_page (9.3 vs 14.2 ns): the
-# untimed loop's spurious faults, a number the CPU decides; such a figure is now withheld.
+# untimed loop's spurious faults, a number the CPU decides; on THP backings that figure now comes
+# from the timing pass, which takes none.
 # `make check-aa [N=10]` runs it N times.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 1

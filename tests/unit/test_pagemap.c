@@ -4,6 +4,7 @@
 
 #include "cb.h"
 #include "pagemap.h"
+#include "perf.h"
 #include "unit.h"
 
 #define KPF(bit) (UINT64_C(1) << (bit))
@@ -119,9 +120,11 @@ CB_TEST(pagemap_cow_classify_migrated)
 	const uint32_t faults[] = { 1, 1, 1, 1, 1, 0 };
 	const uint64_t count[] = { 1, 0, 0, 0, 1, 0 };
 	const uint64_t flags[] = { ANON | LRU, BUDDY, 0, ANON | (1ull << CB_KPF_SWAPCACHE), ANON | LRU, BUDDY };
+	const struct cb_cow_snap snap = { .n = 6, .before = before, .after = after, .faults = faults,
+					  .old_count = count, .old_flags = flags };
 	struct cb_cow_counts c;
 
-	cb_cow_classify_old(before, after, faults, count, flags, 6, &c);
+	cb_cow_classify_snap(&snap, &c);
 	CB_CHECK_U64(c.copy, 2);
 	CB_CHECK_U64(c.migrated, 2);
 	CB_CHECK_U64(c.reuse, 1);
@@ -145,6 +148,110 @@ CB_TEST(pagemap_cow_classify_migrated)
 
 /* The words come from the kpage files by PFN: a fabricated kpageflags file (8 bytes per PFN)
  * read for scattered and consecutive PFNs, as the counting pass reads the old pages. */
+/*
+ * Whole-folio copies, from the counting pass's snapshots: PFNs and kpageflags before the loop
+ * (folio boundaries) and after it, the fault addresses the sampler saw, and kpagecount and
+ * kpageflags of the old PFNs read after the loop (the other process maps every page before).
+ * Folios of 4 pages at a fabricated address:
+ *   A  0-3   all new PFNs in a new 4-page folio, one fault (page 0), old still mapped: folio_copy
+ *   B  4-7   all new PFNs, no fault, old freed (migration): moved
+ *   C  8-11  a fault at every page, each a new base page, old still mapped: copy (per page)
+ *   D 12-15  all new PFNs, one fault (page 13), old freed (migrated under the write): page 13
+ *            migrated, the others moved
+ *   E 16-19, F 20-23  collapsed into one new 8-page folio, one fault (page 16), old still
+ *            mapped: the new folio reaches past each old one, so page 16 copy, the others moved
+ *   G 24-27  all new PFNs in base pages, one fault (page 25), old still mapped (a PMD-mapped THP
+ *            copied into base pages, as before 5.8): folio_copy
+ *   page 28  a base page copied: copy, not a folio
+ */
+CB_TEST(pagemap_cow_folio_copy)
+{
+	enum { N = 29 };
+	const uint64_t P = CB_PM_PRESENT, ANON = KPF(CB_KPF_ANON) | KPF(CB_KPF_LRU), BUDDY = KPF(CB_KPF_BUDDY);
+	const uint64_t old_pfn[N / 4] = { 1000, 1100, 1200, 1300, 1400, 1500, 1600 };
+	char *const lo = (char *)0x7f1200000000ull;
+	const size_t fault_pages[] = { 0, 8, 9, 10, 11, 13, 16, 25, 28 };
+	uint64_t before[N], after[N], pfn_b[N], pfn_a[N], flags_b[N], flags_a[N], count[N], oflags[N];
+	uint32_t faults[N] = { 0 }, fb[N], fa[N];
+	uint64_t outside = 0;
+	struct cb_cow_counts c;
+	struct cb_cow_snap snap = { .n = N, .before = before, .after = after, .faults = faults,
+				    .old_count = count, .old_flags = oflags, .folio_before = fb, .folio_after = fa };
+
+	for (size_t i = 0; i < N; i++) {
+		size_t f = i / 4, k = i % 4;
+
+		/* Before: seven 4-page folios, then a base page. */
+		pfn_b[i] = i < 28 ? old_pfn[f] + k : 1700;
+		flags_b[i] = ANON | (i == 28 ? 0 : k ? TAIL : HEAD);
+		/* After: new 4-page folios (A, B, D), base pages (C, G, page 28), one 8-page folio (E+F). */
+		if (f == 0 || f == 1 || f == 3) {
+			pfn_a[i] = 2000 + 100 * f + k;
+			flags_a[i] = ANON | (k ? TAIL : HEAD);
+		} else if (f == 4 || f == 5) {
+			pfn_a[i] = 5000 + (i - 16);
+			flags_a[i] = ANON | (i == 16 ? HEAD : TAIL);
+		} else {
+			pfn_a[i] = 6000 + 10 * i;
+			flags_a[i] = ANON;
+		}
+		/* The old pages: still mapped by the other process, except B's and D's (freed). */
+		count[i] = f == 1 || f == 3 ? 0 : 1;
+		oflags[i] = f == 1 || f == 3 ? (k ? 0 : BUDDY) : ANON;
+		before[i] = P | pfn_b[i];
+		after[i] = P | pfn_a[i];
+	}
+	/* The sampler's addresses: one inside each faulting page, one on the stack. */
+	for (size_t j = 0; j < CB_ARRAY_SIZE(fault_pages); j++)
+		cb_fault_addr_bin((uintptr_t)(lo + fault_pages[j] * cb_page_size + 8 * j), lo, cb_page_size, N, faults,
+				  &outside);
+	cb_fault_addr_bin((uintptr_t)lo - 64, lo, cb_page_size, N, faults, &outside);
+	CB_CHECK_U64(outside, 1);
+	CB_CHECK_U64(faults[0] + faults[1] + faults[13] + faults[25], 3);
+
+	cb_folio_bounds(pfn_b, flags_b, N, fb);
+	cb_folio_bounds(pfn_a, flags_a, N, fa);
+	CB_CHECK_U64(fb[0], 4);
+	CB_CHECK_U64(fb[1], 0);
+	CB_CHECK_U64(fb[28], 1);
+	CB_CHECK_U64(fa[16], 8);
+	CB_CHECK_U64(fa[20], 0);
+	CB_CHECK_U64(fa[24], 1);
+
+	cb_cow_classify_snap(&snap, &c);
+	CB_CHECK_U64(c.folio_copy, 8);
+	CB_CHECK_U64(c.folio_copy_folios, 2);
+	CB_CHECK_U64(c.moved, 4 + 3 + 3 + 4);
+	CB_CHECK_U64(c.migrated, 1);
+	CB_CHECK_U64(c.copy, 4 + 1 + 1);
+	CB_CHECK_U64(c.reuse + c.nofault + c.fresh + c.swapin + c.lost, 0);
+
+	/* Without the folio boundaries: A and G are one copy and three pages moved each, as they
+	 * were before whole-folio copies were told apart (and the repetition was disturbed). */
+	snap.folio_before = NULL;
+	cb_cow_classify_snap(&snap, &c);
+	CB_CHECK_U64(c.folio_copy, 0);
+	CB_CHECK_U64(c.copy, 6 + 2);
+	CB_CHECK_U64(c.moved, 14 + 6);
+
+	/* A's old folio freed too (migrated along, under the fault): no whole-folio copy. */
+	snap.folio_before = fb;
+	for (size_t i = 0; i < 4; i++) {
+		count[i] = 0;
+		oflags[i] = i ? 0 : BUDDY;
+	}
+	cb_cow_classify_snap(&snap, &c);
+	CB_CHECK_U64(c.folio_copy, 4);
+	CB_CHECK_U64(c.migrated, 2);
+	CB_CHECK_U64(c.moved, 14 + 3);
+
+	/* Two faults in G (a copy per page would fault at each): not one whole-folio copy. */
+	faults[24] = 1;
+	cb_cow_classify_snap(&snap, &c);
+	CB_CHECK_U64(c.folio_copy, 0);
+	CB_CHECK_U64(c.copy, 6 + 2);
+}
+
 CB_TEST(pagemap_kpage_read_fabricated)
 {
 	char path[] = "/tmp/cb_kpageflags_XXXXXX";

@@ -3,6 +3,7 @@
 
 #include "cb.h"
 #include "record.h"
+#include "timer.h"
 #include "unit.h"
 
 /* Quotes, backslash, newline, tab, a control byte, a slash and two- and four-byte UTF-8. */
@@ -348,52 +349,73 @@ CB_TEST(record_op_scenario_has_no_cow)
 	json_object_put(rec);
 }
 
-/* The untimed loop's ns_per_page is withheld only where it took faults the counting pass did
- * not decide, in a deterministic scenario: the extra ones are the CPU's (spurious). */
-CB_TEST(record_untimed_withheld)
+/* ns_per_page from one loop per instance, never withheld: the untimed one, or the timing pass
+ * where the backing maps PMD-size THPs (spurious faults in an untimed loop), with the timer's
+ * cost per page stated. Spurious and whole-folio counts are in the record. */
+CB_TEST(record_ns_per_page_source)
 {
 	struct cb_scenario det = rec_scn;
 	struct cb_opts o;
 	struct cb_record_in in = { .run_id = "r", .scn = &det, .opts = &o, .rep = 1, .status = CB_OK,
 				   .timing = &timing, .counting = &counting };
+	struct cb_backing bk = { .kind = CB_BK_BASE };
 	json_object *rec;
-	char why[200];
 
 	cb_opts_defaults(&o);
 	o.size = 8 * cb_page_size;
 	fill_results();
 	det.deterministic = true;
+	timing.per_op_timed = true;
 	timing.untimed = true;
 	timing.untimed_loop_ns = 8000;
 	timing.untimed_faults_read = true;
-	timing.untimed_faults = counting.faults_total; /* 7: one per decision */
+	timing.untimed_faults = 9; /* two more than the counting pass's 7 decisions: still a figure */
+	timing.loop_faults_read = true;
+	timing.loop_faults = 7;
+	counting.faults_spurious_pmd = 2;
+	in.ns_timed = cb_record_ns_timed(&bk);
+	CB_CHECK(!in.ns_timed);
 	rec = cb_record_build(&in);
 	CB_CHECK(is_double(rec, "ns_per_page", 1000.0));
-	CB_CHECK(is_int(rec, "untimed_faults", 7));
-	CB_CHECK(has(rec, "ns_per_page_withheld") && get(rec, "ns_per_page_withheld") == NULL);
-	json_object_put(rec);
-
-	timing.untimed_faults = 9;
-	rec = cb_record_build(&in);
-	CB_CHECK(has(rec, "ns_per_page") && get(rec, "ns_per_page") == NULL);
-	CB_CHECK(has(rec, "ns_per_gib") && get(rec, "ns_per_gib") == NULL);
-	CB_CHECK(get_str(rec, "ns_per_page_withheld") &&
-		 strstr(get_str(rec, "ns_per_page_withheld"), "took 9 faults where the counting pass saw 7 decisions"));
+	CB_CHECK_STR(get_str(rec, "ns_per_page_source"), "untimed pass");
+	CB_CHECK(has(rec, "ns_per_page_timer_ns") && get(rec, "ns_per_page_timer_ns") == NULL);
 	CB_CHECK(is_double(rec, "ns_per_page_timed", 1500.0));
+	CB_CHECK(is_int(rec, "untimed_faults", 9) && is_int(rec, "timed_faults", 7));
+	CB_CHECK(is_int(rec, "faults.spurious_pmd", 2));
+	CB_CHECK(!has(rec, "ns_per_page_withheld"));
+	CB_CHECK(is_int(rec, "cow.folio_copy", 0) && is_int(rec, "folio_copy_folios", 0));
+	CB_CHECK_NEAR(cb_record_ns_per_page(&timing, false), 1000.0, 1e-9);
 	json_object_put(rec);
-	CB_CHECK(cb_record_untimed_withheld(&timing, &counting, true, why, sizeof(why)));
 
-	/* Not deterministic (pressure, a remote CPU): passes differ by design, nothing withheld. */
-	CB_CHECK(!cb_record_untimed_withheld(&timing, &counting, false, why, sizeof(why)));
-	/* No count to hold it against, or none read: nothing withheld. */
-	counting.classified = false;
-	CB_CHECK(!cb_record_untimed_withheld(&timing, &counting, true, why, sizeof(why)));
-	counting.classified = true;
-	CB_CHECK(!cb_record_untimed_withheld(&timing, NULL, true, why, sizeof(why)));
-	timing.untimed_faults_read = false;
-	CB_CHECK(!cb_record_untimed_withheld(&timing, &counting, true, why, sizeof(why)));
-	/* Fewer (a retried fault is one sample per try, one getrusage fault): not withheld. */
-	timing.untimed_faults_read = true;
-	timing.untimed_faults = 5;
-	CB_CHECK(!cb_record_untimed_withheld(&timing, &counting, true, why, sizeof(why)));
+	/* PMD-size THPs (thp, swapped_thp, sys): the timing pass, whatever the untimed loop took. */
+	bk.kind = CB_BK_THP;
+	CB_CHECK(cb_record_ns_timed(&bk));
+	bk.kind = CB_BK_SYS;
+	CB_CHECK(cb_record_ns_timed(&bk));
+	bk.kind = CB_BK_THP_PTE;
+	CB_CHECK(!cb_record_ns_timed(&bk));
+	bk.kind = CB_BK_MTHP;
+	CB_CHECK(!cb_record_ns_timed(&bk));
+	in.ns_timed = true;
+	timing.untimed_faults = 7;
+	counting.cow.folio_copy = 4;
+	counting.cow.folio_copy_folios = 1;
+	rec = cb_record_build(&in);
+	CB_CHECK(is_double(rec, "ns_per_page", 1500.0));
+	CB_CHECK(is_double(rec, "ns_per_gib", 12000.0 * (1 << 30) / (8.0 * cb_page_size)));
+	CB_CHECK_STR(get_str(rec, "ns_per_page_source"), "timing pass");
+	CB_CHECK(is_double(rec, "ns_per_page_timer_ns", cb_timer.overhead_ns));
+	CB_CHECK(is_int(rec, "untimed_faults", 7));
+	CB_CHECK(is_int(rec, "cow.folio_copy", 4) && is_int(rec, "folio_copy_folios", 1));
+	CB_CHECK_NEAR(cb_record_ns_per_page(&timing, true), 1500.0, 1e-9);
+	json_object_put(rec);
+
+	/* An op (no untimed pass): the timing pass, no per-page timer reads in it. */
+	timing.untimed = false;
+	timing.per_op_timed = false;
+	in.ns_timed = false;
+	rec = cb_record_build(&in);
+	CB_CHECK_STR(get_str(rec, "ns_per_page_source"), "timing pass");
+	CB_CHECK(get(rec, "ns_per_page_timer_ns") == NULL && get(rec, "ns_per_page_timed") == NULL);
+	json_object_put(rec);
 }
