@@ -54,6 +54,8 @@ static const struct {
 	{ "tlb_flush.local_per_fault", 2, true },
 	{ "tlb_flush.ipi_send_per_fault", 2, true },
 	{ "vmstat_delta.thp_split_pmd", 0, false },
+	/* Concurrent faults: the share of faults that took mmap_lock (per-VMA locks: none). */
+	{ "mmap_lock.per_fault", 2, true },
 	{ "folio_pages_by_size_after", -1, false },
 };
 

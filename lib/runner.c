@@ -262,6 +262,8 @@ struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct c
 		in->status = CB_SKIP;
 		snprintf(in->reason, sizeof(in->reason),
 			 "needs root (CAP_SYS_ADMIN) for pagemap PFNs, /proc/kpage* and tracepoints");
+	} else if (cb_workers_plan(s, o, &in->ctx, in->reason, sizeof(in->reason))) {
+		in->status = CB_SKIP;
 	} else if ((s->needs & CB_NEED_TWO_CPUS) && in->ctx.other_cpu < 0) {
 		in->status = CB_SKIP;
 		snprintf(in->reason, sizeof(in->reason), "needs two CPUs this process may run on");
@@ -433,6 +435,8 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		row->tlb_per_fault = cb_ratio(counting, "tlb:tlb_flush/local_shootdown", counting->faults_total) +
 				     cb_ratio(counting, "tlb:tlb_flush/local_mm_shootdown", counting->faults_total);
 		row->ipi_per_fault = cb_ratio(counting, "tlb:tlb_flush/remote_send_ipi", counting->faults_total);
+		if (timing->workers.n)
+			cb_workers_describe(timing, counting, row->workers, sizeof(row->workers));
 	}
 	cb_swap_guard_close(&guard);
 	if (status != CB_OK)
@@ -636,6 +640,8 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 		r->backing, r->size_h, cb_status_name(r->status), r->n, nspp, r->p50, r->p99,
 		(unsigned long long)r->copy, (unsigned long long)r->reuse, (unsigned long long)r->nofault, fpp, app,
 		tpf, ipf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
+	if (r->workers[0])
+		fprintf(f, "  %s\n", r->workers);
 	if (r->disturbed)
 		fprintf(f, "  %d disturbed repetition(s) left out (see their records' reason)\n", r->disturbed);
 	if (r->withheld)

@@ -14,6 +14,7 @@
 #include "pagemap.h"
 #include "perf.h"
 #include "vmstat.h"
+#include "workers.h"
 
 struct cb_ctx;
 struct cb_opts;
@@ -33,6 +34,12 @@ struct cb_scenario {
 	unsigned needs;             /* CB_NEED_* */
 	bool deterministic;         /* outcomes (COW counts, faults, folios) are the kernel's exact decision: compare compares them exactly */
 	int (*run)(struct cb_ctx *ctx); /* one pass: returns 0 or -errno (after cb_ctx_error) */
+	/* CB_WORKERS_*: --threads / --processes it takes (run through cb_workers_run); with
+	 * workers_default > 0 it always runs that many threads unless told otherwise; with
+	 * workers_background one more thread, on a CPU of its own, runs beside them. */
+	unsigned workers;
+	int workers_default;
+	bool workers_background;
 	/* Instead of run, for a process-level phase timed from outside by hyperfine: called once
 	 * per instance with the backing's settings in place; fills hf with o->repeat run times or
 	 * marks ctx->res skip/fail/error with the reason. Returns 0 or -errno. */
@@ -113,6 +120,7 @@ struct cb_pass_result {
 	struct cb_cow_counts peer_shared;
 	struct cb_counters counters;
 	struct cb_vmstat vmstat_delta;
+	struct cb_workers_res workers; /* concurrent passes (cb_workers_run): per worker */
 	int nextra;
 	struct {
 		char name[32];
@@ -151,6 +159,12 @@ struct cb_ctx {
 	 * maps at the PFN the writer saw before was shared for the whole loop (cow_verified). */
 	pid_t peer;
 	bool sync_prepared;         /* cb_child_prepare ran: cb_child_fork is only the fork */
+	struct cb_workers_plan workers; /* concurrent instances: where their workers run */
+	/* private to lib: inside cb_workers_run, this worker's gate and index; the counting pass
+	 * also counts the mmap_lock tracepoints */
+	struct cb_gate *gate;
+	int worker;
+	bool count_mmap_lock;
 };
 
 /* The region a scenario works on, set up for ctx->backing. The measured pages are pages
