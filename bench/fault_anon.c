@@ -4,19 +4,10 @@
 
 #define TAG 0xfa017a11c0ffee00ull
 
-/* The first touch is what populates the backing: check it got the folios it asked for. */
 static int fault_anon_part(struct cb_ctx *ctx, struct cb_region *r, void *arg)
 {
-	int ret;
-
 	(void)arg;
-	ctx->expect_mapcount = 0;
-	ret = cb_measure_writes(ctx, r, TAG);
-	if (!ret)
-		ret = cb_region_check(ctx, r);
-	if (!ret)
-		ret = cb_region_verify(ctx, r, TAG, true, "writer");
-	return ret;
+	return cb_measure_first_touch(ctx, r, TAG, "writer");
 }
 
 static int fault_anon_run(struct cb_ctx *ctx)

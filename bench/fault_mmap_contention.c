@@ -59,14 +59,8 @@ static uint64_t mapper_loop(struct cb_ctx *ctx, const atomic_int *stop, void *ar
 
 static int contention_part(struct cb_ctx *ctx, struct cb_region *r, void *arg)
 {
-	int ret;
-
 	(void)arg;
-	ctx->expect_mapcount = 0;
-	ret = cb_measure_writes(ctx, r, TAG);
-	if (!ret)
-		ret = cb_region_verify(ctx, r, TAG, true, "faulting thread");
-	return ret;
+	return cb_measure_first_touch(ctx, r, TAG, "faulting thread");
 }
 
 static int contention_run(struct cb_ctx *ctx)

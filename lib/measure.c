@@ -30,6 +30,19 @@ int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t
 	return ret;
 }
 
+int cb_measure_first_touch(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, const char *who)
+{
+	int ret;
+
+	ctx->expect_mapcount = 0;
+	ret = cb_measure_writes(ctx, r, tag);
+	if (!ret)
+		ret = cb_region_check(ctx, r);
+	if (!ret)
+		ret = cb_region_verify(ctx, r, tag, true, who);
+	return ret;
+}
+
 static int cb_measure_precheck(struct cb_ctx *ctx, struct cb_region_snap *snap);
 
 /* VMAs of this process overlapping the region (/proc/self/maps): merging or splitting changes

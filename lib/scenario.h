@@ -222,6 +222,10 @@ int cb_measure_writes(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
  * cb_region_verify that every page holds tag (who names the writer in a mismatch). */
 int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, int mapcount,
 			       const char *who);
+/* The first touch of never-touched pages (expect_mapcount 0), cb_measure_writes, then the
+ * folios the backing asked for (cb_region_check: the first touch is what populates it) and the
+ * data (cb_region_verify, zero-filled behind the tag). */
+int cb_measure_first_touch(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, const char *who);
 
 /*
  * A measured operation on the region as a whole (fork, munmap, MADV_DONTNEED, a process exit,
