@@ -500,6 +500,15 @@ int cb_workers_run(struct cb_ctx *ctx, struct cb_region *r, cb_worker_fn fn, cb_
 				cb_worker_finish(&a->ctx, err ? err : fn(&a->ctx, &a->part, arg));
 				fflush(NULL);
 				_exit(0);
+			} else {
+				cpu_set_t set;
+
+				/* Moved off this CPU by the parent too: the child starts here, at the
+				 * parent's SCHED_FIFO priority, and would not run before the parent
+				 * blocks, which it does not while it waits at the gate. */
+				CPU_ZERO(&set);
+				CPU_SET(a->ctx.cpu, &set);
+				sched_setaffinity(pid[started], sizeof(set), &set);
 			}
 		} else {
 			pthread_attr_t attr;
