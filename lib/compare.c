@@ -69,6 +69,9 @@ static const struct {
 	/* Swap-ins that read the device: one per folio brought back (zram), fewer than the faults
 	 * where swap readahead filled the swap cache (a swap file). */
 	{ "extra.read_major_faults", 0, CMP_COUNT, false },
+	/* Concurrent faults: the faults that took mmap_lock (per-VMA locks: none but an anon_vma's
+	 * set-up). */
+	{ "mmap_lock.faults", 0, CMP_COUNT, false },
 };
 
 /* One side of the comparison: a result set, or several runs of one kernel. */

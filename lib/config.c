@@ -235,6 +235,10 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 			memcpy(o.events, run->opts.events, sizeof(o.events));
 		if (run->opts.set & CB_OPT_SIBLINGS)
 			o.siblings = run->opts.siblings;
+		if (run->opts.set & CB_OPT_THREADS)
+			o.threads = run->opts.threads;
+		if (run->opts.set & CB_OPT_PROCESSES)
+			o.processes = run->opts.processes;
 		if (run->opts.set & CB_OPT_SWAP)
 			memcpy(o.swap, run->opts.swap, sizeof(o.swap));
 		o.set = run->opts.set;

@@ -30,6 +30,19 @@ int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t
 	return ret;
 }
 
+int cb_measure_first_touch(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, const char *who)
+{
+	int ret;
+
+	ctx->expect_mapcount = 0;
+	ret = cb_measure_writes(ctx, r, tag);
+	if (!ret)
+		ret = cb_region_check(ctx, r);
+	if (!ret)
+		ret = cb_region_verify(ctx, r, tag, true, who);
+	return ret;
+}
+
 static int cb_measure_precheck(struct cb_ctx *ctx, struct cb_region_snap *snap);
 
 /* VMAs of this process overlapping the region (/proc/self/maps): merging or splitting changes
@@ -152,6 +165,7 @@ static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, 
 		((volatile uint64_t *)ticks)[i] = 0;
 	((volatile uint64_t *)ticks)[r->pages] = 0; /* the page of the last, when the stride passed it */
 	(void)cb_clock_ns(); /* a fresh worker's first clock read faults in the vDSO's data page */
+	cb_gate_begin(ctx);
 	ok0 = cb_thread_faults(&f0);
 	start = cb_clock_ns();
 	if (ctx->read_op)
@@ -160,6 +174,7 @@ static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, 
 		cb_ops_ticked(ctx, r, tag, ticks, false);
 	end = cb_clock_ns();
 	cb_loop_faults(ctx->res, ok0, f0);
+	cb_gate_end(ctx);
 	ctx->res->loop_ns = end - start;
 	for (size_t i = 0; i < r->pages; i++)
 		cb_hist_add(h, cb_timer_ns(ticks[i + 1] - ticks[i]));
@@ -177,6 +192,7 @@ static void cb_loop_untimed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	bool ok0;
 
 	(void)cb_clock_ns(); /* a fresh worker's first clock read faults in the vDSO's data page */
+	cb_gate_begin(ctx);
 	ok0 = cb_thread_faults(&f0);
 	start = cb_clock_ns();
 	if (ctx->read_op)
@@ -185,6 +201,7 @@ static void cb_loop_untimed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 		cb_ops_plain(ctx, r, tag, false);
 	end = cb_clock_ns();
 	cb_loop_faults(ctx->res, ok0, f0);
+	cb_gate_end(ctx);
 	ctx->res->loop_ns = end - start;
 }
 
@@ -396,6 +413,7 @@ static int cb_write_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	if (ctl && ctl->vs)
 		cb_vmstat_snap(&ctl->vs[0]);
 	cb_measure_interfere_begin(&intf);
+	cb_gate_begin(ctx);
 	t0 = cb_clock_ns();
 	if (fc < 0 && (ret = cb_faultsamp_enable(&fs))) {
 		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_ENABLE, fault sampler)", ret);
@@ -417,6 +435,7 @@ static int cb_write_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_DISABLE, fault sampler)", ret);
 		goto close_sampler;
 	}
+	cb_gate_end(ctx);
 	if (ctl)
 		cb_measure_interfere(ctx, &intf, cb_clock_ns() - t0);
 	if (ctl && ctl->vs)
@@ -431,6 +450,7 @@ static int cb_write_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 			cb_ctx_disturbed(ctx, "fault sampler lost %llu samples", (unsigned long long)lost);
 	}
 close_sampler:
+	cb_gate_end(ctx); /* once only: a no-op where the loop's end passed it */
 	if (fc >= 0)
 		close(fc);
 	else
@@ -529,6 +549,10 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 		ret = cb_ctx_error(ctx, "perf_event_open", ret);
 		goto free_before;
 	}
+	/* Concurrent faults: which of this task's faults took mmap_lock (an unsupported counter
+	 * says why in the record). */
+	for (size_t i = 0; ctx->count_mmap_lock && i < CB_ARRAY_SIZE(cb_mmap_lock_events); i++)
+		cb_counters_add_tp(&res->counters, cb_mmap_lock_events[i], 0, -1, false);
 	{
 		struct cb_count_ctl ctl = { .counters = &res->counters, .vs = vs };
 
@@ -539,8 +563,10 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
 	cb_measure_guard(ctx, &res->vmstat_delta, false);
 	res->vmas = cb_region_vmas(r);
-	/* Issue 5 (NUMA): the node of every written page, for the record; outside the counters. */
-	cb_numa_pages_note(r->addr, r->stride, r->pages);
+	/* Issue 5 (NUMA): the node of every written page, for the record; outside the counters.
+	 * Concurrent workers' parts: cb_workers_run notes the whole region. */
+	if (!ctx->gate)
+		cb_numa_pages_note(r->addr, r->stride, r->pages);
 	ret = cb_region_snapshot(ctx, r, &after);
 	if (ret)
 		goto close_counters;

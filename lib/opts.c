@@ -29,6 +29,10 @@ int cb_opts_finish(struct cb_opts *o, char *err, size_t errlen)
 			 o->repeat);
 		return -1;
 	}
+	if ((o->set & CB_OPT_THREADS) && (o->set & CB_OPT_PROCESSES)) {
+		snprintf(err, errlen, "--threads and --processes exclude each other");
+		return -1;
+	}
 	if (o->set & CB_OPT_AUTO)
 		o->repeat_auto = 1;
 	if (o->repeat_auto)
@@ -47,6 +51,10 @@ void cb_opts_instance(const struct cb_opts *o, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%ssiblings=%d", off ? " " : "", o->siblings);
 	if (o->events[0] && off < len)
 		off += (size_t)snprintf(buf + off, len - off, "%sevents=%s", off ? " " : "", o->events);
+	if (o->threads && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%sthreads=%d", off ? " " : "", o->threads);
+	if (o->processes && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%sprocesses=%d", off ? " " : "", o->processes);
 	if (o->swap[0] && off < len)
 		snprintf(buf + off, len - off, "%sswap=%s", off ? " " : "", o->swap);
 }
@@ -125,7 +133,7 @@ static const struct {
 	{ "numa", CB_OPT_NUMA },       { "events", CB_OPT_EVENTS }, { "siblings", CB_OPT_SIBLINGS },
 	{ "swap", CB_OPT_SWAP },       { "swap_size", CB_OPT_SWAP_SIZE }, { "swap_comp", CB_OPT_SWAP_COMP },
 	{ "swapfile", CB_OPT_SWAPFILE }, { "target_ci", CB_OPT_TARGET_CI }, { "max_repeat", CB_OPT_MAX_REPEAT },
-	{ "max_time", CB_OPT_MAX_TIME },
+	{ "max_time", CB_OPT_MAX_TIME }, { "threads", CB_OPT_THREADS }, { "processes", CB_OPT_PROCESSES },
 };
 
 /* "1%" or "0.01": a fraction in (0, 1). */
@@ -236,6 +244,16 @@ static int cb_opt_apply(struct cb_opts *o, unsigned flag, const char *name, cons
 		if (cb_int_parse(val, 0, 4095, &v))
 			goto bad;
 		o->siblings = (int)v;
+		break;
+	case CB_OPT_THREADS:
+		if (cb_int_parse(val, 1, CB_WORKERS_MAX, &v))
+			goto bad;
+		o->threads = (int)v;
+		break;
+	case CB_OPT_PROCESSES:
+		if (cb_int_parse(val, 1, CB_WORKERS_MAX, &v))
+			goto bad;
+		o->processes = (int)v;
 		break;
 	case CB_OPT_SWAP:
 		if (strcmp(val, "zram") && strcmp(val, "swapfile") && strcmp(val, "existing") && strcmp(val, "none"))

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#define CB_WORKERS_MAX 64          /* --threads / --processes at most */
+
 #define CB_OPT_BACKING (1u << 0)
 #define CB_OPT_SIZE (1u << 1)
 #define CB_OPT_REPEAT (1u << 2)
@@ -23,8 +25,11 @@
 #define CB_OPT_MAX_REPEAT (1u << 14)
 #define CB_OPT_MAX_TIME (1u << 15)
 #define CB_OPT_AUTO (CB_OPT_TARGET_CI | CB_OPT_MAX_REPEAT | CB_OPT_MAX_TIME)
+/* Concurrent workers (lib/workers.h): N threads in one mm, or N processes. */
+#define CB_OPT_THREADS (1u << 16)
+#define CB_OPT_PROCESSES (1u << 17)
 #define CB_OPT_RUN (CB_OPT_BACKING | CB_OPT_SIZE | CB_OPT_REPEAT | CB_OPT_WARMUP | CB_OPT_CPU | CB_OPT_NUMA | \
-		    CB_OPT_EVENTS | CB_OPT_SIBLINGS | CB_OPT_SWAP | CB_OPT_AUTO)
+		    CB_OPT_EVENTS | CB_OPT_SIBLINGS | CB_OPT_SWAP | CB_OPT_AUTO | CB_OPT_THREADS | CB_OPT_PROCESSES)
 
 struct cb_opts {
 	char backing[32];
@@ -40,6 +45,8 @@ struct cb_opts {
 	char numa[16];              /* "", "local", "remote" or "interleave" */
 	char events[256];           /* extra hardware events, libpfm4 names, comma-separated; "" = default set */
 	int siblings;               /* sibling threads spinning in the mm on other CPUs (tlb scenarios), >= 0 */
+	int threads;                /* --threads N: N faulting threads in one mm (0: not asked) */
+	int processes;              /* --processes N: N faulting processes (0: not asked) */
 	char swap[16];              /* swap for CB_NEED_SWAP scenarios: "" (= zram), "zram", "swapfile", "existing", "none" */
 	size_t swap_size;           /* bytes, 0 = twice the region */
 	char swap_comp[32];         /* zram compression algorithm, "" = the device's default */

@@ -423,6 +423,25 @@ int cb_counters_open_events(struct cb_counters *cs, pid_t pid, int cpu, bool inh
 	return opened ? 0 : first_err ? first_err : -ENOENT;
 }
 
+int cb_counters_add_tp(struct cb_counters *cs, const char *sys_event, pid_t pid, int cpu, bool inherit)
+{
+	const struct cb_counter_spec spec = { sys_event, CB_KIND_TP, 0, sys_event, -1 };
+	struct perf_event_attr attr;
+	struct cb_counter *c;
+	int err;
+
+	if (cs->n == CB_COUNTERS_MAX)
+		return -ENOSPC;
+	c = &cs->c[cs->n++];
+	snprintf(c->name, sizeof(c->name), "%s", sys_event);
+	c->fd = -1;
+	c->group = 0;
+	err = cb_counter_attr(&spec, cb_is_privileged(), &attr, c->why);
+	if (!err)
+		err = cb_counter_start(c, &attr, -1, pid, cpu, inherit, &cs->group_fd[0]);
+	return err;
+}
+
 int cb_counters_open(struct cb_counters *cs, pid_t pid, int cpu, bool inherit)
 {
 	return cb_counters_open_events(cs, pid, cpu, inherit, NULL);

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #define CB_HW_EVENTS_MAX 24        /* hardware events per set (default set or --events) */
-#define CB_COUNTERS_MAX (14 + CB_HW_EVENTS_MAX)
+#define CB_COUNTERS_MAX (17 + CB_HW_EVENTS_MAX) /* the standard set, 3 added (cb_counters_add_tp), hardware */
 #define CB_COUNTER_NAME 64
 #define CB_COUNTER_WHY 128
 /* Why tlb:tlb_flush is unsupported: generic mm code defines it, but only x86 emits it. */
@@ -75,6 +75,10 @@ int cb_counters_open(struct cb_counters *cs, pid_t pid, int cpu, bool inherit);
  * kernel cannot open is unsupported with perf_event_open's error. Neither fails the open.
  */
 int cb_counters_open_events(struct cb_counters *cs, pid_t pid, int cpu, bool inherit, const char *events);
+/* Adds tracepoint sys_event ("mmap_lock:mmap_lock_released") to the software+tracepoint group
+ * of an open set, before cb_counters_enable; recorded under its own name. Returns 0, or -errno
+ * with the counter marked unsupported and why. */
+int cb_counters_add_tp(struct cb_counters *cs, const char *sys_event, pid_t pid, int cpu, bool inherit);
 /* Splits a comma-separated event list into names[0..max): empty items and repeats dropped,
  * order kept. Returns the number of distinct names in the list (more than max when they did
  * not all fit; only max are stored). */

@@ -363,6 +363,81 @@ double cb_record_ns_per_page(const struct cb_pass_result *t, bool ns_timed)
 	return (double)cb_record_loop_ns(t, ns_timed) / (double)t->pages;
 }
 
+/* Concurrent workers (lib/workers.h): where they ran, whether their timings show concurrency,
+ * the rate of the whole, each one's share; from the counting pass, which faults took mmap_lock. */
+static void cb_record_workers(json_object *r, const struct cb_record_in *in)
+{
+	const struct cb_pass_result *t = in->timing, *c = in->counting;
+	const struct cb_workers_res *w = &t->workers;
+	json_object *o = json_object_new_object(), *cpus = json_object_new_array(), *per = json_object_new_array();
+	uint64_t ns = t->untimed ? t->untimed_loop_ns : t->loop_ns;
+	uint64_t faults = t->untimed ? t->untimed_faults : t->loop_faults;
+	bool faults_read = t->untimed ? t->untimed_faults_read : t->loop_faults_read;
+
+	cb_put(o, "mode", json_object_new_string(w->processes ? "processes" : "threads"));
+	cb_put(o, "n", json_object_new_int(w->n));
+	for (int i = 0; i < w->n; i++) {
+		json_object *x = json_object_new_object(), *lat = json_object_new_object();
+		const struct cb_worker_stat *st = &w->w[i];
+
+		json_object_array_add(cpus, json_object_new_int(st->cpu));
+		cb_put(x, "cpu", json_object_new_int(st->cpu));
+		cb_put(x, "cpu_seen", json_object_new_int(st->cpu_seen));
+		cb_put(x, "pages", cb_u64(st->pages));
+		cb_put(x, "loop_ns", cb_u64(st->loop_ns));
+		cb_put(x, "faults", cb_u64(st->faults));
+		cb_put(lat, "p50", cb_u64(st->p50));
+		cb_put(lat, "p99", cb_u64(st->p99));
+		cb_put(lat, "max", cb_u64(st->max));
+		cb_put(x, "latency_ns", lat);
+		cb_put(x, "mmap_lock_faults", c && c->workers.n > i && c->workers.w[i].mmap_lock_read ?
+			cb_u64(c->workers.w[i].mmap_lock) : NULL);
+		json_object_array_add(per, x);
+	}
+	cb_put(o, "cpus", cpus);
+	cb_put(o, "timings_valid", json_object_new_boolean(w->timings_valid));
+	cb_put(o, "timings_why", w->timings_valid ? NULL : json_object_new_string(w->timings_why));
+	cb_put(o, "window_ns", cb_u64(ns));
+	cb_put(o, "faults_per_s", faults_read && ns ? json_object_new_double((double)faults * 1e9 / (double)ns) : NULL);
+	cb_put(o, "per_worker", per);
+	if (w->bg_cpu >= 0) {
+		json_object *b = json_object_new_object();
+
+		cb_put(b, "cpu", json_object_new_int(w->bg_cpu));
+		cb_put(b, "ops", cb_u64(w->bg_ops));
+		cb_put(b, "ops_per_s", t->loop_ns ? json_object_new_double((double)w->bg_ops * 1e9 / (double)t->loop_ns) : NULL);
+		cb_put(o, "background", b);
+	} else {
+		cb_put(o, "background", NULL);
+	}
+	cb_put(r, "workers", o);
+	if (!c || !c->workers.n)
+		return;
+	{
+		const struct cb_counter *k[CB_MMAP_LOCK_EVENTS];
+		const char *why = NULL;
+
+		for (int i = 0; i < CB_MMAP_LOCK_EVENTS; i++) {
+			k[i] = cb_counters_find(&c->counters, cb_mmap_lock_events[i]);
+			if (!why && (!k[i] || !k[i]->supported))
+				why = k[i] ? k[i]->why : "not counted";
+		}
+		if (why) {
+			cb_put(r, "mmap_lock", cb_unsupported(why));
+			return;
+		}
+		o = json_object_new_object();
+		/* Every acquisition is released once: the faults that took it. */
+		cb_put(o, "faults", cb_u64(k[2]->value));
+		cb_put(o, "per_fault", c->faults_total ?
+			json_object_new_double((double)k[2]->value / (double)c->faults_total) : NULL);
+		cb_put(o, "start_locking", cb_u64(k[0]->value));
+		cb_put(o, "acquire_returned", cb_u64(k[1]->value));
+		cb_put(o, "released", cb_u64(k[2]->value));
+		cb_put(r, "mmap_lock", o);
+	}
+}
+
 json_object *cb_record_build(const struct cb_record_in *in)
 {
 	json_object *r = json_object_new_object();
@@ -473,6 +548,8 @@ json_object *cb_record_build(const struct cb_record_in *in)
 		cb_put(r, "faults", NULL);
 	}
 	cb_put(r, "extra_timed", cb_extras(in->timing));
+	if (in->timing->workers.n)
+		cb_record_workers(r, in);
 	return r;
 }
 

@@ -82,6 +82,8 @@ static const struct cb_field {
 	{ "vmstat_delta", K_OBJ | K_NULL, R_ANY, false },
 	{ "extra", K_OBJ | K_NULL, R_ANY, false },
 	{ "extra_timed", K_OBJ | K_NULL, R_ANY, false },
+	{ "workers", K_OBJ | K_NULL, R_ANY, false },
+	{ "mmap_lock", K_OBJ | K_NULL, R_TREE_NONNEG, false },
 };
 
 static unsigned cb_kind(json_object *v)

@@ -261,6 +261,8 @@ struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct c
 		in->status = CB_SKIP;
 		snprintf(in->reason, sizeof(in->reason),
 			 "needs root (CAP_SYS_ADMIN) for pagemap PFNs, /proc/kpage* and tracepoints");
+	} else if (cb_workers_plan(s, o, &in->ctx, in->reason, sizeof(in->reason))) {
+		in->status = CB_SKIP;
 	} else if ((s->needs & CB_NEED_TWO_CPUS) && in->ctx.other_cpu < 0) {
 		in->status = CB_SKIP;
 		snprintf(in->reason, sizeof(in->reason), "needs two CPUs this process may run on");
@@ -437,6 +439,8 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		row->tlb_per_fault = cb_ratio(counting, "tlb:tlb_flush/local_shootdown", counting->faults_total) +
 				     cb_ratio(counting, "tlb:tlb_flush/local_mm_shootdown", counting->faults_total);
 		row->ipi_per_fault = cb_ratio(counting, "tlb:tlb_flush/remote_send_ipi", counting->faults_total);
+		if (timing->workers.n)
+			cb_workers_describe(timing, counting, row->workers, sizeof(row->workers));
 	}
 	cb_swap_guard_close(&guard);
 	if (status != CB_OK)
@@ -650,6 +654,8 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 	if (r->folio_copy)
 		fprintf(f, "  %llu page(s) copied with their whole folio, %llu folio(s) (cow.folio_copy)\n",
 			(unsigned long long)r->folio_copy, (unsigned long long)r->folio_copy_folios);
+	if (r->workers[0])
+		fprintf(f, "  %s\n", r->workers);
 	if (r->disturbed)
 		fprintf(f, "  %d disturbed repetition(s) left out (see their records' reason)\n", r->disturbed);
 	if (r->status != CB_OK)

@@ -31,6 +31,7 @@ struct cb_summary_row {
 	double ipi_per_fault;       /* remote_send_ipi events per fault */
 	char repeat_stop[16];       /* repeat = auto: "target_ci", "max_repeat", "max_time"; "" otherwise */
 	double repeat_ci;           /* repeat = auto: the 95 % CI half-width of the mean over the mean */
+	char workers[320];          /* concurrent instances: placement, rate, mmap_lock (last repetition) */
 };
 
 /* Runs every repetition of one instance, writing a record per repetition to out (skip/fail/

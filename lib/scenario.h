@@ -14,6 +14,7 @@
 #include "pagemap.h"
 #include "perf.h"
 #include "vmstat.h"
+#include "workers.h"
 
 struct cb_ctx;
 struct cb_opts;
@@ -34,6 +35,12 @@ struct cb_scenario {
 	bool deterministic;         /* outcomes (COW counts, faults, folios) are the kernel's exact decision: compare compares them exactly */
 	bool bandwidth;             /* its ns_per_page times a transfer (swap-in, swap-out): records give gib_per_s too */
 	int (*run)(struct cb_ctx *ctx); /* one pass: returns 0 or -errno (after cb_ctx_error) */
+	/* CB_WORKERS_*: --threads / --processes it takes (run through cb_workers_run); with
+	 * workers_default > 0 it always runs that many threads unless told otherwise; with
+	 * workers_background one more thread, on a CPU of its own, runs beside them. */
+	unsigned workers;
+	int workers_default;
+	bool workers_background;
 	/* Instead of run, for a process-level phase timed from outside by hyperfine: called once
 	 * per instance with the backing's settings in place; fills hf with o->repeat run times or
 	 * marks ctx->res skip/fail/error with the reason. Returns 0 or -errno. */
@@ -120,6 +127,7 @@ struct cb_pass_result {
 	struct cb_hist fault_hist;
 	struct cb_counters counters;
 	struct cb_vmstat vmstat_delta;
+	struct cb_workers_res workers; /* concurrent passes (cb_workers_run): per worker */
 	int nextra;
 	struct {
 		char name[32];
@@ -159,6 +167,12 @@ struct cb_ctx {
 	pid_t peer;
 	bool sync_prepared;         /* cb_child_prepare ran: cb_child_fork is only the fork */
 	bool read_op;               /* the measured op reads the first word (cb_measure_reads) */
+	struct cb_workers_plan workers; /* concurrent instances: where their workers run */
+	/* private to lib: inside cb_workers_run, this worker's gate and index; the counting pass
+	 * also counts the mmap_lock tracepoints */
+	struct cb_gate *gate;
+	int worker;
+	bool count_mmap_lock;
 };
 
 /* The region a scenario works on, set up for ctx->backing. The measured pages are pages
@@ -216,6 +230,10 @@ int cb_measure_writes(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag);
  * cb_region_verify that every page holds tag (who names the writer in a mismatch). */
 int cb_measure_writes_verified(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, int mapcount,
 			       const char *who);
+/* The first touch of never-touched pages (expect_mapcount 0), cb_measure_writes, then the
+ * folios the backing asked for (cb_region_check: the first touch is what populates it) and the
+ * data (cb_region_verify, zero-filled behind the tag). */
+int cb_measure_first_touch(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, const char *who);
 
 /*
  * The measured op as a read of the first word of every page, each a swap entry before it

@@ -218,3 +218,32 @@ CB_TEST(opts_parse_errors)
 	CB_CHECK_STR(o.out, "r.jsonl");
 	CB_CHECK(o.set == CB_OPT_OUT);
 }
+
+CB_TEST(opts_threads_processes)
+{
+	char *threads[] = { "--threads", "4" }, *procs[] = { "--processes=2" }, *both[] = { "--threads", "2", "--processes", "2" };
+	char *zero[] = { "--threads", "0" }, *many[] = { "--processes", "65" };
+	char err[256] = "", inst[320];
+	struct cb_opts o;
+
+	cb_opts_defaults(&o);
+	CB_CHECK(cb_opts_parse(2, threads, &o, CB_OPT_RUN, err, sizeof(err)) == 2);
+	CB_CHECK(o.threads == 4 && o.processes == 0);
+	CB_CHECK(cb_opts_finish(&o, err, sizeof(err)) == 0);
+	cb_opts_instance(&o, inst, sizeof(inst));
+	CB_CHECK_STR(inst, "threads=4");
+	cb_opts_defaults(&o);
+	CB_CHECK(cb_opts_parse(1, procs, &o, CB_OPT_RUN, err, sizeof(err)) == 1);
+	cb_opts_instance(&o, inst, sizeof(inst));
+	CB_CHECK_STR(inst, "processes=2");
+	/* Threads of one mm or processes of their own: one or the other. */
+	cb_opts_defaults(&o);
+	CB_CHECK(cb_opts_parse(4, both, &o, CB_OPT_RUN, err, sizeof(err)) == 4);
+	CB_CHECK(cb_opts_finish(&o, err, sizeof(err)) == -1);
+	CB_CHECK_STR(err, "--threads and --processes exclude each other");
+	cb_opts_defaults(&o);
+	CB_CHECK(cb_opts_parse(2, zero, &o, CB_OPT_RUN, err, sizeof(err)) == -1);
+	CB_CHECK(cb_opts_parse(2, many, &o, CB_OPT_RUN, err, sizeof(err)) == -1);
+	cb_opts_instance(&o, inst, sizeof(inst));
+	CB_CHECK_STR(inst, "");
+}
