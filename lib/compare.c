@@ -72,6 +72,11 @@ static const struct {
 	/* Concurrent faults: the faults that took mmap_lock (per-VMA locks: none but an anon_vma's
 	 * set-up). */
 	{ "mmap_lock.faults", 0, CMP_COUNT, false },
+	/* The measured task's own direct compaction and reclaim runs: how often they happen also
+	 * depends on the machine's free memory and fragmentation, not on the kernel alone. */
+	{ "direct_compaction", 0, CMP_DIST, false },
+	{ "direct_reclaim", 0, CMP_DIST, false },
+	{ "memcg_reclaim", 0, CMP_DIST, false },
 };
 
 /* One side of the comparison: a result set, or several runs of one kernel. */

@@ -1,3 +1,5 @@
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -85,6 +87,147 @@ static int cb_read_all(const char *path, char **out)
 	return 0;
 }
 
+int cb_kwork_parse_ns(const char *schedstat, const char *stat, long tick_hz, uint64_t *ns)
+{
+	unsigned long long run, ut, st;
+	const char *p;
+
+	if (schedstat)
+		return sscanf(schedstat, "%llu", &run) == 1 ? (*ns = run, 0) : -EINVAL;
+	/* "pid (comm) state ppid ...": utime and stime are fields 14 and 15, the 12th and 13th after
+	 * the comm's closing parenthesis. */
+	p = stat ? strrchr(stat, ')') : NULL;
+	if (!p || tick_hz <= 0 ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -EINVAL;
+	*ns = (ut + st) * (1000000000ull / (unsigned long long)tick_hz);
+	return 0;
+}
+
+/* Background kernel threads by comm: one kcompactd and kswapd per node, one khugepaged. */
+static bool cb_kwork_comm(const char *comm)
+{
+	static const char *const prefix[] = { "kcompactd", "kswapd" };
+
+	if (!strcmp(comm, "khugepaged"))
+		return true;
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++) {
+		size_t n = strlen(prefix[i]);
+
+		if (!strncmp(comm, prefix[i], n) && isdigit((unsigned char)comm[n]))
+			return true;
+	}
+	return false;
+}
+
+static char *cb_kwork_file(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	r = read(fd, buf, len - 1);
+	close(fd);
+	if (r <= 0)
+		return NULL;
+	buf[r] = '\0';
+	return buf;
+}
+
+/* The threads, found at the first look of a process or by cb_kwork_rescan (a worker forked
+ * after it inherits the list). */
+static struct {
+	bool found;
+	int n;
+	pid_t pid[CB_KWORK_MAX];
+	char comm[CB_KWORK_MAX][16];
+} cb_kwork_threads;
+
+void cb_kwork_rescan(void)
+{
+	DIR *d;
+	struct dirent *de;
+
+	cb_kwork_threads.found = true;
+	cb_kwork_threads.n = 0;
+	d = opendir("/proc");
+	while (d && (de = readdir(d)) && cb_kwork_threads.n < CB_KWORK_MAX) {
+		char buf[512], comm[32], *p;
+		int ppid;
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid <= 0 || !cb_kwork_file(pid, "stat", buf, sizeof(buf)))
+			continue;
+		/* kthreadd's children only: a user process may take any comm. */
+		p = strrchr(buf, ')');
+		if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid != 2 || !cb_kwork_file(pid, "comm", comm, sizeof(comm)))
+			continue;
+		comm[strcspn(comm, "\n")] = '\0';
+		if (!cb_kwork_comm(comm))
+			continue;
+		cb_kwork_threads.pid[cb_kwork_threads.n] = pid;
+		snprintf(cb_kwork_threads.comm[cb_kwork_threads.n], sizeof(cb_kwork_threads.comm[0]), "%.15s", comm);
+		cb_kwork_threads.n++;
+	}
+	if (d)
+		closedir(d);
+}
+
+void cb_kwork_snap(struct cb_kwork *s)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	memset(s, 0, sizeof(*s));
+	if (!cb_kwork_threads.found)
+		cb_kwork_rescan();
+	s->read = true;
+	s->n = cb_kwork_threads.n;
+	for (int i = 0; i < s->n; i++) {
+		char ss[128], st[512];
+		const char *sched = cb_kwork_file(cb_kwork_threads.pid[i], "schedstat", ss, sizeof(ss));
+
+		memcpy(s->t[i].comm, cb_kwork_threads.comm[i], sizeof(s->t[i].comm));
+		s->t[i].ok = cb_kwork_parse_ns(sched, sched ? NULL : cb_kwork_file(cb_kwork_threads.pid[i], "stat", st, sizeof(st)),
+					       hz, &s->t[i].ns) == 0;
+	}
+}
+
+void cb_kwork_delta(const struct cb_kwork *a, const struct cb_kwork *b, struct cb_kwork *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->read = a->read && b->read && a->n == b->n;
+	if (!d->read)
+		return;
+	d->n = b->n;
+	for (int i = 0; i < d->n; i++) {
+		memcpy(d->t[i].comm, b->t[i].comm, sizeof(d->t[i].comm));
+		d->t[i].ok = a->t[i].ok && b->t[i].ok && b->t[i].ns >= a->t[i].ns;
+		d->t[i].ns = d->t[i].ok ? b->t[i].ns - a->t[i].ns : 0;
+	}
+}
+
+bool cb_kwork_excessive(const struct cb_kwork *d, uint64_t loop_ns, char *why, size_t len)
+{
+	size_t off = 0;
+	bool any = false;
+
+	for (int i = 0; d->read && i < d->n; i++) {
+		if (!d->t[i].ok || d->t[i].ns < CB_KWORK_DISTURB_NS)
+			continue;
+		if (off < len)
+			off += (size_t)snprintf(why + off, len - off, "%s%s %.1f ms", any ? ", " : "background kernel work: ",
+						d->t[i].comm, (double)d->t[i].ns / 1e6);
+		any = true;
+	}
+	if (any && off < len)
+		snprintf(why + off, len - off, " during the %.1f ms loop", (double)loop_ns / 1e6);
+	return any;
+}
+
 void cb_interfere_snap(int cpu, struct cb_interfere *s)
 {
 	struct rusage ru;
@@ -92,6 +235,7 @@ void cb_interfere_snap(int cpu, struct cb_interfere *s)
 	FILE *f;
 
 	memset(s, 0, sizeof(*s));
+	cb_kwork_snap(&s->kwork);
 	if (!getrusage(RUSAGE_THREAD, &ru)) {
 		s->csw = (uint64_t)ru.ru_nivcsw;
 		s->vcsw = (uint64_t)ru.ru_nvcsw;
@@ -137,12 +281,16 @@ void cb_interfere_delta(const struct cb_interfere *a, const struct cb_interfere 
 	d->run_delay_ns = d->run_delay_ok ? b->run_delay_ns - a->run_delay_ns : 0;
 	d->irqs_ok = a->irqs_ok && b->irqs_ok && b->irqs >= a->irqs;
 	d->irqs = d->irqs_ok ? b->irqs - a->irqs : 0;
+	cb_kwork_delta(&a->kwork, &b->kwork, &d->kwork);
 }
 
 bool cb_interfere_excessive(const struct cb_interfere *d, uint64_t loop_ns, char *why, size_t len)
 {
 	double ms = (double)loop_ns / 1e6;
 
+	/* First: it names the cause where a thread that took the CPU also made the task wait. */
+	if (cb_kwork_excessive(&d->kwork, loop_ns, why, len))
+		return true;
 	if (d->migrations_ok && d->migrations) {
 		snprintf(why, len, "CPU migrations %" PRIu64 " of the pinned task", d->migrations);
 		return true;

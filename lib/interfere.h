@@ -7,6 +7,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Background kernel threads whose work changes memory behind a measured loop: kcompactd
+ * (compaction), kswapd (reclaim), khugepaged (collapse). Their CPU time over the loop, read
+ * from /proc/<pid>/schedstat (ns; /proc/<pid>/stat utime + stime in clock ticks where schedstat
+ * is missing). The measured process's own direct compaction and reclaim run in its context and
+ * are counted by its tracepoint counters instead: a figure, not interference. */
+#define CB_KWORK_MAX 8
+#define CB_KWORK_DISTURB_NS 1000000ull   /* a thread's CPU time over a loop that disturbs it */
+
+struct cb_kwork {
+	bool read;                  /* looked for (n may be 0: none of them runs here) */
+	int n;
+	struct {
+		char comm[16];
+		uint64_t ns;        /* CPU time (a delta: over the loop) */
+		bool ok;            /* its CPU time could be read both times */
+	} t[CB_KWORK_MAX];
+};
+
 struct cb_interfere {
 	uint64_t csw;               /* involuntary context switches of this thread (preempted) */
 	uint64_t vcsw;              /* voluntary ones: it blocked (swap-in I/O, reclaim): recorded,
@@ -17,7 +35,23 @@ struct cb_interfere {
 	uint64_t irqs;              /* interrupts on the pinned CPU (/proc/interrupts column) */
 	bool csw_ok, migrations_ok, irqs_ok;
 	int cpu_at;                 /* the CPU the interrupts were read for */
+	struct cb_kwork kwork;      /* background kernel threads' CPU time */
 };
+
+/* The background kernel threads' CPU time now. The threads are found once per process (by comm
+ * among kthreadd's children: kcompactdN, kswapdN, khugepaged). */
+void cb_kwork_snap(struct cb_kwork *s);
+/* Looks for the threads again: khugepaged starts and stops with THP's enabled setting. */
+void cb_kwork_rescan(void);
+/* d = b - a, thread by thread. */
+void cb_kwork_delta(const struct cb_kwork *a, const struct cb_kwork *b, struct cb_kwork *d);
+/* Whether a thread ran CB_KWORK_DISTURB_NS or more over the loop (of loop_ns): fills why with
+ * every such thread and its ms ("background kernel work: khugepaged 3.2 ms during the 16.4 ms
+ * loop"). */
+bool cb_kwork_excessive(const struct cb_kwork *d, uint64_t loop_ns, char *why, size_t len);
+/* Parses a kernel thread's CPU time: schedstat text ("<run ns> <wait ns> <slices>") or, where
+ * that is NULL, stat text (utime + stime in ticks of tick_hz). Returns 0 or -EINVAL. */
+int cb_kwork_parse_ns(const char *schedstat, const char *stat, long tick_hz, uint64_t *ns);
 
 /* Snapshot for the calling thread and CPU cpu. */
 void cb_interfere_snap(int cpu, struct cb_interfere *s);
@@ -27,7 +61,8 @@ void cb_interfere_delta(const struct cb_interfere *a, const struct cb_interfere 
  * 0 or -errno (-ENOENT: no such column). */
 int cb_interrupts_column_sum(const char *text, int cpu, uint64_t *sum);
 /*
- * Whether the interference over a loop of loop_ns is too much to trust it: any migration; off
+ * Whether the interference over a loop of loop_ns is too much to trust it: a background kernel
+ * thread's CPU time over the threshold (cb_kwork_excessive); any migration; off
  * its CPU (waiting on the runqueue after a preemption) more than 20 % of the loop; more
  * interrupts on the CPU than 100 + 5 per ms (a 250-1000 Hz tick and the IPIs a loop itself
  * causes stay below). Fills why ("off CPU 31 % of 23.1 ms (7 preemptions)").

@@ -70,7 +70,7 @@ static int cb_region_vmas(const struct cb_region *r)
 static void cb_measure_interfere(struct cb_ctx *ctx, const struct cb_interfere *a, uint64_t loop_ns)
 {
 	struct cb_interfere b;
-	char why[128];
+	char why[160];
 
 	cb_interfere_snap(a->cpu_at, &b);
 	cb_interfere_delta(a, &b, &ctx->res->interfere);
@@ -88,11 +88,11 @@ static void cb_measure_interfere_begin(struct cb_interfere *a)
 }
 
 /* A guard counter that moved during the pass makes it disturbed, naming the counter. */
-static void cb_measure_guard(struct cb_ctx *ctx, const struct cb_vmstat *delta, bool op)
+static void cb_measure_guard(struct cb_ctx *ctx, const struct cb_vmstat *delta)
 {
 	char why[96];
 
-	if (cb_vmstat_guard(delta, op, why, sizeof(why)))
+	if (cb_vmstat_guard(delta, why, sizeof(why)))
 		cb_ctx_disturbed(ctx, "%s", why);
 }
 
@@ -289,7 +289,7 @@ static int cb_measure_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t ta
 	cb_measure_interfere(ctx, &intf, res->loop_ns);
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &vs[2]);
-	cb_measure_guard(ctx, &vs[2], false);
+	cb_measure_guard(ctx, &vs[2]);
 	ret = cb_region_snapshot(ctx, r, &after);
 	if (ret)
 		goto free_vmstat;
@@ -561,7 +561,7 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	if (ret)
 		goto close_counters;
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
-	cb_measure_guard(ctx, &res->vmstat_delta, false);
+	cb_measure_guard(ctx, &res->vmstat_delta);
 	res->vmas = cb_region_vmas(r);
 	/* Issue 5 (NUMA): the node of every written page, for the record; outside the counters.
 	 * Concurrent workers' parts: cb_workers_run notes the whole region. */
@@ -691,6 +691,8 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 {
 	struct cb_pass_result *res = ctx->res;
 	struct cb_vmstat *vs;
+	struct cb_kwork kw[2];
+	char why[160];
 	uint64_t t0, t1;
 	int ret, cerr;
 
@@ -727,6 +729,8 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 		goto free_vmstat;
 	}
 	cb_vmstat_snap(&vs[0]);
+	cb_kwork_snap(&kw[0]);
+	t0 = cb_clock_ns();
 	ret = cb_counters_enable(&res->counters);
 	if (ret) {
 		ret = cb_ctx_error(ctx, "ioctl(PERF_EVENT_IOC_ENABLE)", ret);
@@ -739,9 +743,15 @@ int cb_measure_op(struct cb_ctx *ctx, struct cb_region *r, pid_t target, cb_op_f
 		cerr = cb_counters_read(&res->counters);
 	if (cerr && !ret)
 		ret = cb_ctx_error(ctx, "perf counters (disable/read)", cerr);
+	t1 = cb_clock_ns();
+	cb_kwork_snap(&kw[1]);
 	cb_vmstat_snap(&vs[1]);
 	cb_vmstat_delta(&vs[0], &vs[1], &res->vmstat_delta);
-	cb_measure_guard(ctx, &res->vmstat_delta, true);
+	cb_measure_guard(ctx, &res->vmstat_delta);
+	/* Background kernel work over the op: the one interference check of this untimed pass. */
+	cb_kwork_delta(&kw[0], &kw[1], &res->interfere.kwork);
+	if (cb_kwork_excessive(&res->interfere.kwork, t1 - t0, why, sizeof(why)))
+		cb_ctx_disturbed(ctx, "%s", why);
 	cb_counters_close(&res->counters);
 	if (!ret)
 		ret = cb_measure_op_folios(ctx, r, res->folio_pages_by_order_after);

@@ -46,6 +46,12 @@ static const struct cb_counter_spec {
 	{ "tlb:tlb_flush/local_mm_shootdown", CB_KIND_TP, 0, "tlb:tlb_flush", 3 },
 	{ "tlb:tlb_flush/remote_send_ipi", CB_KIND_TP, 0, "tlb:tlb_flush", 4 },
 	{ "tlb:tlb_flush/remote_wrong_cpu", CB_KIND_TP, 0, "tlb:tlb_flush", 5 },
+	/* The measured task's own direct compaction and reclaim: they fire in the allocating task's
+	 * context (kcompactd and kswapd have their own), so a per-task counter counts only the
+	 * work its own allocations did; vmstat's compact_stall and allocstall count every task's. */
+	{ "compaction:mm_compaction_begin", CB_KIND_TP, 0, "compaction:mm_compaction_begin", -1 },
+	{ "vmscan:mm_vmscan_direct_reclaim_begin", CB_KIND_TP, 0, "vmscan:mm_vmscan_direct_reclaim_begin", -1 },
+	{ "vmscan:mm_vmscan_memcg_reclaim_begin", CB_KIND_TP, 0, "vmscan:mm_vmscan_memcg_reclaim_begin", -1 },
 };
 
 _Static_assert(CB_ARRAY_SIZE(cb_counter_specs) + CB_HW_EVENTS_MAX <= CB_COUNTERS_MAX, "raise CB_COUNTERS_MAX");

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #define CB_HW_EVENTS_MAX 24        /* hardware events per set (default set or --events) */
-#define CB_COUNTERS_MAX (17 + CB_HW_EVENTS_MAX) /* the standard set, 3 added (cb_counters_add_tp), hardware */
+#define CB_COUNTERS_MAX (20 + CB_HW_EVENTS_MAX) /* the standard set, 3 added (cb_counters_add_tp), hardware */
 #define CB_COUNTER_NAME 64
 #define CB_COUNTER_WHY 128
 /* Why tlb:tlb_flush is unsupported: generic mm code defines it, but only x86 emits it. */
@@ -27,6 +27,9 @@
  *               /local_mm_shootdown /remote_send_ipi /remote_wrong_cpu
  *               (one filtered counter per reason 0..5 of the tracepoint's format, so the
  *               per-reason counters add up to tlb:tlb_flush)
+ *               compaction:mm_compaction_begin vmscan:mm_vmscan_direct_reclaim_begin
+ *               vmscan:mm_vmscan_memcg_reclaim_begin (the task's own direct compaction runs,
+ *               direct reclaims, and reclaims of its memory cgroup at its limit)
  *   hardware:   the architecture's default set, or the events given (--events), each by the
  *               name given; see cb_hw_defaults in perf.c:
  *               x86_64  cycles instructions dTLB-load-misses iTLB-load-misses, then the page-walk

@@ -223,6 +223,23 @@ static void cb_record_counting(json_object *r, const struct cb_pass_result *c)
 		cb_put(r, "faults", o);
 	}
 	cb_put(r, "page_allocs_per_page", cb_per(allocs, c->pages));
+	/* The task's own direct compaction and reclaim: figures, never a disturbance. */
+	{
+		static const struct {
+			const char *field, *counter;
+		} own[] = {
+			{ "direct_compaction", "compaction:mm_compaction_begin" },
+			{ "direct_reclaim", "vmscan:mm_vmscan_direct_reclaim_begin" },
+			{ "memcg_reclaim", "vmscan:mm_vmscan_memcg_reclaim_begin" },
+		};
+
+		for (size_t i = 0; i < CB_ARRAY_SIZE(own); i++) {
+			const struct cb_counter *k = cb_counters_find(&c->counters, own[i].counter);
+
+			cb_put(r, own[i].field, k && k->supported ? cb_u64(k->value) :
+					       cb_unsupported(k ? k->why : "not measured"));
+		}
+	}
 	cb_put(r, "region_vmas", c->vmas > 0 ? json_object_new_int(c->vmas) : NULL);
 
 	if (tlb) {
@@ -294,14 +311,30 @@ static json_object *cb_interfere_json(const struct cb_pass_result *p)
 {
 	json_object *o;
 
-	if (!p || !p->interfere_read)
+	const struct cb_kwork *kw;
+	bool all;
+
+	/* An op's counting pass reads the background threads only. */
+	if (!p || (!p->interfere_read && !p->interfere.kwork.read))
 		return NULL;
+	all = p->interfere_read;
+	kw = &p->interfere.kwork;
 	o = json_object_new_object();
-	cb_put(o, "involuntary_switches", p->interfere.csw_ok ? cb_u64(p->interfere.csw) : NULL);
-	cb_put(o, "voluntary_switches", p->interfere.csw_ok ? cb_u64(p->interfere.vcsw) : NULL);
-	cb_put(o, "off_cpu_us", p->interfere.run_delay_ok ? json_object_new_double((double)p->interfere.run_delay_ns / 1000.0) : NULL);
-	cb_put(o, "migrations", p->interfere.migrations_ok ? cb_u64(p->interfere.migrations) : NULL);
-	cb_put(o, "irqs_on_cpu", p->interfere.irqs_ok ? cb_u64(p->interfere.irqs) : NULL);
+	cb_put(o, "involuntary_switches", all && p->interfere.csw_ok ? cb_u64(p->interfere.csw) : NULL);
+	cb_put(o, "voluntary_switches", all && p->interfere.csw_ok ? cb_u64(p->interfere.vcsw) : NULL);
+	cb_put(o, "off_cpu_us", all && p->interfere.run_delay_ok ?
+		json_object_new_double((double)p->interfere.run_delay_ns / 1000.0) : NULL);
+	cb_put(o, "migrations", all && p->interfere.migrations_ok ? cb_u64(p->interfere.migrations) : NULL);
+	cb_put(o, "irqs_on_cpu", all && p->interfere.irqs_ok ? cb_u64(p->interfere.irqs) : NULL);
+	if (kw->read) {
+		json_object *t = json_object_new_object();
+
+		for (int i = 0; i < kw->n; i++)
+			cb_put(t, kw->t[i].comm, kw->t[i].ok ? json_object_new_double((double)kw->t[i].ns / 1e6) : NULL);
+		cb_put(o, "kernel_threads_ms", t);
+	} else {
+		cb_put(o, "kernel_threads_ms", NULL);
+	}
 	return o;
 }
 

@@ -478,6 +478,9 @@ int cb_instance_visit(struct cb_instance *in, int reps)
 			goto pop_settings;
 		}
 	}
+	/* After the backing's THP settings, which start or stop khugepaged; the pass workers inherit
+	 * the list. */
+	cb_kwork_rescan();
 	if (cb_sysfs_read(CB_NUMA_BALANCING, in->numa_bal, sizeof(in->numa_bal)) > 0) {
 		in->numa_bal[strcspn(in->numa_bal, "\n")] = '\0';
 		in->rin.numa_balancing = in->numa_bal;

@@ -94,17 +94,18 @@ void cb_vmstat_delta(const struct cb_vmstat *a, const struct cb_vmstat *b, struc
 	}
 }
 
-int cb_vmstat_guard(const struct cb_vmstat *delta, bool op, char *why, size_t len)
+int cb_vmstat_guard(const struct cb_vmstat *delta, char *why, size_t len)
 {
-	static const char *const guards[] = {
-		"numa_hint_faults", "numa_pages_migrated", "pgmigrate_success", "compact_isolated", "compact_stall",
-		"thp_collapse_alloc",
-	};
-	/* A whole-region op (MADV_COLLAPSE, populate, fork) may collapse, compact or migrate by
-	 * itself: only NUMA hinting is never its doing. */
-	size_t n = op ? 2 : sizeof(guards) / sizeof(guards[0]);
+	/* NUMA hinting unmaps the measured task's pages and migrates them on its own faults: the
+	 * writes would take faults, or copies, that are not COW decisions. System-wide compaction,
+	 * migration and collapse counters are no guard: they move with any process's work
+	 * (another process's direct compaction, a neighbour's faults) and with the measured
+	 * task's own direct compaction, which is a figure (direct_compaction). Background work is
+	 * guarded by its threads' CPU time (lib/interfere.c), and the measured pages moving under
+	 * the writes by their PFNs (cow.moved, cow.migrated). */
+	static const char *const guards[] = { "numa_hint_faults", "numa_pages_migrated" };
 
-	for (size_t g = 0; g < n; g++) {
+	for (size_t g = 0; g < sizeof(guards) / sizeof(guards[0]); g++) {
 		int64_t v = cb_vmstat_get(delta, guards[g]);
 
 		if (v > 0) {

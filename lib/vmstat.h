@@ -24,11 +24,9 @@ void cb_vmstat_delta(const struct cb_vmstat *a, const struct cb_vmstat *b, struc
 /* Value of name in s, or 0 when absent. */
 int64_t cb_vmstat_get(const struct cb_vmstat *s, const char *name);
 
-/* The guards of a pass: system-wide counters that mean something other than the measured
- * writes moved or changed pages meanwhile (NUMA hinting, migration, compaction, khugepaged).
- * op: the pass measured a whole-region op, which may collapse, compact or migrate itself: only
- * the NUMA hinting guards apply. Returns 1 and names the first that moved in why
- * ("numa_hint_faults 3"), else 0. */
-int cb_vmstat_guard(const struct cb_vmstat *delta, bool op, char *why, size_t len);
+/* The guards of a pass: NUMA hinting (numa_hint_faults, numa_pages_migrated) moved while the
+ * measured task ran. Returns 1 and names the first that moved in why ("numa_hint_faults 3"),
+ * else 0. */
+int cb_vmstat_guard(const struct cb_vmstat *delta, char *why, size_t len);
 
 #endif

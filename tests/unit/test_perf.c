@@ -20,6 +20,8 @@ static const char *const perf_set_names[] = {
 	"tlb:tlb_flush/task_switch", "tlb:tlb_flush/remote_shootdown",
 	"tlb:tlb_flush/local_shootdown", "tlb:tlb_flush/local_mm_shootdown",
 	"tlb:tlb_flush/remote_send_ipi", "tlb:tlb_flush/remote_wrong_cpu",
+	"compaction:mm_compaction_begin", "vmscan:mm_vmscan_direct_reclaim_begin",
+	"vmscan:mm_vmscan_memcg_reclaim_begin",
 	/* The default hardware set's entries every machine of the architecture lists. */
 	"cycles", "instructions",
 #if defined(__aarch64__)
@@ -39,7 +41,8 @@ static const char *const perf_optional_names[] = {
 };
 #define PERF_FIRST_TP 5
 #define PERF_TLB_TOTAL 7
-#define PERF_FIRST_HW 14
+#define PERF_TLB_END 14      /* after the last tlb:tlb_flush/<reason> */
+#define PERF_FIRST_HW 17
 
 static size_t perf_page(void)
 {
@@ -267,7 +270,7 @@ CB_TEST(perf_tlb_reasons_add_up)
 		goto close;
 	}
 #if !defined(__x86_64__) && !defined(__i386__)
-	for (int i = PERF_TLB_TOTAL; i < PERF_FIRST_HW; i++)
+	for (int i = PERF_TLB_TOTAL; i < PERF_TLB_END; i++)
 		CB_CHECK_STR(cs.c[i].why, CB_TLB_FLUSH_WHY);
 	goto close;
 #endif
@@ -282,7 +285,7 @@ CB_TEST(perf_tlb_reasons_add_up)
 	munmap(p, TOUCH_PAGES * perf_page());
 	CB_CHECK_U64(cb_counters_disable(&cs), 0);
 	CB_CHECK_U64(cb_counters_read(&cs), 0);
-	for (int i = PERF_TLB_TOTAL + 1; i < PERF_FIRST_HW; i++) {
+	for (int i = PERF_TLB_TOTAL + 1; i < PERF_TLB_END; i++) {
 		CB_CHECK(cs.c[i].supported);
 		sum += cs.c[i].value;
 	}
