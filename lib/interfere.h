@@ -39,15 +39,16 @@ struct cb_interfere {
 };
 
 /* The background kernel threads' CPU time now. The threads are found once per process (by comm
- * among kthreadd's children: kcompactdN, kswapdN, khugepaged). */
+ * among kthreadd's children: kcompactdN, kswapdN, khugepaged; tests may add a process by comm
+ * with $COWBENCH_TEST_KWORK). */
 void cb_kwork_snap(struct cb_kwork *s);
 /* Looks for the threads again: khugepaged starts and stops with THP's enabled setting. */
 void cb_kwork_rescan(void);
 /* d = b - a, thread by thread. */
 void cb_kwork_delta(const struct cb_kwork *a, const struct cb_kwork *b, struct cb_kwork *d);
-/* Whether a thread ran CB_KWORK_DISTURB_NS or more over the loop (of loop_ns): fills why with
- * every such thread and its ms ("background kernel work: khugepaged 3.2 ms during the 16.4 ms
- * loop"). */
+/* Whether a thread ran CB_KWORK_DISTURB_NS or more between the snapshots around the loop (of
+ * loop_ns): fills why with every such thread and its ms ("background kernel work: khugepaged ran
+ * 3.2 ms around the 16.4 ms loop"; the snapshots bracket a little more than the loop). */
 bool cb_kwork_excessive(const struct cb_kwork *d, uint64_t loop_ns, char *why, size_t len);
 /* Parses a kernel thread's CPU time: schedstat text ("<run ns> <wait ns> <slices>") or, where
  * that is NULL, stat text (utime + stime in ticks of tick_hz). Returns 0 or -EINVAL. */

@@ -25,6 +25,8 @@ for s in pressure_seq_25 pressure_seq_50 pressure_seq_75 pressure_rand_50 pressu
 	fi
 	# Below its working set the process must swap: pages go out and come back with major faults.
 	expect "${s}_swaps" '.counters["major-faults"] > 0 and .vmstat_delta.pswpin > 0 and .vmstat_delta.pswpout > 0 and .extra.pgmajfault > 0' "$TMP/$s.jsonl"
+	# The writer's charges over the limit reclaim in its own context: counted as its figure.
+	expect "${s}_own_reclaim_counted" '.memcg_reclaim > 0' "$TMP/$s.jsonl"
 	pct=${s##*_}
 	[ "$pct" = cow ] && pct=50
 	expect "${s}_limit" ".extra.limit_percent == $pct and .extra.zram_compression_ratio > 1" "$TMP/$s.jsonl"

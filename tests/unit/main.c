@@ -10,7 +10,7 @@ static struct {
 	cb_test_fn fn;
 } tests[MAX_TESTS];
 static int ntests;
-static int current_failed;
+static int current_failed, current_skipped;
 static char current_why[512];
 
 void cb_test_register(const char *name, cb_test_fn fn)
@@ -38,6 +38,16 @@ void cb_test_fail(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 }
 
+void cb_test_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	current_skipped = 1;
+	va_start(ap, fmt);
+	vsnprintf(current_why, sizeof(current_why), fmt, ap);
+	va_end(ap);
+}
+
 int main(int argc, char **argv)
 {
 	int failed = 0;
@@ -46,8 +56,11 @@ int main(int argc, char **argv)
 		if (argc > 1 && !strstr(tests[i].name, argv[1]))
 			continue;
 		current_failed = 0;
+		current_skipped = 0;
 		tests[i].fn();
-		if (current_failed) {
+		if (current_skipped && !current_failed) {
+			printf("skip unit/%s: %s\n", tests[i].name, current_why);
+		} else if (current_failed) {
 			printf("FAIL unit/%s: %s\n", tests[i].name, current_why);
 			failed++;
 		} else {

@@ -612,3 +612,63 @@ unmap:
 free_faults:
 	free(faults);
 }
+
+static int perf_compact_memory(void)
+{
+	int fd = open("/proc/sys/vm/compact_memory", O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The task's own compaction counts in its compaction:mm_compaction_begin counter, another task's
+ * does not. Writing /proc/sys/vm/compact_memory compacts every zone in the writer's context: the
+ * path a direct compaction takes (compact_zone), forced on a machine whose free memory never
+ * makes an allocation compact. It moves other processes' pages: run only under the shared lock,
+ * by tests/integration/guards.sh (COWBENCH_TEST_COMPACT=1).
+ */
+CB_TEST(perf_counts_own_compaction)
+{
+	struct cb_counters cs;
+	const struct cb_counter *k;
+	int status = -1;
+	pid_t child;
+
+	if (!getenv("COWBENCH_TEST_COMPACT")) {
+		cb_test_skip("compacts the whole machine: run by tests/integration/guards.sh under the lock");
+		return;
+	}
+	if (!cb_is_privileged() || access("/proc/sys/vm/compact_memory", W_OK)) {
+		cb_test_skip("needs root and /proc/sys/vm/compact_memory (CONFIG_COMPACTION)");
+		return;
+	}
+	CB_CHECK_U64(cb_counters_open(&cs, 0, -1, false), 0);
+	k = cb_counters_find(&cs, "compaction:mm_compaction_begin");
+	if (!k || !k->supported) {
+		cb_test_skip("compaction:mm_compaction_begin: %s", k ? k->why : "not in the set");
+		goto close;
+	}
+	/* A child's compaction (counters without inherit): another task's work, not counted. */
+	CB_CHECK_U64(cb_counters_enable(&cs), 0);
+	child = fork();
+	if (child == 0)
+		_exit(perf_compact_memory() ? 1 : 0);
+	CB_CHECK(child > 0 && waitpid(child, &status, 0) == child);
+	CB_CHECK_U64(cb_counters_disable(&cs), 0);
+	CB_CHECK_U64(cb_counters_read(&cs), 0);
+	CB_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CB_CHECK_U64(perf_val(&cs, "compaction:mm_compaction_begin"), 0);
+	/* Its own: at least one compact_zone per populated zone. */
+	CB_CHECK_U64(cb_counters_enable(&cs), 0);
+	CB_CHECK_U64(perf_compact_memory(), 0);
+	CB_CHECK_U64(cb_counters_disable(&cs), 0);
+	CB_CHECK_U64(cb_counters_read(&cs), 0);
+	CB_CHECK(perf_val(&cs, "compaction:mm_compaction_begin") >= 1);
+close:
+	cb_counters_close(&cs);
+}

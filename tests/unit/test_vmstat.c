@@ -65,7 +65,7 @@ CB_TEST(kwork_threshold_names_threads)
 	b.t[2].ns = 10250000;
 	cb_kwork_delta(&a, &b, &d);
 	CB_CHECK(cb_kwork_excessive(&d, 16400000, why, sizeof(why)));
-	CB_CHECK_STR(why, "background kernel work: kcompactd0 1.0 ms, khugepaged 3.2 ms during the 16.4 ms loop");
+	CB_CHECK_STR(why, "background kernel work: kcompactd0 ran 1.0 ms, khugepaged ran 3.2 ms around the 16.4 ms loop");
 	/* The same through the interference check, ahead of the task's own figures. */
 	{
 		struct cb_interfere i = { .kwork = d, .migrations_ok = true, .migrations = 1 };

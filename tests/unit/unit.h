@@ -11,6 +11,8 @@ typedef void (*cb_test_fn)(void);
 void cb_test_register(const char *name, cb_test_fn fn);
 void cb_test_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The running test prints "skip NAME: why" instead of its verdict; the caller returns. */
+void cb_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define CB_TEST(name)                                                                  \
 	static void name(void);                                                        \
