@@ -48,15 +48,17 @@ static void kwork_put(struct cb_kwork *k, const char *comm, uint64_t ns)
  * thread and its ms; a thread unread in either snapshot counts nothing. */
 CB_TEST(kwork_threshold_names_threads)
 {
+	static const struct {
+		const char *comm;
+		uint64_t before, after;
+	} threads[] = { { "kcompactd0", 5000000, 5999999 }, { "kswapd0", 100, 100 }, { "khugepaged", 7000000, 7000000 } };
 	struct cb_kwork a = { .read = true }, b = { .read = true }, d;
 	char why[160] = "";
 
-	kwork_put(&a, "kcompactd0", 5000000);
-	kwork_put(&a, "kswapd0", 100);
-	kwork_put(&a, "khugepaged", 7000000);
-	kwork_put(&b, "kcompactd0", 5999999);
-	kwork_put(&b, "kswapd0", 100);
-	kwork_put(&b, "khugepaged", 7000000);
+	for (size_t i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+		kwork_put(&a, threads[i].comm, threads[i].before);
+		kwork_put(&b, threads[i].comm, threads[i].after);
+	}
 	cb_kwork_delta(&a, &b, &d);
 	CB_CHECK(d.read);
 	CB_CHECK_U64(d.t[0].ns, 999999);
