@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +17,8 @@
 #define CB_LOCK_PATH_MAX 512
 
 static int lock_fd = -1;
+static int ticket_fd = -1;
+static char ticket_path[CB_LOCK_PATH_MAX + 48];
 static pid_t lock_owner;
 static time_t lock_since;
 static char lock_command[256];
@@ -67,6 +70,15 @@ void cb_lock_progress(const char *line)
 		cb_lock_status_write(line);
 }
 
+static void cb_lock_ticket_drop(void)
+{
+	if (ticket_fd < 0)
+		return;
+	unlink(ticket_path);
+	close(ticket_fd);
+	ticket_fd = -1;
+}
+
 void cb_lock_release(void)
 {
 	if (lock_fd < 0 || getpid() != lock_owner)
@@ -74,6 +86,7 @@ void cb_lock_release(void)
 	unlink(cb_lock_status_path());
 	close(lock_fd);
 	lock_fd = -1;
+	cb_lock_ticket_drop();
 }
 
 static void cb_lock_at_exit(void)
@@ -225,6 +238,92 @@ void cb_lock_holder(char *buf, size_t len)
 		 progress);
 }
 
+/*
+ * First come, first served. The kernel wakes every waiter of a released flock and the first to
+ * run takes it: on a loaded machine a later waiter often does. So each run takes a ticket first,
+ * a file "<lock>.q.<arrival ns>.<pid>" beside the lock, locked by it until it releases the lock
+ * (or dies), and waits for every older live ticket to go before it asks for the lock.
+ */
+static int cb_lock_ticket_take(void)
+{
+	char tmp[CB_LOCK_PATH_MAX + 32];
+	struct timespec ts;
+	int fd;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(ticket_path, sizeof(ticket_path), "%s.q.%020llu.%010d", cb_lock_path(),
+		 (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec, (int)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.t.%d", cb_lock_path(), (int)getpid());
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	/* Locked before it appears under its queue name: an unlocked ticket is a dead one. */
+	if (flock(fd, LOCK_EX) || rename(tmp, ticket_path)) {
+		int ret = -errno;
+
+		unlink(tmp);
+		close(fd);
+		return ret;
+	}
+	ticket_fd = fd;
+	return 0;
+}
+
+/* The youngest ticket older than ours, into out; false when there is none. */
+static bool cb_lock_ticket_before(char *out, size_t len)
+{
+	const char *lock = cb_lock_path(), *slash = strrchr(lock, '/'), *mine = strrchr(ticket_path, '/') + 1;
+	char dir[CB_LOCK_PATH_MAX], prefix[CB_LOCK_PATH_MAX + 8], best[256] = "";
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - lock) : 1, slash ? lock : ".");
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "/");
+	snprintf(prefix, sizeof(prefix), "%s.q.", slash ? slash + 1 : lock);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && strlen(e->d_name) == strlen(mine) &&
+		    strcmp(e->d_name, mine) < 0 && strcmp(e->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%.255s", e->d_name);
+	closedir(d);
+	if (!best[0])
+		return false;
+	snprintf(out, len, "%s/%s", dir, best);
+	return true;
+}
+
+/* Waits until no older ticket is live (block), or says whether one is. Returns 0, -EBUSY (one
+ * is, !block), -EINTR (the wait's time ran out) or -errno. */
+static int cb_lock_queue_wait(bool block)
+{
+	char older[CB_LOCK_PATH_MAX + 300];
+
+	while (cb_lock_ticket_before(older, sizeof(older))) {
+		int fd = open(older, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		while (flock(fd, LOCK_SH | (block ? 0 : LOCK_NB))) {
+			int ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+			if (ret == -EINTR && !wait_expired)
+				continue;
+			close(fd);
+			return ret;
+		}
+		/* Its run is over (or it died holding it): the ticket goes. */
+		unlink(older);
+		close(fd);
+	}
+	return 0;
+}
+
 int cb_lock_take(double wait_s, const char *command, void (*on_wait)(const char *holder))
 {
 	struct sigaction sa = { .sa_handler = cb_lock_on_alarm }, old_sa;
@@ -238,12 +337,17 @@ int cb_lock_take(double wait_s, const char *command, void (*on_wait)(const char 
 	fd = open(cb_lock_path(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		goto held;
-	if (errno != EWOULDBLOCK) {
-		ret = -errno;
+	ret = cb_lock_ticket_take();
+	if (ret)
 		goto close_fd;
+	ret = cb_lock_queue_wait(false);
+	if (!ret) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			goto held;
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
 	}
+	if (ret != -EBUSY)
+		goto close_fd;
 	if (wait_s == 0) {
 		ret = -EBUSY;
 		goto close_fd;
@@ -252,10 +356,10 @@ int cb_lock_take(double wait_s, const char *command, void (*on_wait)(const char 
 		cb_lock_holder(holder, sizeof(holder));
 		on_wait(holder);
 	}
+	wait_expired = 0;
 	if (wait_s > 0) {
-		/* No SA_RESTART: the alarm ends the blocking flock with EINTR. It repeats, in case it
+		/* No SA_RESTART: the alarm ends a blocking flock with EINTR. It repeats, in case it
 		 * fired before flock went to sleep. */
-		wait_expired = 0;
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGALRM, &sa, &old_sa);
 		tv.it_value.tv_sec = (time_t)wait_s;
@@ -265,19 +369,20 @@ int cb_lock_take(double wait_s, const char *command, void (*on_wait)(const char 
 		tv.it_interval.tv_usec = 100 * 1000;
 		setitimer(ITIMER_REAL, &tv, &old_tv);
 	}
-	while (!wait_expired && flock(fd, LOCK_EX)) {
-		if (errno != EINTR) {
+	ret = cb_lock_queue_wait(true);
+	while (!ret && !wait_expired && flock(fd, LOCK_EX)) {
+		if (errno != EINTR)
 			ret = -errno;
-			break;
-		}
 	}
 	if (wait_s > 0) {
 		setitimer(ITIMER_REAL, &old_tv, NULL);
 		sigaction(SIGALRM, &old_sa, NULL);
-		/* It may have got the lock just as the time ran out: then it is ours. */
-		if (!ret && wait_expired && flock(fd, LOCK_EX | LOCK_NB))
-			ret = -ETIMEDOUT;
 	}
+	/* Out of time in the queue; or at the lock, maybe just as it got it: then it is its. */
+	if (ret == -EINTR && wait_expired)
+		ret = -ETIMEDOUT;
+	else if (!ret && wait_expired)
+		ret = flock(fd, LOCK_EX | LOCK_NB) ? -ETIMEDOUT : 0;
 	if (ret)
 		goto close_fd;
 held:
@@ -292,6 +397,7 @@ held:
 	}
 	return 0;
 close_fd:
+	cb_lock_ticket_drop();
 	close(fd);
 	return ret;
 }

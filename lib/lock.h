@@ -18,8 +18,8 @@ const char *cb_lock_status_path(void);
 
 /*
  * Takes the lock. wait_s < 0: waits as long as it takes; 0: does not wait; else at most wait_s
- * seconds. Waiters block in the kernel's flock queue, so the lock goes to the one that waited
- * when it is released, not to whoever polls first. On_wait (may be NULL) is called once, before
+ * seconds. First come, first served: a ticket beside the lock (see lock.c) orders the waiters,
+ * whatever the kernel's wake-ups do. On_wait (may be NULL) is called once, before
  * waiting, with the holder's description. Returns 0, -EBUSY (held: not waiting), -ETIMEDOUT
  * (waited wait_s) or -errno. The descriptor is close-on-exec: a program the run starts does
  * not hold it; forked workers share it and end with the run.

@@ -70,6 +70,10 @@ if flock -w "$COWBENCH_WAIT_TIMEOUT" "$LOCK" test ! -e "$jdir"; then
 else
 	fail journal_dir_removed "$jdir left: $(ls -la "$jdir" 2>&1 | tail -3)"
 fi
-# Nor does the status file outlive its holder.
+# Nor do the status file and the queue's tickets outlive their runs.
 status=${LOCK%.lock}.status
-if flock -w "$COWBENCH_WAIT_TIMEOUT" "$LOCK" test ! -e "$status"; then ok status_file_removed; else fail status_file_removed "$(cat "$status")"; fi
+if flock -w "$COWBENCH_WAIT_TIMEOUT" "$LOCK" sh -c 'test ! -e "$1" && ! ls "$2".q.* >/dev/null 2>&1' sh "$status" "$LOCK"; then
+	ok status_and_tickets_removed
+else
+	fail status_and_tickets_removed "$(ls "$status" "$LOCK".q.* 2>&1)"
+fi

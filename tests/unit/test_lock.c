@@ -1,4 +1,6 @@
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,4 +179,73 @@ CB_TEST(lock_stale_status_ignored)
 	CB_CHECK(strstr(holder, "stale") == NULL && strstr(holder, "killed") == NULL);
 	close(go);
 	waitpid(pid, &status, 0);
+}
+
+/* Tickets in the queue (the holder's included). */
+static int tickets(void)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strncmp(e->d_name, "test.lock.q.", 12) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* First come, first served, also on a busy machine (two spinning processes here): the kernel
+ * alone would hand a released flock to whichever woken waiter runs first. */
+CB_TEST(lock_first_come_first_served)
+{
+	enum { NW = 4 };
+	pid_t holder, waiters[NW], spin[2];
+	int order[2], go, got[NW], n = 0, status;
+	char c;
+
+	/* The spinners first: they must hold no end of the pipes below. */
+	for (int i = 0; i < 2; i++) {
+		spin[i] = fork();
+		if (spin[i] == 0)
+			for (;;)
+				;
+	}
+	if (pipe(order))
+		return;
+	holder = holder_start(-1, &go);
+	CB_CHECK(holder > 0);
+	for (int i = 0; i < NW; i++) {
+		waiters[i] = fork();
+		if (waiters[i] == 0) {
+			close(order[0]);
+			close(go);
+			if (cb_lock_take(30, "cowbench waiter", NULL))
+				_exit(1);
+			c = (char)('0' + i);
+			if (write(order[1], &c, 1) != 1)
+				_exit(1);
+			usleep(30 * 1000);
+			cb_lock_release();
+			_exit(0);
+		}
+		/* Each in the queue (its ticket there) before the next comes. */
+		for (int t = 0; t < 1000 && tickets() < i + 2; t++)
+			usleep(10 * 1000);
+	}
+	close(order[1]);
+	close(go);
+	while (n < NW && read(order[0], &c, 1) == 1)
+		got[n++] = c - '0';
+	close(order[0]);
+	for (int i = 0; i < 2; i++) {
+		kill(spin[i], SIGKILL);
+		waitpid(spin[i], &status, 0);
+	}
+	waitpid(holder, &status, 0);
+	for (int i = 0; i < NW; i++)
+		waitpid(waiters[i], &status, 0);
+	CB_CHECK(n == NW);
+	for (int i = 0; i < n; i++)
+		CB_CHECK(got[i] == i);
 }
