@@ -272,11 +272,12 @@ static int cb_lock_ticket_take(void)
 /* The youngest ticket older than ours, into out; false when there is none. */
 static bool cb_lock_ticket_before(char *out, size_t len)
 {
-	const char *lock = cb_lock_path(), *slash = strrchr(lock, '/'), *mine = strrchr(ticket_path, '/') + 1;
+	const char *lock = cb_lock_path(), *slash = strrchr(lock, '/'), *mine = strrchr(ticket_path, '/');
 	char dir[CB_LOCK_PATH_MAX], prefix[CB_LOCK_PATH_MAX + 8], best[256] = "";
 	struct dirent *e;
 	DIR *d;
 
+	mine = mine ? mine + 1 : ticket_path;
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - lock) : 1, slash ? lock : ".");
 	if (!dir[0])
 		snprintf(dir, sizeof(dir), "/");
