@@ -16,6 +16,7 @@
 #include "compare.h"
 #include "config.h"
 #include "env.h"
+#include "lock.h"
 #include "noise.h"
 #include "opts.h"
 #include "overhead.h"
@@ -30,6 +31,11 @@
 #include "timer.h"
 
 #define EXIT_USAGE 2
+/* Another cowbench holds the machine lock, and this run was told not to wait (longer). */
+#define EXIT_BUSY 4
+
+/* This process's command line, for the machine lock's status (what a waiting run names). */
+static char cmdline[256];
 
 static const char usage_main[] =
 	"usage: cowbench COMMAND [options]\n"
@@ -74,7 +80,13 @@ static const char usage_main[] =
 	"  --swap KIND      swap for scenarios that need it: zram (default), swapfile, existing or\n"
 	"                   none (set up for the instance, taken down after)\n"
 	"\n"
-	"Every command takes --help. Exit status: 0 ok (skips included), 1 a fail or error, 2 usage.\n";
+	"  --no-wait        run, suite, overhead, restore: exit 4 at once when another cowbench holds\n"
+	"                   the machine lock (one measurement per machine) instead of waiting\n"
+	"  --wait-timeout S wait at most S seconds for it, then exit 4 (default: as long as it\n"
+	"                   takes, or $COWBENCH_WAIT_TIMEOUT)\n"
+	"\n"
+	"Every command takes --help. Exit status: 0 ok (skips included), 1 a fail or error, 2 usage,\n"
+	"4 another cowbench holds the machine lock (--no-wait, --wait-timeout).\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -90,6 +102,89 @@ static bool wants_help(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
+}
+
+struct wait_opts {
+	bool no_wait;
+	double timeout;             /* seconds; < 0: as long as it takes */
+};
+
+/* Takes --no-wait and --wait-timeout S (or =S) out of argv, wherever they are; the default
+ * timeout is $COWBENCH_WAIT_TIMEOUT's. Returns 0, or EXIT_USAGE with the reason printed. */
+static int take_wait_opts(int *argc, char **argv, struct wait_opts *w)
+{
+	const char *env = getenv("COWBENCH_WAIT_TIMEOUT"), *val;
+	char *end;
+
+	w->no_wait = false;
+	w->timeout = -1;
+	if (env && *env) {
+		w->timeout = strtod(env, &end);
+		if (*end || w->timeout < 0)
+			return usage_error("COWBENCH_WAIT_TIMEOUT=%s: want seconds, e.g. 600", env);
+	}
+	for (int i = 0; i < *argc;) {
+		int used = 1;
+
+		if (strcmp(argv[i], "--no-wait") == 0) {
+			w->no_wait = true;
+		} else if (strcmp(argv[i], "--wait-timeout") == 0 || strncmp(argv[i], "--wait-timeout=", 15) == 0) {
+			if (argv[i][14] == '=') {
+				val = argv[i] + 15;
+			} else if (i + 1 < *argc) {
+				val = argv[i + 1];
+				used = 2;
+			} else {
+				return usage_error("--wait-timeout: how many seconds?%s", "");
+			}
+			errno = 0;
+			w->timeout = strtod(val, &end);
+			if (!*val || errno || (*end && strcmp(end, "s")) || w->timeout < 0 || w->timeout > 86400 * 7)
+				return usage_error("--wait-timeout '%s': want seconds, e.g. 600 or 1.5", val);
+		} else {
+			i++;
+			continue;
+		}
+		memmove(&argv[i], &argv[i + used], sizeof(*argv) * (size_t)(*argc - i - used));
+		*argc -= used;
+	}
+	return 0;
+}
+
+static void print_waiting(const char *holder)
+{
+	fprintf(stderr, "cowbench: waiting for the machine lock %s, held by %s\n", cb_lock_path(),
+		holder[0] ? holder : "a process that just ended");
+	fflush(stderr);
+}
+
+/*
+ * One measurement per machine: a command that measures or changes settings runs alone. It waits
+ * its turn (as told by w) with one line naming the holder. Unprivileged runs change nothing and
+ * are not asked to wait (nor may they make root's runs wait). Returns 0 (go on) or the exit status.
+ */
+static int machine_lock(const struct wait_opts *w)
+{
+	char holder[768];
+	int ret;
+
+	if (!cb_is_privileged())
+		return 0;
+	ret = cb_lock_take(w->no_wait ? 0 : w->timeout, cmdline, print_waiting);
+	if (!ret)
+		return 0;
+	if (ret == -EBUSY || ret == -ETIMEDOUT) {
+		cb_lock_holder(holder, sizeof(holder));
+		if (ret == -EBUSY)
+			fprintf(stderr, "cowbench: not waiting (--no-wait): the machine lock %s is held by %s\n",
+				cb_lock_path(), holder[0] ? holder : "a process that just ended");
+		else
+			fprintf(stderr, "cowbench: gave up after %g s (--wait-timeout): the machine lock %s is held by %s\n",
+				w->timeout, cb_lock_path(), holder[0] ? holder : "a process that just ended");
+		return EXIT_BUSY;
+	}
+	fprintf(stderr, "cowbench: machine lock %s: %s\n", cb_lock_path(), strerror(-ret));
+	return 1;
 }
 
 /* A journal left by a killed run is replayed before anything is measured: its settings would
@@ -136,6 +231,7 @@ static int cmd_run(int argc, char **argv)
 {
 	const struct cb_scenario *s;
 	struct cb_opts o;
+	struct wait_opts w;
 	char err[256], names[64][32];
 	FILE *out = stdout;
 	int used, status = CB_OK, nb = 1;
@@ -146,9 +242,13 @@ static int cmd_run(int argc, char **argv)
 		       "  --repeat auto (or any of the three below): repeat until the 95%% CI half-width of the\n"
 		       "  mean ns_per_page is at most --target-ci (default 1%%) of the mean, or --max-repeat N\n"
 		       "  repetitions (default 30) or --max-time S seconds (default 60) are reached\n"
+		       "  --no-wait, --wait-timeout S: when another cowbench holds the machine lock, exit 4 at\n"
+		       "  once, or after S seconds, instead of waiting for it\n"
 		       "(see cowbench --help and cowbench list)\n");
 		return 0;
 	}
+	if ((used = take_wait_opts(&argc, argv, &w)))
+		return used;
 	if (argc < 1 || argv[0][0] == '-')
 		return usage_error("run: which scenario?%s", "");
 	s = cb_scenario_find(argv[0]);
@@ -168,6 +268,8 @@ static int cmd_run(int argc, char **argv)
 	} else {
 		snprintf(names[0], sizeof(names[0]), "%s", o.backing);
 	}
+	if ((used = machine_lock(&w)))
+		return used;
 	if (o.out[0] && !(out = fopen(o.out, "we"))) {
 		fprintf(stderr, "cowbench: %s: %s\n", o.out, strerror(errno));
 		return 1;
@@ -176,11 +278,14 @@ static int cmd_run(int argc, char **argv)
 	cb_summary_header(stderr);
 	for (int i = 0; i < nb; i++) {
 		struct cb_summary_row row;
+		char line[128];
 		int st;
 
 		if (!cb_scenario_has_backing(s, names[i]))
 			continue;
 		memcpy(o.backing, names[i], sizeof(o.backing));
+		snprintf(line, sizeof(line), "[%d/%d] %s/%s", i + 1, nb, s->name, o.backing);
+		cb_lock_progress(line);
 		st = cb_instance_run(s, &o, NULL, out, &row);
 		cb_summary_print(stderr, &row);
 		if (st == CB_FAIL || st == CB_ERROR)
@@ -305,6 +410,7 @@ static int cmd_suite(int argc, char **argv)
 	struct cb_opts o;
 	struct cb_summary_row *rows = NULL;
 	struct cb_progress progress = { 0 };
+	struct wait_opts w;
 	FILE *out = NULL, *summary = NULL;
 	int used, ret, worst = CB_OK;
 	bool dry_run = false;
@@ -321,9 +427,15 @@ static int cmd_suite(int argc, char **argv)
 		       "\"cowbench-progress rep I N REP REPEAT\" (each later visit of an interleaved suite) and\n"
 		       "\"cowbench-progress end I N STATUS\".\n"
 		       "--dry-run validates CONFIG (errors name file:line, exit 2), lists its instances with\n"
-		       "estimated times and changes nothing.\n");
+		       "estimated times and changes nothing.\n"
+		       "One suite per machine: while another cowbench runs, it waits, printing one line that\n"
+		       "names the other (pid, command, since when, its progress line); --no-wait exits 4 at\n"
+		       "once, --wait-timeout S after S seconds. Interrupted (SIGINT, SIGTERM), it restores the\n"
+		       "settings and ends with one line: what it restored and where its partial results are.\n");
 		return 0;
 	}
+	if ((used = take_wait_opts(&argc, argv, &w)))
+		return used;
 	/* --dry-run anywhere: the remaining words are parsed as before. */
 	for (int i = 0; i < argc; i++)
 		if (strcmp(argv[i], "--dry-run") == 0) {
@@ -353,6 +465,11 @@ static int cmd_suite(int argc, char **argv)
 		cb_config_free(&cfg);
 		return ret;
 	}
+	ret = machine_lock(&w);
+	if (ret) {
+		cb_config_free(&cfg);
+		return ret;
+	}
 	make_run_id(run_id, sizeof(run_id));
 	if (o.out[0]) {
 		snprintf(dir, sizeof(dir), "%s", o.out);
@@ -369,6 +486,12 @@ static int cmd_suite(int argc, char **argv)
 		goto free_config;
 	}
 	recover_stale_settings();
+	{
+		char note[600];
+
+		snprintf(note, sizeof(note), "partial results in %s", dir);
+		cb_settings_on_interrupt(note, isatty(STDERR_FILENO));
+	}
 	for (int i = 0; i < cfg.nsettings; i++) {
 		ret = cb_settings_set(cfg.settings[i].path, cfg.settings[i].value);
 		if (ret) {
@@ -491,16 +614,23 @@ static int cmd_env(int argc, char **argv)
 
 static int cmd_restore(int argc, char **argv)
 {
+	struct wait_opts w;
 	int restored, ret;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: cowbench restore\nReplays the settings journal (%s) left by a run that was killed,\n"
-		       "putting every kernel setting it changed back to its earlier value.\n",
+		printf("usage: cowbench restore [--no-wait | --wait-timeout S]\n"
+		       "Replays the settings journal (%s) left by a run that was killed,\n"
+		       "putting every kernel setting it changed back to its earlier value. While another\n"
+		       "cowbench runs it waits for it (which restores its own settings when it ends).\n",
 		       cb_settings_journal_path());
 		return 0;
 	}
+	if ((ret = take_wait_opts(&argc, argv, &w)))
+		return ret;
 	if (argc > 0)
 		return usage_error("restore: unexpected argument '%s'", argv[0]);
+	if ((ret = machine_lock(&w)))
+		return ret;
 	ret = cb_settings_recover(&restored);
 	if (ret == -EBUSY) {
 		fprintf(stderr, "cowbench: a running cowbench holds %s; it restores its own settings when it ends\n",
@@ -518,15 +648,18 @@ static int cmd_restore(int argc, char **argv)
 static int cmd_overhead(int argc, char **argv)
 {
 	struct cb_opts o;
+	struct wait_opts w;
 	char err[256];
 	int used;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: cowbench overhead [--size S] [--repeat N] [--cpu N]\n"
+		printf("usage: cowbench overhead [--size S] [--repeat N] [--cpu N] [--no-wait | --wait-timeout S]\n"
 		       "Compares a first-touch fault loop untimed, timed per op, and counted (counters +\n"
 		       "classification), and the classification's cost per page.\n");
 		return 0;
 	}
+	if ((used = take_wait_opts(&argc, argv, &w)))
+		return used;
 	cb_opts_defaults(&o);
 	o.size = 64ull << 20;
 	o.repeat = 7;
@@ -537,6 +670,8 @@ static int cmd_overhead(int argc, char **argv)
 		return usage_error("overhead: --repeat auto is for run and suite%s", "");
 	if (used != argc)
 		return usage_error("overhead: unexpected argument '%s'", argv[used]);
+	if ((used = machine_lock(&w)))
+		return used;
 	return cb_overhead_report(&o, stdout) ? 1 : 0;
 }
 
@@ -591,6 +726,8 @@ int main(int argc, char **argv)
 		return cb_proc_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "suite") == 0)
 		cb_layout_fix(argv);
+	for (int i = 1, off = snprintf(cmdline, sizeof(cmdline), "cowbench"); i < argc && off < (int)sizeof(cmdline); i++)
+		off += snprintf(cmdline + off, sizeof(cmdline) - (size_t)off, " %s", argv[i]);
 	cb_timer_init();
 	for (size_t i = 0; i < CB_ARRAY_SIZE(cmds); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)

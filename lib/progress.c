@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cb.h"
+#include "lock.h"
 #include "progress.h"
 #include "record.h"
 #include "scenario.h"
@@ -163,16 +164,19 @@ void cb_progress_clear(struct cb_progress *p)
 static void cb_progress_line(struct cb_progress *p, int i, int rep, double now)
 {
 	const struct cb_opts *o = &p->cfg->runs[i].opts;
-	char size[16], el[16], eta[16], reps[32] = "";
+	char size[16], el[16], eta[16], reps[32] = "", line[256];
 
 	cb_size_format(o->size, size, sizeof(size));
 	cb_progress_fmt(now - p->t0, el, sizeof(el));
 	cb_progress_fmt(cb_progress_eta(p, i, 0), eta, sizeof(eta));
 	if (rep)
 		snprintf(reps, sizeof(reps), " rep %d/%d", rep, o->repeat);
+	snprintf(line, sizeof(line), "[%d/%d] %s/%s/%s%s ... elapsed %s, ETA %s", i + 1, p->n, p->inst[i].scenario,
+		 o->backing, size, reps, el, eta);
+	/* A run waiting for the machine lock names where this one is. */
+	cb_lock_progress(line);
 	cb_progress_clear(p);
-	fprintf(p->f, "[%d/%d] %s/%s/%s%s ... elapsed %s, ETA %s%s", i + 1, p->n, p->inst[i].scenario, o->backing,
-		size, reps, el, eta, p->live ? "" : "\n");
+	fprintf(p->f, "%s%s", line, p->live ? "" : "\n");
 	p->line_open = p->live;
 	fflush(p->f);
 }

@@ -9,12 +9,14 @@
 #include <sys/swap.h>
 #include <unistd.h>
 
+#include "lock.h"
 #include "settings.h"
 #include "sysfs.h"
 
 #define CB_SAVED_MAX 64
 #define CB_PATH_MAX 256
 #define CB_VALUE_MAX 128
+#define CB_JOURNAL_DEFAULT "/run/cowbench/journal"
 
 /* Kept in plain arrays so the signal handler can restore with open/write/close only. */
 static struct {
@@ -25,14 +27,23 @@ static volatile sig_atomic_t nsaved;
 static pid_t owner_pid;
 static int journal_fd = -1;
 static char journal_path[CB_PATH_MAX];
+/* The journal's directory is removed once the journal is: the default one (/run/cowbench), or
+ * one this process created. A directory the user named and made stays. */
+static bool journal_dir_ours;
+/* The interrupted run's last line: what it restored, then this (where its results are). */
+static char interrupt_note[CB_PATH_MAX * 2];
+static char interrupt_msg[4096];
+static bool interrupt_clear_line;
+static bool undo_failed[CB_SAVED_MAX];
 
 const char *cb_settings_journal_path(void)
 {
 	const char *env = getenv("COWBENCH_JOURNAL");
 
-	if (!journal_path[0])
-		snprintf(journal_path, sizeof(journal_path), "%s",
-			 env && *env ? env : "/run/cowbench/journal");
+	if (!journal_path[0]) {
+		snprintf(journal_path, sizeof(journal_path), "%s", env && *env ? env : CB_JOURNAL_DEFAULT);
+		journal_dir_ours = strcmp(journal_path, CB_JOURNAL_DEFAULT) == 0;
+	}
 	return journal_path;
 }
 
@@ -76,20 +87,115 @@ static int cb_undo_one(const char *path, const char *value)
 	return ret;
 }
 
-static void cb_settings_write_back(void)
+/* Removes the journal, then its directory when it is ours and nothing else is in it. System calls
+ * only: the signal handler uses it. */
+static void cb_journal_remove(void)
 {
-	/* Failures leave the journal for `cowbench restore`: nothing more a handler can do. */
-	for (int i = nsaved - 1; i >= 0; i--)
-		cb_undo_one(saved[i].path, saved[i].value);
+	char dir[CB_PATH_MAX], *slash;
+
+	unlink(journal_path);
+	if (!journal_dir_ours)
+		return;
+	strcpy(dir, journal_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		rmdir(dir);
+	}
 }
 
+/* Appends s to the handler's message, dropping what does not fit. */
+static void cb_msg_add(const char *s)
+{
+	size_t have = strlen(interrupt_msg), add = strlen(s);
+
+	if (have + add >= sizeof(interrupt_msg) - 8)
+		add = sizeof(interrupt_msg) - 8 - have;
+	memcpy(interrupt_msg + have, s, add);
+	interrupt_msg[have + add] = '\0';
+}
+
+/* One entry as the interrupted run's line names it: "FILE = VALUE" or "swapoff DEVICE". */
+static void cb_msg_add_entry(const char *path, const char *value)
+{
+	if (path[0] == '!') {
+		cb_msg_add(path + 1);
+		cb_msg_add(" ");
+	} else {
+		cb_msg_add(path);
+		cb_msg_add(" = ");
+	}
+	cb_msg_add(value);
+}
+
+static const char *cb_signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	case SIGQUIT: return "SIGQUIT";
+	case SIGPIPE: return "SIGPIPE";
+	case SIGSEGV: return "SIGSEGV";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGABRT: return "SIGABRT";
+	case SIGILL: return "SIGILL";
+	default: return "a signal";
+	}
+}
+
+/*
+ * Puts every saved setting back and, when the run asked for it (cb_settings_on_interrupt), ends
+ * its output with one line: what was restored and where its partial results are. Only
+ * async-signal-safe calls. Failures keep the journal for `cowbench restore`.
+ */
 static void cb_settings_on_signal(int sig)
 {
+	int failed = 0, restored = 0;
+
 	/* Forked scenario children inherit the handler but own nothing. */
-	if (getpid() == owner_pid && nsaved > 0) {
-		cb_settings_write_back();
-		unlink(journal_path);
+	if (getpid() != owner_pid)
+		goto die;
+	interrupt_msg[0] = '\0';
+	if (interrupt_clear_line)
+		cb_msg_add("\r\033[K");
+	cb_msg_add(sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT || sig == SIGPIPE ?
+			   "cowbench: interrupted by " : "cowbench: killed by ");
+	cb_msg_add(cb_signal_name(sig));
+	cb_msg_add(": restored ");
+	for (int i = nsaved - 1; i >= 0; i--) {
+		undo_failed[i] = cb_undo_one(saved[i].path, saved[i].value) != 0;
+		if (undo_failed[i]) {
+			failed++;
+			continue;
+		}
+		cb_msg_add(restored++ ? ", " : "");
+		cb_msg_add_entry(saved[i].path, saved[i].value);
 	}
+	if (!restored)
+		cb_msg_add(nsaved ? "nothing" : "nothing (no setting was changed)");
+	if (failed) {
+		cb_msg_add("; could not restore ");
+		for (int i = nsaved - 1, k = 0; i >= 0; i--)
+			if (undo_failed[i]) {
+				cb_msg_add(k++ ? ", " : "");
+				cb_msg_add_entry(saved[i].path, saved[i].value);
+			}
+		cb_msg_add(" (journal kept: run cowbench restore)");
+	} else if (journal_fd >= 0) {
+		cb_journal_remove();
+	}
+	if (interrupt_note[0]) {
+		cb_msg_add("; ");
+		cb_msg_add(interrupt_note);
+		cb_msg_add("\n");
+		if (write(STDERR_FILENO, interrupt_msg, strlen(interrupt_msg)) < 0)
+			goto die;
+	}
+	/* Its status would name a run that is over (the lock itself goes with the process). */
+	cb_lock_release();
+die:
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -103,6 +209,9 @@ static void cb_settings_at_exit(void)
 static void cb_settings_install_handlers(void)
 {
 	static bool atexit_done;
+
+	if (!owner_pid)
+		owner_pid = getpid();
 
 	/* SIGPIPE: `cowbench run ... | head` must not leave swap on. */
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL };
@@ -127,8 +236,12 @@ static int cb_mkdir_parent(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
+	if (mkdir(dir, 0700)) {
+		if (errno != EEXIST)
+			return -errno;
+	} else {
+		journal_dir_ours = true;
+	}
 	return 0;
 }
 
@@ -243,6 +356,13 @@ int cb_settings_undo(const char *action, const char *arg)
 	return cb_settings_save(action, arg);
 }
 
+void cb_settings_on_interrupt(const char *note, bool clear_line)
+{
+	snprintf(interrupt_note, sizeof(interrupt_note), "%s", note);
+	interrupt_clear_line = clear_line;
+	cb_settings_install_handlers();
+}
+
 int cb_settings_push(void)
 {
 	return nsaved;
@@ -296,7 +416,7 @@ int cb_settings_restore(void)
 	if (journal_fd >= 0) {
 		/* A failed write keeps the journal, so `cowbench restore` can try again. */
 		if (!ret)
-			unlink(journal_path);
+			cb_journal_remove();
 		close(journal_fd);
 		journal_fd = -1;
 	}
@@ -352,7 +472,7 @@ int cb_settings_recover(int *restored)
 		}
 	}
 	if (!ret)
-		unlink(journal_path);
+		cb_journal_remove();
 	free(entries);
 close_file:
 	fclose(f);

@@ -7,7 +7,9 @@
 #include <stdbool.h>
 
 /* $COWBENCH_JOURNAL, else /run/cowbench/journal: /run is emptied at boot, exactly when the
- * kernel's own settings are back to their defaults, so a journal never outlives its meaning. */
+ * kernel's own settings are back to their defaults, so a journal never outlives its meaning.
+ * Once every setting is back the journal is removed, and with it /run/cowbench (or a directory
+ * this process created for $COWBENCH_JOURNAL). */
 const char *cb_settings_journal_path(void);
 
 /* Writes value to a sysfs/procfs file, first journalling (fsync'd) the value it had. The first
@@ -23,6 +25,12 @@ int cb_settings_set(const char *path, const char *value);
  * already undone counts as success. Returns 0 or -errno (-EINVAL: unknown action or bad arg).
  */
 int cb_settings_undo(const char *action, const char *arg);
+
+/* A run that must say how it ended when a signal ends it (a suite): from now on SIGINT, SIGTERM
+ * (and the other signals above) end its output with one line, "cowbench: interrupted by SIGINT:
+ * restored FILE = VALUE, ...; NOTE". clear_line: stderr shows a live progress line to take off
+ * first. Installs the handlers even before any setting is changed. */
+void cb_settings_on_interrupt(const char *note, bool clear_line);
 
 /* Nested scopes (a suite's settings, then an instance's backing): push returns a mark, pop
  * puts back what was changed since that mark and drops it from the journal. */

@@ -22,8 +22,10 @@ ok loopback_hosts
 export ANSIBLE_TIMEOUT=60
 # Each host's source tree in the clone's cache (incremental builds from one test run to the
 # next); loop-a builds from source, loop-b gets the controller's static binary.
+# Their suites wait for another cowbench on this machine like every test's, bounded alike.
 cat >>"$inv" <<INI
 cowbench_dir=$ROOT/cache/fleet-test/{{ inventory_hostname }}
+cowbench_wait_timeout=$COWBENCH_WAIT_TIMEOUT
 INI
 sed -i 's/^loop-b .*/& cowbench_sync=binary/' "$inv"
 cd "$ROOT" || exit 1

@@ -14,6 +14,21 @@ fail() { echo "FAIL $SUITE/$1: ${2//$'\n'/ | }"; }
 skip() { echo "skip $SUITE/$1: $2"; }
 is_root() { [ "$(id -u)" = 0 ]; }
 
+# Every cowbench a test starts waits for the machine lock while another cowbench measures (never
+# failing or skipping because of it), bounded: a test never hangs on it for longer.
+export COWBENCH_WAIT_TIMEOUT=${COWBENCH_WAIT_TIMEOUT:-1800}
+# holds PID: waits until cowbench PID holds the machine lock (a suite started in the background
+# waits for another cowbench first); 1 when PID ended without it.
+holds() {
+	local status=${COWBENCH_LOCK:-/run/cowbench.lock}
+	status=${status%.lock}.status
+	while kill -0 "$1" 2>/dev/null; do
+		grep -qx "pid $1" "$status" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Records of FILE minus the disturbed ones (their preconditions broke during the pass: their
 # figures are never asserted) and minus the record of an instance that gave up because every try
 # of a repetition was disturbed (its other repetitions stand). When nothing is left, the

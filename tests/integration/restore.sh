@@ -50,6 +50,7 @@ suite_gone() {
 start_suite() {
 	COWBENCH_TEST_TAG="$$.$1" "$CB" suite "$TMP/slow.conf" --out "$TMP/out.$1" >/dev/null 2>"$TMP/err.$1" &
 	pid=$!
+	holds "$pid" || return 1
 	for _ in $(seq 100); do
 		[ "$(selected $THP/defrag)" = "$defrag_new" ] && [ -e $JOURNAL ] && return 0
 		sleep 0.1
@@ -68,6 +69,14 @@ for sig in INT TERM; do
 	kill -"$sig" "$pid"
 	wait "$pid"
 	if [ "$(state)" = "$before" ] && [ ! -e $JOURNAL ]; then ok "sig${sig}_restores"; else fail "sig${sig}_restores" "state '$(state)', want '$before'; journal $(ls $JOURNAL 2>&1)"; fi
+	# Its last line says what it restored and where its partial results are, not a progress line.
+	last=$(tail -n 1 "$TMP/err.$sig")
+	if [[ $last == "cowbench: interrupted by SIG$sig: restored "*"$THP/defrag = $defrag_was"*"; partial results in $TMP/out.$sig" ]] &&
+		{ [ -z "$mthp" ] || [[ $last == *"$mthp/enabled = $mthp_was"* ]]; } && [ -e "$TMP/out.$sig/results.jsonl" ]; then
+		ok "sig${sig}_final_line"
+	else
+		fail "sig${sig}_final_line" "last line: $last"
+	fi
 done
 
 if start_suite KILL; then

@@ -6,7 +6,8 @@
 # COWBENCH_BIN: test another binary (its `restore` then stands in for ./run.sh restore).
 CB=${COWBENCH_BIN:-$CB}
 restore_cmd() { if [ -n "${COWBENCH_BIN:-}" ]; then "$CB" restore; else "$ROOT/run.sh" restore; fi; }
-# A private journal: another cowbench on the machine must not make ours busy.
+# A private journal, so that clean() can tell ours is gone; the machine lock is the shared one
+# (another cowbench measuring makes these runs wait).
 export COWBENCH_JOURNAL=$TMP/journal
 
 if ! is_root; then
@@ -49,15 +50,17 @@ if [ -e /sys/class/zram-control ] || modprobe -n zram 2>/dev/null; then
 	suite zram_badcomp "swap_comp = nosuchalg" "size = 4M" "repeat = 1" "run = swap_probe"
 	expect_all zram_bad_comp_skips '.status == "skip" and (.reason | test("no compression algorithm .nosuchalg."))' "$TMP/zram_badcomp.jsonl"
 	clean zram_bad_comp_taken_down
-	# Every device busy: a second run hot-adds one and removes it after (COWBENCH_JOURNAL
-	# differs per run, so both can hold swap at once).
+	# Every device busy: a second run hot-adds one and removes it after. Two runs at once on
+	# purpose: the busy one holds the machine lock (no other cowbench runs beside the pair), the
+	# second has a lock of its own, and each its own journal, so both can hold swap at once.
 	printf '%s\n' "size = 16M" "repeat = 100000" "warmup = 0" "run = swap_probe" >"$TMP/busy.conf"
 	COWBENCH_JOURNAL=$TMP/journal.busy "$CB" suite "$TMP/busy.conf" --out "$TMP/busy" >/dev/null 2>&1 &
 	busy=$!
+	holds "$busy"
 	for _ in $(seq 100); do [ "$(grep -c '^/dev/zram' /proc/swaps)" != 0 ] && break; sleep 0.1; done
 	busy_dev=$(grep '^/dev/zram' /proc/swaps | cut -d' ' -f1)
 	zram_n=$(ls -d /sys/block/zram* | wc -l)
-	"$CB" run swap_probe --size 4M --repeat 1 >"$TMP/hotadd.jsonl" 2>/dev/null
+	COWBENCH_LOCK=$TMP/second.lock "$CB" run swap_probe --size 4M --repeat 1 >"$TMP/hotadd.jsonl" 2>/dev/null
 	kill -TERM "$busy" 2>/dev/null
 	wait "$busy" 2>/dev/null
 	# It used another device; with the busy one at the same priority, pages take turns between
@@ -113,6 +116,7 @@ start_slow() {
 		"warmup = 0" "run = swap_probe" >"$TMP/slow.conf"
 	"$CB" suite "$TMP/slow.conf" --out "$TMP/slow.$1" >/dev/null 2>"$TMP/slow.$1.err" &
 	pid=$!
+	holds "$pid" || return 1
 	for _ in $(seq 100); do
 		[ "$(grep -c '^/' /proc/swaps)" != 0 ] && [ -e "$COWBENCH_JOURNAL" ] && return 0
 		sleep 0.1
@@ -154,6 +158,7 @@ if dd if=/dev/zero of="$OTHER" bs=1M count=16 status=none && chmod 600 "$OTHER" 
 	printf '%s\n' "size = 16M" "repeat = 100000" "warmup = 0" "run = swap_probe" >"$TMP/toggle.conf"
 	"$CB" suite "$TMP/toggle.conf" --out "$TMP/toggle" >/dev/null 2>&1 &
 	pid=$!
+	holds "$pid"
 	for _ in $(seq 100); do [ "$(grep -c '^/dev/zram' /proc/swaps)" != 0 ] && break; sleep 0.1; done
 	# Four changes: an area that comes and goes within one repetition (0.05 s; the list is the
 	# same before and after it, the watch on /proc/swaps still sees it), and one held 0.4 s.
