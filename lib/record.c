@@ -24,9 +24,15 @@ static json_object *cb_u64(uint64_t v)
 	return json_object_new_uint64(v);
 }
 
+/* An empty histogram (a timing pass disturbed before its loop) has no latency: null, not a
+ * min of UINT64_MAX and percentiles of 0. */
 static json_object *cb_latency(const struct cb_hist *h)
 {
-	json_object *o = json_object_new_object();
+	json_object *o;
+
+	if (!h->count)
+		return NULL;
+	o = json_object_new_object();
 	static const struct {
 		const char *k;
 		double pct;
@@ -560,6 +566,10 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	if (in->timing->fault_hist_read) {
 		json_object *o = cb_latency(&in->timing->fault_hist);
 
+		if (!o) {
+			o = json_object_new_object();
+			cb_put(o, "withheld", json_object_new_string("no read faulted"));
+		}
 		cb_put(o, "faults", cb_u64(in->timing->fault_hist.count));
 		cb_put(r, "swapin_fault_latency_ns", o);
 		cb_put(r, "swapin_fault_latency_hist", cb_latency_hist(&in->timing->fault_hist));

@@ -96,7 +96,11 @@ static bool inj_is_num(json_object *v)
 /* Multiplies a number in place, keeping its JSON type (an integer stays one, rounded). */
 static void inj_mul(json_object *v, double f)
 {
-	if (json_object_is_type(v, json_type_int))
+	/* Unsigned counters beyond INT64_MAX (an old record's empty-histogram min, UINT64_MAX) are
+	 * scaled as unsigned, never wrapped negative. */
+	if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == INT64_MAX)
+		json_object_set_uint64(v, (uint64_t)fmin((double)json_object_get_uint64(v) * f, 18446744073709549568.0));
+	else if (json_object_is_type(v, json_type_int))
 		json_object_set_int64(v, (int64_t)llround((double)json_object_get_int64(v) * f));
 	else if (json_object_is_type(v, json_type_double))
 		json_object_set_double(v, json_object_get_double(v) * f);
