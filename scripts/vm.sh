@@ -17,7 +17,8 @@ usage: ./run.sh vm --kernel KERNEL | --kernel-tree DIR [more of either ...] [--m
                    [--rounds N]
   KERNEL      a bzImage, vmlinuz or vmlinux file, or debian:<version prefix> (debian:6.1,
               debian:6.12): the newest matching Debian linux-image package, downloaded into
-              cache/kernels/ with its modules. Several --kernel: one run each, then a comparison.
+              cache/kernels/ with its modules. Several --kernel: one run each, then a comparison
+              (--rounds: two kernels alternately, below).
   --kernel-tree DIR  a built kernel source tree: boots arch/x86/boot/bzImage (arm64:
               arch/arm64/boot/Image; x86 boots the tree's vmlinux when it has a PVH entry),
               installs the tree's modules into a temporary directory (make modules_install
