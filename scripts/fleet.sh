@@ -132,7 +132,7 @@ ansible-playbook -i "$inv" --limit "$lim" -e "@$tmp/vars.json" $check scripts/fl
 prc=${PIPESTATUS[0]}
 
 # Outcome per host, and its result sets unpacked into OUT/<host>/.
-failed=0 sets=()
+failed=0 sets=() round_groups=()
 for h in "${hosts[@]}"; do
 	st=$(cat "$fdir/status/$h" 2>/dev/null) || st="failed: no outcome recorded (unreachable during the run, or the playbook stopped: see $fdir/ansible.log)"
 	got=''
@@ -150,7 +150,14 @@ e = json.load(open(p))
 e["fleet"] = {"host": host, "id": fid}
 json.dump(e, open(p, "w"), indent=2)
 PY
-				[[ -s $out/$h/$d/results.jsonl ]] && sets+=("$out/$h/$d") && got+=" $out/$h/$d"
+				[[ -s $out/$h/$d/results.jsonl ]] || continue
+				got+=" $out/$h/$d"
+				# Alternating boots (rounds=N) are compared on their own, paired by round.
+				if [[ $d =~ (^|/)round[0-9]+-[AB]$ ]]; then
+					[[ " ${round_groups[*]} " == *" $out/$h/${d%/*} "* ]] || round_groups+=("$out/$h/${d%/*}")
+				else
+					sets+=("$out/$h/$d")
+				fi
 			done < <(tar -tzf "$tmp/stage/$h.tar.gz" | grep '/env\.json$' | sort)
 		fi
 	fi
@@ -179,5 +186,26 @@ elif ((${#sets[@]} >= 2)); then
 else
 	echo "fleet: ${#sets[@]} result set(s): nothing to compare" >&2
 fi
+# Each host's alternating boots: kernel A against kernel B, run i of A paired with run i of B.
+for g in "${round_groups[@]}"; do
+	mapfile -t pair < <(scripts/fleet/pair-rounds.sh "$g") || true
+	if ((${#pair[@]} < 3)); then
+		rc=1
+		continue
+	fi
+	cmd=(build/cowbench compare --paired ${force:+"$force"} "${pair[@]}")
+	nr=$(((${#pair[@]} - 1) / 2))
+	rdir=$fdir/$(basename "$(dirname "$g")")-$(basename "$g")
+	mkdir -p "$rdir"
+	printf '%q ' "${cmd[@]}" | sed 's/ $//' >"$rdir/compare.cmd" && echo >>"$rdir/compare.cmd"
+	echo "fleet: $g: $nr round(s) paired: $(cat "$rdir/compare.cmd")" >&2
+	if "${cmd[@]}" >"$rdir/compare.txt" 2>"$tmp/cmp.err"; then
+		cat "$rdir/compare.txt"
+		echo "fleet: comparison of the rounds in $rdir/compare.txt" >&2
+	else
+		echo "fleet: comparison of the rounds of $g failed: $(tail -1 "$tmp/cmp.err")" >&2
+		rc=1
+	fi
+done
 echo "fleet: $((${#hosts[@]} - failed)) of ${#hosts[@]} host(s) ok; results in $out/<host>/, this run in $fdir" >&2
 exit $rc

@@ -14,9 +14,11 @@ usage: ./run.sh vm --kernel KERNEL | --kernel-tree DIR [more of either ...] [--m
                    [--mem 2G] [--cpus 2] [--accel auto|kvm|tcg] [--arch x86_64|arm64]
                    [--boot-timeout S] [--timeout S] [--append ARGS] [--out DIR]
                    [--tcg-threads single|multi] [--stall-timeout S] [--isolate CPUS]
+                   [--rounds N]
   KERNEL      a bzImage, vmlinuz or vmlinux file, or debian:<version prefix> (debian:6.1,
               debian:6.12): the newest matching Debian linux-image package, downloaded into
-              cache/kernels/ with its modules. Several --kernel: one run each, then a comparison.
+              cache/kernels/ with its modules. Several --kernel: one run each, then a comparison
+              (--rounds: two kernels alternately, below).
   --kernel-tree DIR  a built kernel source tree: boots arch/x86/boot/bzImage (arm64:
               arch/arm64/boot/Image; x86 boots the tree's vmlinux when it has a PVH entry),
               installs the tree's modules into a temporary directory (make modules_install
@@ -49,6 +51,13 @@ usage: ./run.sh vm --kernel KERNEL | --kernel-tree DIR [more of either ...] [--m
               CPU is the highest of them); tlb_* siblings are pinned onto CPUS and stay there.
               Recorded in env.json (vm.isolation) and the guest's cmdline. For tlb_* --siblings
               under TCG: see README ("Other kernels in a VM").
+  --rounds N  with two kernels A and B: boot A, B, A, B, ... (N rounds, N >= 2), one run per
+              boot, into OUT/round<r>-A/ and OUT/round<r>-B/ (OUT: --out, default
+              results/rounds-<UTC time>; it must hold no rounds yet), the boot order in
+              OUT/rounds.tsv; then `cowbench compare --paired A1 .. An -- B1 .. Bn`, printed,
+              run, its command in OUT/compare.cmd and its output in OUT/compare.txt. A run that
+              fails (after the retries above) leaves its round out whole: its other side is not
+              booted (A failed) or its A set renamed round<r>-A.left-out (B failed).
   --out       results root (default results)
 Timings under TCG are emulated; copy/reuse/fault counts, folio sizes and flush counts are the
 guest kernel's own. `cowbench compare` marks emulated result sets.
@@ -67,13 +76,13 @@ usage_die() {
 }
 
 kernels=() modules='' config=configs/quick.conf mem=2G cpus=2 accel=auto arch='' numa_nodes=1
-boot_timeout='' timeout=3600 append='' out=results tcg_threads=single stall_timeout=120 isolate=''
+boot_timeout='' timeout=3600 append='' out='' tcg_threads=single stall_timeout=120 isolate='' rounds=''
 
 while (($#)); do
 	case $1 in
 	-h | --help) usage && exit 0 ;;
 	--kernel | --kernel-tree | --modules | --config | --mem | --cpus | --accel | --arch | --boot-timeout | \
-		--timeout | --append | --out | --tcg-threads | --stall-timeout | --numa-nodes | --isolate)
+		--timeout | --append | --out | --tcg-threads | --stall-timeout | --numa-nodes | --isolate | --rounds)
 		(($# >= 2)) || usage_die "$1 needs a value"
 		case $1 in
 		--kernel) kernels+=("$2") ;;
@@ -92,6 +101,7 @@ while (($#)); do
 		--stall-timeout) stall_timeout=$2 ;;
 		--numa-nodes) numa_nodes=$2 ;;
 		--isolate) isolate=$2 ;;
+		--rounds) rounds=$2 ;;
 		esac
 		shift 2
 		;;
@@ -110,6 +120,18 @@ done
 [[ $stall_timeout =~ ^[1-9][0-9]*$ ]] || usage_die "--stall-timeout must be seconds"
 [[ -z $boot_timeout || $boot_timeout =~ ^[1-9][0-9]*$ ]] || usage_die "--boot-timeout must be seconds"
 ((${#kernels[@]} == 1)) || [[ -z $modules ]] || usage_die "--modules applies to a single --kernel"
+# --rounds: a result root of its own, holding no rounds yet (a round's order is its name).
+if [[ -n $rounds ]]; then
+	if ! [[ $rounds =~ ^[1-9][0-9]*$ ]] || ((rounds < 2)); then
+		usage_die "--rounds must be 2 or more (one round gives each side one run: no run-level error)"
+	fi
+	((${#kernels[@]} == 2)) || usage_die "--rounds alternates two kernels: give --kernel (or --kernel-tree) twice"
+	out=${out:-results/rounds-$(date -u +%Y%m%d-%H%M%S)}
+	if [[ -e $out/rounds.tsv ]] || compgen -G "$out/round[0-9]*" >/dev/null; then
+		usage_die "--out $out holds rounds already: give a new directory"
+	fi
+fi
+out=${out:-results}
 
 # --isolate: the CPU list, checked, and the housekeeping CPUs (the rest) as a list.
 isolation_args='' housekeeping=''
@@ -714,9 +736,10 @@ note_retry() {
 		mv "$env.tmp" "$env"
 }
 
-# Moves the result set of $work/port.out into $out/<release>$1/<run id>/; prints its path.
+# Moves the result set of $work/port.out into $out/<release>$1/<run id>/, or into $2 when given;
+# prints its path.
 unpack_results() {
-	local tmp sets set dest suffix=${1:-}
+	local tmp sets set dest suffix=${1:-} want=${2:-}
 
 	mkdir -p "$out"
 	tmp=$(mktemp -d "$out/.vm-unpack.XXXXXX")
@@ -732,7 +755,7 @@ unpack_results() {
 		return 1
 	fi
 	set=${sets[0]%/}
-	dest=$out/${set%%/*}$suffix/${set#*/}
+	dest=${want:-$out/${set%%/*}$suffix/${set#*/}}
 	if [[ -e $dest ]]; then
 		rm -rf "$tmp"
 		echo "vm: $dest exists already" >&2
@@ -771,10 +794,16 @@ if ((wd_on)) && ! grep -qa 'cowbench-progress start' "$static_bin"; then
 	wd_on=0
 fi
 
-sets=() status=0
-for i in "${!kernels[@]}"; do
+# One guest run of kernel $1 (an index into kernels): boot, the retries above, the result set
+# unpacked into DEST ($2; default <out>/<release>[@<build id>]/<run id>/). Sets dest; a run
+# that brings nothing back sets run_error (the one line saying why) and returns 0: the caller
+# dies with it, or, in --rounds, leaves that round out.
+run_kernel() {
+	local i=$1 want=${2:-} spec build_id suffix oops
+
 	spec=${kernels[$i]} kimage=${K_IMAGE[$i]} kboot=${K_BOOT[$i]} kmoddir=${K_MODDIR[$i]}
 	krel=${K_REL[$i]} ksource=${K_SOURCE[$i]} kconfig=${K_CONFIG[$i]}
+	dest='' run_error='' run_acc=''
 	work=$(mktemp -d "${TMPDIR:-/tmp}/cowbench-vm.XXXXXX")
 	build_initramfs "$work"
 	cmdline="$(host_thp) cowbench.port=$port cowbench.qemu=$qemu_version cowbench.arch=$arch cowbench.kernel_source=$ksource${isolation_args:+ $isolation_args cowbench.housekeeping=$housekeeping}${append:+ $append}"
@@ -801,7 +830,10 @@ for i in "${!kernels[@]}"; do
 	qemu_rc=0
 	boot "$acc" "cowbench.virtualized=$acc$(vm_tcg_word "$acc")" 1 "$timeout" || qemu_rc=$?
 	if [[ $acc == kvm && $boot_state != done && $boot_state != stalled ]]; then
-		[[ $accel == kvm ]] && die "$spec under KVM: $(failure_reason)"
+		if [[ $accel == kvm ]]; then
+			run_error="$spec under KVM: $(failure_reason)"
+			return 0
+		fi
 		# The probe only saw init: a KVM that breaks later (a PVM host) must not cost the run.
 		echo "vm: the KVM run failed ($(failure_reason)): again under TCG" >&2
 		acc=tcg qemu_rc=0
@@ -828,9 +860,11 @@ for i in "${!kernels[@]}"; do
 		boot "$acc" "cowbench.virtualized=$acc$(vm_tcg_word "$acc")" 1 "$timeout" || qemu_rc=$?
 		[[ $boot_state != stalled ]] || stall_why="again after a retry under single-threaded TCG: $stall_why"
 	fi
+	run_acc=$acc
 	if [[ $boot_state != done ]]; then
 		keep_log "$spec"
-		die "$spec: $(failure_reason); no result set (console: $log)"
+		run_error="$spec: $(failure_reason); no result set (console: $log)"
+		return 0
 	fi
 	guest_status=$(sed -n 's/\r$//; s/^cowbench-vm-results-end \([0-9]*\)$/\1/p' "$work/port.out")
 	# A local build is named by its release and its image's short hash: two builds of one
@@ -838,7 +872,10 @@ for i in "${!kernels[@]}"; do
 	build_id=$(sha1sum <"$kimage" | cut -c1-7)
 	suffix=''
 	[[ $ksource == debian:* ]] || suffix=@$build_id
-	dest=$(unpack_results "$suffix") || die "$spec: the results the guest sent are incomplete or unreadable; no result set"
+	if ! dest=$(unpack_results "$suffix" "$want"); then
+		run_error="$spec: the results the guest sent are incomplete or unreadable; no result set"
+		return 0
+	fi
 	note_build "$dest/env.json" "$build_id"
 	note_retry "$dest/env.json" "$retried"
 	note_isolation "$dest/env.json"
@@ -848,10 +885,75 @@ for i in "${!kernels[@]}"; do
 	# wants to hear about first: its figures may come from a broken kernel.
 	oops=$(grep -m1 -E 'Oops|BUG:|WARNING:|Kernel panic' "$dest/vm-console.log" || true)
 	[[ -z $oops ]] || echo "vm: the guest kernel logged: $oops (see $dest/vm-console.log)" >&2
-	sets+=("$dest")
-	[[ ${guest_status:-1} == 0 ]] || status=${guest_status:-1}
 	rm -rf "$work"
 	work=''
+}
+
+# --rounds: A, B, A, B, ... into $out/round<r>-A|B/, a row per boot in $out/rounds.tsv; a round
+# with a side that brought nothing back is left out whole; then one comparison, paired by round.
+run_rounds() {
+	local r side label name why result started start w=${#rounds} a_sets=() b_sets=() left=() crc=0
+
+	mkdir -p "$out"
+	printf 'round\tside\tkernel\tstarted\tseconds\taccel\tresult\n' >"$out/rounds.tsv"
+	for ((r = 1; r <= rounds; r++)); do
+		# Zero-padded to the width of N: the directories list in boot order.
+		name=$(printf 'round%0*d' "$w" "$r") why=''
+		for side in 0 1; do
+			label=$([[ $side == 0 ]] && echo A || echo B)
+			if [[ -n $why ]]; then
+				printf '%s\t%s\t%s\t-\t-\t-\tnot run: round left out\n' "$r" "$label" "${kernels[$side]}" >>"$out/rounds.tsv"
+				continue
+			fi
+			echo "vm: round $r of $rounds, $label: ${kernels[$side]}" >&2
+			started=$(date -u +%Y-%m-%dT%H:%M:%SZ) start=$SECONDS
+			run_kernel "$side" "$out/$name-$label"
+			if [[ -n $work ]]; then rm -rf "$work"; fi
+			work=''
+			if [[ -n $run_error ]]; then
+				why="$label: $run_error" result="failed: $run_error"
+				echo "vm: round $r left out, both sides: $run_error" >&2
+				if [[ $label == B && -d $out/$name-A ]]; then
+					mv "$out/$name-A" "$out/$name-A.left-out"
+				fi
+			else
+				result=$dest
+				[[ ${guest_status:-1} == 0 ]] || status=${guest_status:-1}
+			fi
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$label" "${kernels[$side]}" "$started" \
+				$((SECONDS - start)) "${run_acc:--}" "$result" >>"$out/rounds.tsv"
+		done
+		if [[ -z $why ]]; then
+			a_sets+=("$out/$name-A") b_sets+=("$out/$name-B")
+		else
+			left+=("round $r ($why)")
+		fi
+	done
+	((${#a_sets[@]})) || die "no round finished: nothing to compare (boots in $out/rounds.tsv)"
+	echo "vm: comparing ${#a_sets[@]} of $rounds rounds, paired by round${left:+; left out: ${left[*]}}" >&2
+	cmd=("$root/$B/cowbench" compare --paired "${a_sets[@]}" -- "${b_sets[@]}")
+	printf '%q ' "${cmd[@]}" | sed 's/ $//' >"$out/compare.cmd"
+	echo >>"$out/compare.cmd"
+	echo "vm: $(cat "$out/compare.cmd")" >&2
+	"${cmd[@]}" >"$out/compare.txt" || crc=$?
+	cat "$out/compare.txt"
+	if ((crc)); then
+		status=$crc
+		echo "vm: the comparison exited $crc (command in $out/compare.cmd)" >&2
+	fi
+	echo "$out"
+}
+
+sets=() status=0
+if [[ -n $rounds ]]; then
+	run_rounds
+	exit "$status"
+fi
+for i in "${!kernels[@]}"; do
+	run_kernel "$i"
+	[[ -z $run_error ]] || die "$run_error"
+	sets+=("$dest")
+	[[ ${guest_status:-1} == 0 ]] || status=${guest_status:-1}
 done
 
 if ((${#sets[@]} > 1)); then

@@ -132,3 +132,35 @@ if [ "$("$g" 6.1.0-28-amd64 tests/fleet/grub.cfg | tail -1)" = 6.1.0-28-amd64 ] 
 else
 	fail grub_entry_names "$(cat "$TMP/g.err")"
 fi
+
+# 5. Alternating boots (rounds=2 with two `kernels:`), as far as --check goes: the grub entries in
+# the order A, B, A, B, each boot skipped; a host with rounds but one kernel fails with the reason.
+cp "$inv" "$TMP/inv5.ini"
+sed -i "s|^loop-a .*|& rounds=2 kernels='[\"6.1.0-28-amd64\", \"6.12.9-amd64\"]' cowbench_grub_cfg=$ROOT/tests/fleet/grub.cfg|; s|^loop-b .*|& rounds=2 kernels='[\"6.1.0-28-amd64\"]' cowbench_grub_cfg=$ROOT/tests/fleet/grub.cfg|" "$TMP/inv5.ini"
+./run.sh fleet "$TMP/inv5.ini" --config $tiny --out "$TMP/res5" --check >"$TMP/5.out" 2>"$TMP/5.err"
+rc=$?
+entry="Advanced options for Debian GNU/Linux>Debian GNU/Linux, with Linux"
+order=$(sed -n 's/.*"loop-a: round \([0-9]\) of 2, \([AB]\): kernel \([^:]*\): grub-reboot .*/\1\2 \3/p' "$TMP/5.err" | paste -sd,)
+if [ "$order" = "1A 6.1.0-28-amd64,1B 6.12.9-amd64,2A 6.1.0-28-amd64,2B 6.12.9-amd64" ] &&
+	grep -qF "\"loop-a: round 2 of 2, B: kernel 6.12.9-amd64: grub-reboot '$entry 6.12.9-amd64'\"" "$TMP/5.err" &&
+	[ "$(grep -A2 'TASK \[boot it once\]' "$TMP/5.err" | grep -c 'skipping: \[loop-a\]')" = 4 ]; then
+	ok rounds_boot_order_check_mode
+else
+	fail rounds_boot_order_check_mode "exit $rc, order '$order': $(grep -E 'round|boot it once|fleet:' "$TMP/5.err" | head -8)"
+fi
+if [ "$rc" = 1 ] && grep -q '^loop-b: failed: rounds: rounds=2 needs 2 or more rounds and two kernels (kernels: has 1, --kernel 0)' "$TMP/5.err" &&
+	grep -q '^loop-a: ok' "$TMP/5.err"; then
+	ok rounds_need_two_kernels
+else
+	fail rounds_need_two_kernels "exit $rc: $(grep -E '^(loop|fleet)' "$TMP/5.err" | head -4)"
+fi
+# What the controller compares: complete rounds in order, A sets then B sets; a round with one
+# side missing left out whole (round 2 here), and said.
+r=$TMP/rounds
+for d in round1-A round1-B round2-A round3-A round3-B; do mkdir -p "$r/$d" && cp tests/golden/a/* "$r/$d/"; done
+if [ "$(scripts/fleet/pair-rounds.sh "$r" 2>"$TMP/pr.err" | paste -sd' ')" = "$r/round1-A $r/round3-A -- $r/round1-B $r/round3-B" ] &&
+	grep -q "round(s) 2 left out: a side has no result set" "$TMP/pr.err"; then
+	ok rounds_paired_for_compare
+else
+	fail rounds_paired_for_compare "$(scripts/fleet/pair-rounds.sh "$r" 2>&1 | paste -sd' ')"
+fi
