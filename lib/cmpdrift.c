@@ -9,6 +9,7 @@
 #include "cb.h"
 #include "cmpcommon.h"
 #include "cmpjudge.h"
+#include "cmpstats.h"
 #include "compare.h"
 #include "stats.h"
 
@@ -26,14 +27,9 @@ static int drift_order(const void *x, const void *y)
 
 static double drift_sd(const double *v, int n)
 {
-	double m = 0, s = 0;
+	double m, var;
 
-	for (int i = 0; i < n; i++)
-		m += v[i];
-	m /= n;
-	for (int i = 0; i < n; i++)
-		s += (v[i] - m) * (v[i] - m);
-	return sqrt(s / (n - 1));
+	return cb_moments(v, (size_t)n, &m, &var) ? NAN : sqrt(var);
 }
 
 /* A timing metric's run means, one per run, as logs; false unless every run has a positive one. */

@@ -80,8 +80,8 @@ struct jnull {
 
 /* Per side: the common shift of its timing tests and the spreads around it. */
 struct jside {
-	size_t n, ncount;
-	double delta, spread, tau, df_null, se_delta; /* every timing test pooled */
+	size_t ncount;
+	struct jnull all; /* every timing test pooled: the common shift */
 	struct jnull g[JUDGE_GROUPS];
 	size_t ng;
 	double tau_count, df_count;
@@ -252,18 +252,12 @@ static int judge_levels(const struct cb_judge_in *in, int side, double *la, int 
 	return 1;
 }
 
-static double judge_var(const double *v, int n, double *mean)
+/* The sample variance of n values (n >= 2). */
+static double judge_var(const double *v, int n)
 {
-	double m = 0, s = 0;
+	double m, var;
 
-	for (int i = 0; i < n; i++)
-		m += v[i];
-	m /= n;
-	for (int i = 0; i < n; i++)
-		s += (v[i] - m) * (v[i] - m);
-	if (mean)
-		*mean = m;
-	return n > 1 ? s / (n - 1) : NAN;
+	return cb_moments(v, (size_t)n, &m, &var) ? NAN : var;
 }
 
 /* The shift's own error, from the runs, the rounds or the calibration. */
@@ -277,7 +271,7 @@ static void judge_shift_error(const struct cb_judge_in *in, int side, struct jsi
 		/* Two runs' shifts differ by the difference of two draws. */
 		double v = 2 * in->drift->shift_sd * in->drift->shift_sd;
 
-		sd->s_abs = sqrt(v + sd->se_delta * sd->se_delta);
+		sd->s_abs = sqrt(v + sd->all.se_delta * sd->all.se_delta);
 		sd->df_abs = in->drift->runs - 1;
 		sd->judged = true;
 		return;
@@ -290,11 +284,11 @@ static void judge_shift_error(const struct cb_judge_in *in, int side, struct jsi
 
 		for (int r = 0; r < na; r++)
 			d[r] = lb[r] - la[r];
-		sd->s_abs = sqrt(judge_var(d, na, NULL) / na);
+		sd->s_abs = sqrt(judge_var(d, na) / na);
 		sd->df_abs = na - 1;
 		sd->judged = sd->s_abs > 0;
 	} else if (na >= 2 && nb >= 2) {
-		double va = judge_var(la, na, NULL) / na, vb = judge_var(lb, nb, NULL) / nb;
+		double va = judge_var(la, na) / na, vb = judge_var(lb, nb) / nb;
 
 		sd->s_abs = sqrt(va + vb);
 		sd->df_abs = judge_df_sum(va, na - 1, vb, nb - 1);
@@ -348,20 +342,12 @@ free_all:
 
 /* The null a test is judged against: its metric's where that has enough tests, else the pooled
  * one; NULL where neither has (a small comparison: its tests rest on the repetitions alone). */
-static const struct jnull *judge_null_of(const struct jside *sd, const struct jt *j, struct jnull *pooled)
+static const struct jnull *judge_null_of(const struct jside *sd, const struct jt *j)
 {
 	for (size_t g = 0; g < sd->ng; g++)
 		if (!strcmp(sd->g[g].name, j->group) && sd->g[g].n >= JUDGE_NULL_MIN)
 			return &sd->g[g];
-	if (sd->n < JUDGE_NULL_MIN)
-		return NULL;
-	pooled->n = sd->n;
-	pooled->delta = sd->delta;
-	pooled->spread = sd->spread;
-	pooled->tau = sd->tau;
-	pooled->df_null = sd->df_null;
-	pooled->se_delta = sd->se_delta;
-	return pooled;
+	return sd->all.n >= JUDGE_NULL_MIN ? &sd->all : NULL;
 }
 
 /* Moderates the errors of side `side`'s log-scale tests of one kind (a timing metric's, or the
@@ -406,11 +392,10 @@ free_all:
 static void judge_side(struct jt *t, size_t n, int side, const struct cb_judge_in *in, struct jside *sd)
 {
 	double *x = malloc((n ? n : 1) * sizeof(*x)), *se = malloc((n ? n : 1) * sizeof(*se));
-	struct jnull all;
 	size_t kc = 0;
 
 	memset(sd, 0, sizeof(*sd));
-	sd->df_null = sd->df_count = 1e6;
+	sd->all.df_null = sd->df_count = 1e6;
 	if (!x || !se)
 		goto free_all;
 	for (size_t i = 0; i < n; i++) {
@@ -424,13 +409,7 @@ static void judge_side(struct jt *t, size_t n, int side, const struct cb_judge_i
 			judge_squeeze(t, n, side, t[i].group, false);
 	}
 	judge_squeeze(t, n, side, NULL, true);
-	judge_null(t, n, side, NULL, &all);
-	sd->n = all.n;
-	sd->delta = all.delta;
-	sd->spread = all.spread;
-	sd->tau = all.tau;
-	sd->df_null = all.df_null;
-	sd->se_delta = all.se_delta;
+	judge_null(t, n, side, NULL, &sd->all);
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 
@@ -471,14 +450,13 @@ static double judge_drift_sd(const struct cb_judge_in *in, const struct jt *j, c
 	v = cb_jget(in->drift->tests, key);
 	if (v && (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
 		return json_object_get_double(v);
-	return sqrt(in->drift->shift_sd * in->drift->shift_sd + sd->spread * sd->spread);
+	return sqrt(in->drift->shift_sd * in->drift->shift_sd + sd->all.spread * sd->all.spread);
 }
 
 /* Each test's relative and counting p, error and interval. */
 static void judge_test(struct jt *j, const struct jside *sd, const struct cb_judge_in *in, double alpha1)
 {
-	struct jnull pooled;
-	const struct jnull *nu = judge_null_of(sd, j, &pooled);
+	const struct jnull *nu = judge_null_of(sd, j);
 	double q975;
 
 	if (j->timing && j->logscale && nu) {
@@ -610,19 +588,19 @@ static json_object *judge_shift_json(const struct jt *t, size_t n, int side, con
 	static const char *const err_names[] = { "none", "runs", "rounds", "drift" };
 	json_object *o, *fam = json_object_new_array();
 	const char *verdict = "not significant";
-	double r = exp(sd->delta), lo = NAN, hi = NAN;
+	double r = exp(sd->all.delta), lo = NAN, hi = NAN;
 	char seen[64][40];
 	size_t nseen = 0;
 
-	if (sd->n < JUDGE_SHIFT_MIN) {
+	if (sd->all.n < JUDGE_SHIFT_MIN) {
 		json_object_put(fam);
 		return NULL;
 	}
 	if (sd->judged) {
-		double q = cb_t_quantile(0.975, sd->df_abs), p = 2 * cb_t_cdf(-fabs(sd->delta) / sd->s_abs, sd->df_abs);
+		double q = cb_t_quantile(0.975, sd->df_abs), p = 2 * cb_t_cdf(-fabs(sd->all.delta) / sd->s_abs, sd->df_abs);
 
-		lo = exp(sd->delta - q * sd->s_abs);
-		hi = exp(sd->delta + q * sd->s_abs);
+		lo = exp(sd->all.delta - q * sd->s_abs);
+		hi = exp(sd->all.delta + q * sd->s_abs);
 		verdict = judge_verdict(p, in->fdr, lo, hi, r, in->min_effect, "lower");
 	} else if (r >= 1 + in->min_effect || r <= 1 / (1 + in->min_effect)) {
 		verdict = "cannot judge";
@@ -663,10 +641,10 @@ static json_object *judge_shift_json(const struct jt *t, size_t n, int side, con
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "ratio", cb_num_json(r));
-	json_object_object_add(o, "spread", cb_num_json(sd->spread));
-	json_object_object_add(o, "tau", cb_num_json(sd->tau));
-	json_object_object_add(o, "null_df", sd->df_null < 1e6 ? cb_num_json(sd->df_null) : NULL);
-	json_object_object_add(o, "n", json_object_new_int((int)sd->n));
+	json_object_object_add(o, "spread", cb_num_json(sd->all.spread));
+	json_object_object_add(o, "tau", cb_num_json(sd->all.tau));
+	json_object_object_add(o, "null_df", sd->all.df_null < 1e6 ? cb_num_json(sd->all.df_null) : NULL);
+	json_object_object_add(o, "n", json_object_new_int((int)sd->all.n));
 	json_object_object_add(o, "ci_lo", cb_num_json(lo));
 	json_object_object_add(o, "ci_hi", cb_num_json(hi));
 	json_object_object_add(o, "error", json_object_new_string(sd->judged ? err_names[in->error] : "none"));
@@ -700,16 +678,16 @@ static void judge_note(json_object *cmp, const struct jside *sd, const struct cb
 
 	if (!notes)
 		return;
-	if (sd->n < JUDGE_SHIFT_MIN) {
+	if (sd->all.n < JUDGE_SHIFT_MIN) {
 		snprintf(note, sizeof(note),
 			 "%s: too few timing tests (%zu, fewer than %d) for a common shift: timing verdicts rest on the"
 			 " repetitions alone",
-			 label, sd->n, JUDGE_SHIFT_MIN);
+			 label, sd->all.n, JUDGE_SHIFT_MIN);
 	} else if (!sd->judged) {
 		snprintf(note, sizeof(note),
 			 "%s: one run per side and no drift file: a shift that every timing shares cannot be told from"
 			 " run-to-run drift (give several runs per side, interleaved rounds, or --drift FILE)%s",
-			 label, sd->n >= JUDGE_NULL_MIN ? "; timing verdicts are relative to the common shift" : "");
+			 label, sd->all.n >= JUDGE_NULL_MIN ? "; timing verdicts are relative to the common shift" : "");
 	} else {
 		snprintf(note, sizeof(note), "%s: the common shift is judged against 1 with run-level error from %s", label,
 			 in->error == CB_RUNERR_DRIFT ? "the drift file" :
@@ -717,11 +695,11 @@ static void judge_note(json_object *cmp, const struct jside *sd, const struct cb
 	}
 	(void)side;
 	json_object_array_add(notes, json_object_new_string(note));
-	if (sd->n >= JUDGE_SHIFT_MIN && sd->n < JUDGE_NULL_MIN) {
+	if (sd->all.n >= JUDGE_SHIFT_MIN && sd->all.n < JUDGE_NULL_MIN) {
 		snprintf(note, sizeof(note),
 			 "%s: too few timing tests (%zu, fewer than %d) to estimate the instances' spread around the"
 			 " shift: timing verdicts rest on the repetitions alone",
-			 label, sd->n, JUDGE_NULL_MIN);
+			 label, sd->all.n, JUDGE_NULL_MIN);
 		json_object_array_add(notes, json_object_new_string(note));
 	}
 	if (sd->ncount && sd->ncount < JUDGE_COUNT_MIN && in->error != CB_RUNERR_RUNS && in->error != CB_RUNERR_ROUNDS) {

@@ -223,7 +223,7 @@ double cb_t_quantile(double p, double df)
 
 /* Mean and sample variance. A constant sample gets exactly its value and 0: summing and dividing
  * would leave rounding noise (0.1 * 3 / 3 != 0.1) that turns "no spread" into a huge t. */
-static int cmp_moments(const double *v, size_t n, double *mean, double *var)
+int cb_moments(const double *v, size_t n, double *mean, double *var)
 {
 	double sum = 0, sq = 0;
 	int constant = 1;
@@ -261,7 +261,7 @@ int cb_welch_test(const double *a, size_t na, const double *b, size_t nb, struct
 
 	if (!out || (na && !a) || (nb && !b))
 		return -EINVAL;
-	if (cmp_moments(a, na, &ma, &va) || cmp_moments(b, nb, &mb, &vb))
+	if (cb_moments(a, na, &ma, &va) || cb_moments(b, nb, &mb, &vb))
 		return -EINVAL;
 	out->t = out->df = out->p = NAN;
 	if (na < 2 || nb < 2)
@@ -389,7 +389,7 @@ int cb_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double l
 
 	if (!out || !na || !nb || !a || !b || !(level > 0 && level < 1))
 		return -EINVAL;
-	if (cmp_moments(a, na, &ma, &va) || cmp_moments(b, nb, &mb, &vb))
+	if (cb_moments(a, na, &ma, &va) || cb_moments(b, nb, &mb, &vb))
 		return -EINVAL;
 	if (!(ma > 0 && mb > 0))
 		return -EINVAL;
@@ -560,7 +560,7 @@ int cb_bh_adjust(const double *p, size_t n, double *q)
 /* Mean and variance with the variance floored at floor^2 (n >= 2). */
 static int cmp_floored(const double *v, size_t n, double floor_sd, double *mean, double *var)
 {
-	if (cmp_moments(v, n, mean, var))
+	if (cb_moments(v, n, mean, var))
 		return -EINVAL;
 	if (n > 1 && *var < floor_sd * floor_sd)
 		*var = floor_sd * floor_sd;
@@ -696,7 +696,7 @@ int cb_compare_paired(const double *a, const double *b, size_t n, double floor_s
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		d[i] = log(b[i]) - log(a[i]);
-	ret = cmp_moments(d, n, &m, &v);
+	ret = cb_moments(d, n, &m, &v);
 	free(d);
 	if (ret)
 		return ret;

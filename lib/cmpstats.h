@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Mean and sample variance (NaN with fewer than 2 values; a constant sample exactly its value and
+ * 0). -EINVAL on a value that is not finite. */
+int cb_moments(const double *v, size_t n, double *mean, double *var);
 /* Student's t distribution: CDF and quantile (df > 0, may be fractional). */
 double cb_t_cdf(double t, double df);
 double cb_t_quantile(double p, double df);
