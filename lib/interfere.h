@@ -13,7 +13,8 @@
  * is missing). The measured process's own direct compaction and reclaim run in its context and
  * are counted by its tracepoint counters instead: a figure, not interference. */
 #define CB_KWORK_MAX 8
-#define CB_KWORK_DISTURB_NS 1000000ull   /* a thread's CPU time over a loop that disturbs it */
+#define CB_KWORK_DISTURB_NS 1000000ull   /* a thread's CPU time over a loop that disturbs it, */
+#define CB_KWORK_DISTURB_SHARE 100       /* when it is also at least 1/100 of the loop */
 
 struct cb_kwork {
 	bool read;                  /* looked for (n may be 0: none of them runs here) */
@@ -46,8 +47,8 @@ void cb_kwork_snap(struct cb_kwork *s);
 void cb_kwork_rescan(void);
 /* d = b - a, thread by thread. */
 void cb_kwork_delta(const struct cb_kwork *a, const struct cb_kwork *b, struct cb_kwork *d);
-/* Whether a thread ran CB_KWORK_DISTURB_NS or more between the snapshots around the loop (of
- * loop_ns): fills why with every such thread and its ms ("background kernel work: khugepaged ran
+/* Whether a thread ran CB_KWORK_DISTURB_NS or more, and 1 % of loop_ns or more, between the
+ * snapshots around the loop: fills why with every such thread and its ms ("background kernel work: khugepaged ran
  * 3.2 ms around the 16.4 ms loop"; the snapshots bracket a little more than the loop). */
 bool cb_kwork_excessive(const struct cb_kwork *d, uint64_t loop_ns, char *why, size_t len);
 /* Parses a kernel thread's CPU time: schedstat text ("<run ns> <wait ns> <slices>") or, where

@@ -270,7 +270,7 @@ static void cb_html_summary(FILE *f, json_object *insts, json_object *runs)
 				fprintf(f, " [%.3f, %.3f]", cb_jnum(v, "ci_lo"), cb_jnum(v, "ci_hi"));
 			fprintf(f, "</td><td class=\"l %s\">", cb_verdict_class(verdict));
 			cb_html_esc(f, verdict ?: "–");
-			if (verdict && !strcmp(cb_jstr(v, "verdict_kind") ?: "", "relative"))
+			if (verdict && strcmp(verdict, "not significant") && !strcmp(cb_jstr(v, "verdict_kind") ?: "", "relative"))
 				fputs(" (relative to the shift)", f);
 			fputs("</td>", f);
 		}
@@ -336,7 +336,7 @@ static void cb_html_stat_row(FILE *f, json_object *m, size_t nruns)
 			fprintf(f, "<span class=\"sub\">detects ±%.1f %%</span>", 100 * cb_jnum(v, "mde"));
 		fprintf(f, "</td><td class=\"l %s\">", cb_verdict_class(verdict));
 		cb_html_esc(f, verdict ?: "–");
-		if (verdict && !strcmp(cb_jstr(v, "verdict_kind") ?: "", "relative"))
+		if (verdict && strcmp(verdict, "not significant") && !strcmp(cb_jstr(v, "verdict_kind") ?: "", "relative"))
 			fputs(" (relative to the shift)", f);
 		fputs("</td>", f);
 	}

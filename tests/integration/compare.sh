@@ -396,7 +396,7 @@ if grep -qF '| B | 6.19.0-test (TCG emulation) | tests/golden/emu | 20260102-100
 else
 	fail emu_markdown "$(grep -m3 'emulat' "$TMP/emu.md")"
 fi
-if grep -q '^cow_reuse/base/8M,cow_reuse,base,8M,ns_per_page,stat,ns,lower,B,6.19.0-test (TCG emulation),ok,,0,5,14000,.*,,,,,,,,,emulated,$' "$TMP/emu.csv"; then
+if grep -q '^cow_reuse/base/8M,cow_reuse,base,8M,ns_per_page,stat,ns,lower,B,6.19.0-test (TCG emulation),ok,,0,5,14000,.*,,,,,,,,,emulated,,,,$' "$TMP/emu.csv"; then
 	ok emu_csv
 else
 	fail emu_csv "$(grep 'cow_reuse/base/8M,.*ns_per_page' "$TMP/emu.csv")"
