@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cb.h"
+#include "faultlat.h"
 #include "interfere.h"
 #include "numa_place.h"
 #include "opts.h"
@@ -176,8 +177,20 @@ static int cb_loop_timed(struct cb_ctx *ctx, struct cb_region *r, uint64_t tag, 
 	cb_loop_faults(ctx->res, ok0, f0);
 	cb_gate_end(ctx);
 	ctx->res->loop_ns = end - start;
-	for (size_t i = 0; i < r->pages; i++)
-		cb_hist_add(h, cb_timer_ns(ticks[i + 1] - ticks[i]));
+	/* The timing pass also logs each op's latency at its page, for the fault latency (which
+	 * pages faulted only the counting pass knows). */
+	if (ctx->pass == CB_PASS_TIMING && ctx->plog && r->pages <= ctx->plog->cap) {
+		for (size_t i = 0; i < r->pages; i++) {
+			uint64_t ns = cb_timer_ns(ticks[i + 1] - ticks[i]);
+
+			cb_hist_add(h, ns);
+			ctx->plog->op_ns[ctx->order ? ctx->order[i] : i] = ns;
+		}
+		ctx->res->op_ns_logged = true;
+	} else {
+		for (size_t i = 0; i < r->pages; i++)
+			cb_hist_add(h, cb_timer_ns(ticks[i + 1] - ticks[i]));
+	}
 	if (ticks_out)
 		*ticks_out = ticks;
 	else
@@ -586,6 +599,10 @@ static int cb_measure_counted(struct cb_ctx *ctx, struct cb_region *r, uint64_t 
 	for (size_t i = 0; i < r->pages; i++) {
 		res->faults_total += faults[i];
 		res->pages_by_faults[faults[i] < 3 ? faults[i] : 3]++;
+	}
+	if (ctx->plog && r->pages <= ctx->plog->cap) {
+		memcpy(ctx->plog->faults, faults, r->pages * sizeof(*faults));
+		res->faults_logged = true;
 	}
 	if (ctx->expect_mapcount >= 2) {
 		/* Another process mapped every page: a copy leaves it the old page. Where the old

@@ -384,15 +384,16 @@ static int cb_cmp_bucket(const void *a, const void *b)
 	return x->lo != y->lo ? (x->lo > y->lo) - (x->lo < y->lo) : (x->hi > y->hi) - (x->hi < y->hi);
 }
 
-/* The latency histogram of an instance merged over its ok repetitions; returns the bucket count. */
-static size_t cb_hist_merged(const struct cb_resultset *rs, const char *key, struct cb_bucket **out)
+/* A latency histogram (field: latency_hist, fault_latency_hist) of an instance merged over its ok
+ * repetitions; returns the bucket count. */
+static size_t cb_hist_merged(const struct cb_resultset *rs, const char *key, const char *field, struct cb_bucket **out)
 {
 	json_object **recs;
 	size_t nr = cb_resultset_records(rs, key, &recs), nb = 0, cap = 0, m = 0;
 
 	*out = NULL;
 	for (size_t r = 0; r < nr; r++) {
-		json_object *h = cb_jget(recs[r], "latency_hist");
+		json_object *h = cb_jget(recs[r], field);
 		const char *st = cb_jstr(recs[r], "status");
 
 		if (!st || strcmp(st, "ok") || !h || !json_object_is_type(h, json_type_array))
@@ -427,24 +428,72 @@ free_recs:
 	return m;
 }
 
+/* Whether any set has a plottable bucket of the instance's histogram field. */
+static bool cb_hist_any(const struct cb_resultset *sets, int n, const char *key, const char *field)
+{
+	bool any = false;
+
+	for (int s = 0; s < n && !any; s++) {
+		struct cb_bucket *b;
+		size_t nb = cb_hist_merged(&sets[s], key, field, &b);
+
+		for (size_t i = 0; i < nb && !any; i++)
+			any = cb_latency_ok(b[i].hi) && b[i].count > 0;
+		free(b);
+	}
+	return any;
+}
+
+/* One CDF block of latency.gp's input: "TITLE<TAB>LABEL" (the title in the first block only, with
+ * the number of lines per colour when per_colour > 0), then "latency_ns<TAB>percent at or below",
+ * from a set's merged histogram field. */
+static void cb_tsv_cdf_block(FILE *f, const struct cb_resultset *rs, const char *key, const char *field,
+			     const char *title, const char *label, int per_colour)
+{
+	struct cb_bucket *b;
+	size_t nb = cb_hist_merged(rs, key, field, &b);
+	double total = 0, cum = 0;
+	bool drawn = false;
+
+	if (title) {
+		cb_tsv_cell(f, title);
+	} else {
+		fputs("\n\n", f);
+		cb_tsv_cell(f, "");
+	}
+	fputc('\t', f);
+	cb_tsv_cell(f, label);
+	if (title && per_colour > 0)
+		fprintf(f, "\t%d", per_colour);
+	fputc('\n', f);
+	for (size_t i = 0; i < nb; i++)
+		total += b[i].count;
+	if (nb && total > 0 && cb_plottable(total) && cb_latency_ok(b[0].lo)) {
+		fprintf(f, "%.6g\t0\n", (double)b[0].lo);
+		drawn = true;
+	}
+	for (size_t i = 0; total > 0 && cb_plottable(total) && i < nb; i++) {
+		cum += b[i].count;
+		if (cb_latency_ok(b[i].hi)) {
+			fprintf(f, "%.6g\t%.6g\n", (double)b[i].hi, 100.0 * cum / total);
+			drawn = true;
+		}
+	}
+	/* An empty block keeps each line's colour the same in every latency plot. */
+	if (!drawn)
+		fputs("-\t-\n", f);
+	free(b);
+}
+
 /* latency-<instance>.tsv: one block per kernel (blocks apart by two empty lines), its first line
  * the title (the plot's, then the kernel's), then "latency_ns<TAB>percent at or below". */
 static int cb_tsv_latency(const struct cb_resultset *sets, int n, const struct cb_inst *in, const char *dir,
 			  struct cb_plot_list *pl)
 {
 	char base[200], title[200];
-	bool any = false;
 	FILE *f;
 
-	for (int s = 0; s < n && !any; s++) {
-		struct cb_bucket *b;
-		size_t nb = cb_hist_merged(&sets[s], in->key, &b);
-
-		for (size_t i = 0; i < nb && !any; i++)
-			any = cb_latency_ok(b[i].hi) && b[i].count > 0;
-		free(b);
-	}
-	if (!any)
+	if (!cb_hist_any(sets, n, in->key, "latency_hist"))
 		return 0;
 	cb_file_stem(base, sizeof(base), "latency-", in->key);
 	snprintf(title, sizeof(title), "%s %s, %s region: latency per write (CDF)", in->scenario, in->backing,
@@ -452,40 +501,84 @@ static int cb_tsv_latency(const struct cb_resultset *sets, int n, const struct c
 	f = cb_tsv_open(dir, base, sizeof(base));
 	if (!f)
 		return -errno;
-	for (int s = 0; s < n; s++) {
-		struct cb_bucket *b;
-		size_t nb = cb_hist_merged(&sets[s], in->key, &b);
-		double total = 0, cum = 0;
-
-		if (s)
-			fputs("\n\n", f);
-		cb_tsv_cell(f, s ? "" : title);
-		fputc('\t', f);
-		cb_tsv_cell(f, sets[s].label);
-		fputc('\n', f);
-		for (size_t i = 0; i < nb; i++)
-			total += b[i].count;
-		{
-			bool drawn = false;
-
-			if (nb && total > 0 && cb_plottable(total) && cb_latency_ok(b[0].lo)) {
-				fprintf(f, "%.6g\t0\n", (double)b[0].lo);
-				drawn = true;
-			}
-			for (size_t i = 0; total > 0 && cb_plottable(total) && i < nb; i++) {
-				cum += b[i].count;
-				if (cb_latency_ok(b[i].hi)) {
-					fprintf(f, "%.6g\t%.6g\n", (double)b[i].hi, 100.0 * cum / total);
-					drawn = true;
-				}
-			}
-			/* An empty block keeps each kernel's colour the same in every latency plot. */
-			if (!drawn)
-				fputs("-\t-\n", f);
-		}
-		free(b);
-	}
+	for (int s = 0; s < n; s++)
+		cb_tsv_cdf_block(f, &sets[s], in->key, "latency_hist", s ? NULL : title, sets[s].label, 0);
 	return cb_tsv_close(f) ?: cb_plot_add(pl, "latency", base, title, in->scenario);
+}
+
+/* An instance of the fault-latency figure and its folio size (0: mixed, after the sizes). */
+struct cb_fl_line {
+	const struct cb_inst *in;
+	double bytes;
+	size_t order;
+};
+
+static int cb_cmp_fl_line(const void *a, const void *b)
+{
+	const struct cb_fl_line *x = a, *y = b;
+	double bx = x->bytes > 0 ? x->bytes : INFINITY, by = y->bytes > 0 ? y->bytes : INFINITY;
+
+	if (bx != by)
+		return bx < by ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/*
+ * faultlat-<scenario>_<size>.tsv: the latency CDF of the writes that faulted (fault_latency_hist)
+ * of one scenario's instances at one region size, one block per folio size (its backing) and
+ * run, the smallest folio first; latency.gp draws it (one colour per folio size, one dash per run:
+ * the third header cell of the first block is the runs per folio size). Only instances where
+ * some writes faulted and others did not have such a histogram.
+ */
+static int cb_tsv_faultlat(const struct cb_resultset *sets, int n, const struct cb_inst *in, size_t ni,
+			   size_t first, const char *dir, struct cb_plot_list *pl)
+{
+	const char *scn = in[first].scenario, *size_h = in[first].size_h;
+	struct cb_fl_line *lines = calloc(ni + 1, sizeof(*lines));
+	char base[200], title[200], label[160], stem[120];
+	size_t nl = 0;
+	FILE *f;
+	int ret = 0;
+
+	if (!lines)
+		return -ENOMEM;
+	for (size_t i = first; i < ni; i++) {
+		if (strcmp(in[i].scenario, scn) || strcmp(in[i].size_h, size_h) ||
+		    !cb_hist_any(sets, n, in[i].key, "fault_latency_hist"))
+			continue;
+		lines[nl].in = &in[i];
+		for (int s = 0; s < n && !(lines[nl].bytes > 0); s++)
+			if (cb_resultset_has(&sets[s], in[i].key))
+				lines[nl].bytes = cb_folio_bytes(&sets[s], &in[i]);
+		lines[nl].order = nl;
+		nl++;
+	}
+	if (!nl)
+		goto free_lines;
+	qsort(lines, nl, sizeof(*lines), cb_cmp_fl_line);
+	snprintf(stem, sizeof(stem), "%s_%s", scn, size_h);
+	cb_file_stem(base, sizeof(base), "faultlat-", stem);
+	snprintf(title, sizeof(title), "%s, %s region: latency of the writes that faulted, per folio size (CDF)", scn,
+		 size_h);
+	f = cb_tsv_open(dir, base, sizeof(base));
+	if (!f) {
+		ret = -errno;
+		goto free_lines;
+	}
+	for (size_t l = 0; l < nl; l++) {
+		for (int s = 0; s < n; s++) {
+			if (n > 1)
+				snprintf(label, sizeof(label), "%s, %s", lines[l].in->backing, sets[s].label);
+			else
+				snprintf(label, sizeof(label), "%s", lines[l].in->backing);
+			cb_tsv_cdf_block(f, &sets[s], lines[l].in->key, "fault_latency_hist", l || s ? NULL : title,
+					 label, n);
+		}
+	}
+	ret = cb_tsv_close(f) ?: cb_plot_add(pl, "latency", base, title, scn);
+free_lines:
+	free(lines);
+	return ret;
 }
 
 /* outcomes-<scenario>.tsv: title header, then one row per instance and kernel:
@@ -597,10 +690,22 @@ int cb_plots_render(const struct cb_resultset *sets, int n, const char *dir, str
 		if (!seen)
 			ret = cb_tsv_folio(sets, n, in, ni, in[i].size_h, dir, pl);
 	}
-	for (size_t i = 0; i < ni && !ret; i++)
-		for (size_t j = i; cb_scenario_first(in, i) && j < ni && !ret; j++)
+	/* Per scenario its instances' CDFs, then those of its faulting writes per region size. */
+	for (size_t i = 0; i < ni && !ret; i++) {
+		if (!cb_scenario_first(in, i))
+			continue;
+		for (size_t j = i; j < ni && !ret; j++)
 			if (in[j].cow && !strcmp(in[j].scenario, in[i].scenario))
 				ret = cb_tsv_latency(sets, n, &in[j], dir, pl);
+		for (size_t j = i; j < ni && !ret; j++) {
+			bool seen = strcmp(in[j].scenario, in[i].scenario) != 0;
+
+			for (size_t k = i; k < j && !seen; k++)
+				seen = !strcmp(in[k].scenario, in[j].scenario) && !strcmp(in[k].size_h, in[j].size_h);
+			if (!seen)
+				ret = cb_tsv_faultlat(sets, n, in, ni, j, dir, pl);
+		}
+	}
 	for (size_t i = 0; i < ni && !ret; i++)
 		if (cb_scenario_first(in, i))
 			ret = cb_tsv_outcomes(sets, n, in, ni, i, dir, pl);
@@ -657,6 +762,7 @@ static const char usage_plot[] =
 	"  bars-<scenario>      time per page per backing, one bar per run, 95 % CI error bars\n"
 	"  folio-<size>         time per page of populate/fork/COW/reuse/zap against folio size\n"
 	"  latency-<instance>   latency CDF of each COW and first-touch instance, one line per run\n"
+	"  faultlat-<scenario>_<size>  latency CDF of the writes that faulted, one line per folio size and run\n"
 	"  outcomes-<scenario>  copy / reuse / nofault share of the written pages per backing and run\n"
 	"DIR defaults to results/plots/<date-time>. Files appear in DIR only when every plot rendered.\n";
 

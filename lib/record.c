@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cb.h"
+#include "faultlat.h"
 #include "record.h"
 #include "timer.h"
 
@@ -63,6 +64,19 @@ static json_object *cb_latency_hist(const struct cb_hist *h)
 		json_object_array_add(a, b);
 	}
 	return a;
+}
+
+/* The faulting ops' latencies: a percentile only where enough ops faulted to have one. */
+static json_object *cb_fault_latency_json(const struct cb_hist *h)
+{
+	json_object *o = json_object_new_object();
+
+	cb_put(o, "ops", cb_u64(h->count));
+	cb_put(o, "p50", cb_u64(cb_hist_percentile(h, 50)));
+	cb_put(o, "p90", h->count >= CB_FAULT_P90_MIN ? cb_u64(cb_hist_percentile(h, 90)) : NULL);
+	cb_put(o, "p99", h->count >= CB_FAULT_P99_MIN ? cb_u64(cb_hist_percentile(h, 99)) : NULL);
+	cb_put(o, "max", cb_u64(h->max));
+	return o;
 }
 
 static json_object *cb_unsupported(const char *why)
@@ -578,6 +592,16 @@ json_object *cb_record_build(const struct cb_record_in *in)
 
 		cb_put(o, "withheld", json_object_new_string(in->timing->fault_hist_why));
 		cb_put(r, "swapin_fault_latency_ns", o);
+	}
+	if (in->fault_hist) {
+		cb_put(r, "fault_latency_ns", cb_fault_latency_json(in->fault_hist));
+		cb_put(r, "fault_latency_hist", cb_latency_hist(in->fault_hist));
+		cb_put(r, "fault_latency_withheld", NULL);
+	} else {
+		cb_put(r, "fault_latency_ns", NULL);
+		cb_put(r, "fault_latency_hist", NULL);
+		cb_put(r, "fault_latency_withheld", json_object_new_string(in->fault_withheld ? in->fault_withheld :
+									   "not measured"));
 	}
 	/* An external tool's times owe nothing to cowbench's timer, and it runs no counting pass. */
 	cb_put(r, "timer_overhead_ns", in->source ? NULL : json_object_new_double(cb_timer.overhead_ns));

@@ -26,6 +26,9 @@ struct cb_record_in {
 	const char *swap;           /* cb_swap_describe during the instance; NULL: "none" */
 	const char *numa_balancing; /* kernel.numa_balancing during the instance; NULL: not offered */
 	const struct cb_swap_state *swap_state; /* instances that use swap: around this repetition; else NULL */
+	/* The latencies of the ops that faulted (lib/faultlat.h), or NULL and why not. */
+	const struct cb_hist *fault_hist;
+	const char *fault_withheld;
 	double repeat_ci;           /* repeat = auto: CI half-width over the mean after this repetition */
 	const char *repeat_stop;    /* repeat = auto: what stopped it at this repetition, NULL: not yet */
 	bool ns_timed;              /* ns_per_page from the timing pass even where an untimed pass ran

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cb.h"
+#include "faultlat.h"
 #include "hyperfine.h"
 #include "kconfig.h"
 #include "numa_place.h"
@@ -151,12 +152,25 @@ static double cb_ratio(const struct cb_pass_result *c, const char *name, uint64_
 	return k && k->supported && denom ? (double)k->value / (double)denom : NAN;
 }
 
-static void cb_row_finish(struct cb_summary_row *row, double *nspp, double *p50, double *p99)
+/* The median of the finite values of v (n of them); NaN when there is none. */
+static double cb_median_finite(double *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			v[k++] = v[i];
+	return k ? cb_stats_percentile(v, k, 50) : NAN;
+}
+
+static void cb_row_finish(struct cb_summary_row *row, double *nspp, double *p50, double *p99, double *fp50)
 {
 	if (row->n) {
 		cb_stats_compute(nspp, (size_t)row->n, &row->ns_per_page);
 		row->p50 = cb_stats_percentile(p50, (size_t)row->n, 50);
 		row->p99 = cb_stats_percentile(p99, (size_t)row->n, 50);
+		/* Repetitions whose fault latency was left out or withheld are NaN there. */
+		row->fault_p50 = fp50 ? cb_median_finite(fp50, (size_t)row->n) : NAN;
 	}
 }
 
@@ -190,6 +204,8 @@ static int cb_external_run(const struct cb_scenario *s, struct cb_ctx *ctx, cons
 		rin->reason = NULL;
 		rin->timing = timing;
 		rin->counting = NULL;
+		rin->fault_hist = NULL;
+		rin->fault_withheld = "timed from outside: no per-op latencies";
 		rec = cb_record_build(rin);
 		cb_record_write(out, rec);
 		json_object_put(rec);
@@ -210,6 +226,9 @@ struct cb_instance {
 	struct cb_ctx ctx;
 	struct cb_record_in rin;
 	double *nspp, *p50, *p99;   /* one per recorded undisturbed repetition */
+	double *fp50;               /* its fault latency p50, NaN where left out or withheld */
+	struct cb_page_log plog;    /* mapped during a visit */
+	struct cb_hist *fault_hist; /* the repetition's faulting ops */
 	int status;                 /* CB_OK while repetitions are left */
 	bool done;
 	double spent_s;             /* in its visits so far (repeat = auto's max_time) */
@@ -229,6 +248,7 @@ struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct c
 	snprintf(row->backing, sizeof(row->backing), "%s", o->backing);
 	cb_size_format(o->size, row->size_h, sizeof(row->size_h));
 	row->faults_per_page = row->allocs_per_page = row->tlb_per_fault = row->ipi_per_fault = NAN;
+	row->fault_p50 = NAN;
 	row->repeat_ci = NAN;
 	if (!in)
 		return NULL;
@@ -246,11 +266,16 @@ struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct c
 	in->nspp = calloc((size_t)o->repeat, sizeof(double));
 	in->p50 = calloc((size_t)o->repeat, sizeof(double));
 	in->p99 = calloc((size_t)o->repeat, sizeof(double));
-	if (!in->nspp || !in->p50 || !in->p99) {
+	in->fp50 = calloc((size_t)o->repeat, sizeof(double));
+	in->fault_hist = malloc(sizeof(*in->fault_hist));
+	if (!in->nspp || !in->p50 || !in->p99 || !in->fp50 || !in->fault_hist) {
 		in->status = CB_ERROR;
 		snprintf(in->reason, sizeof(in->reason), "out of memory for results");
 		goto stop;
 	}
+	/* Until a repetition reports one (never, for a scenario timed from outside). */
+	for (int i = 0; i < o->repeat; i++)
+		in->fp50[i] = NAN;
 
 	ret = cb_cpus_pick(o->cpu, &in->ctx.cpu, &in->ctx.other_cpu);
 	in->rin.cpu = in->ctx.cpu;
@@ -327,7 +352,8 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 	while (row->n < goal && status == CB_OK && in->stop == CB_REPEAT_MORE) {
 		json_object *rec;
 		int tstatus, rep = row->n + 1;
-		char dreason[400] = "";
+		char dreason[400] = "", fwhy[200];
+		bool faulted;
 
 		if (uses_swap)
 			cb_swap_state_snap(&swap0);
@@ -394,12 +420,17 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		in->rin.counting = counting;
 		in->rin.numa = numa_pages;
 		in->rin.swap_state = uses_swap ? &swap_delta : NULL;
+		faulted = cb_fault_latency(timing, counting, &in->plog, in->fault_hist, fwhy, sizeof(fwhy));
+		in->rin.fault_hist = faulted ? in->fault_hist : NULL;
+		in->rin.fault_withheld = faulted ? NULL : fwhy;
 		rec = cb_record_build(&in->rin);
 		cb_record_write(in->out, rec);
 		json_object_put(rec);
 		in->rin.timing = in->rin.counting = NULL;
 		in->rin.numa = NULL;
 		in->rin.swap_state = NULL;
+		in->rin.fault_hist = NULL;
+		in->rin.fault_withheld = NULL;
 		if (status == CB_DISTURBED) {
 			/* Its figures stay in the record, never in the statistics; the repetition is
 			 * tried again, a bounded number of times. */
@@ -416,6 +447,7 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		tries = 0;
 		in->p50[row->n] = (double)cb_hist_percentile(&timing->hist, 50);
 		in->p99[row->n] = (double)cb_hist_percentile(&timing->hist, 99);
+		in->fp50[row->n] = faulted ? (double)cb_hist_percentile(in->fault_hist, 50) : NAN;
 		if (row->n && (row->copy != counting->cow.copy || row->reuse != counting->cow.reuse ||
 			       row->nofault != counting->cow.nofault))
 			row->cow_varied = true;
@@ -514,6 +546,14 @@ int cb_instance_visit(struct cb_instance *in, int reps)
 		goto free_results;
 	}
 	ctx->res = shared;
+	/* Per-page latencies and faults of the instance's pages (a region has at most as many). */
+	ret = cb_page_log_map(&in->plog, ctx->pages);
+	if (ret) {
+		status = CB_ERROR;
+		snprintf(in->reason, sizeof(in->reason), "mmap (per-page log): %s", strerror(-ret));
+		goto free_results;
+	}
+	ctx->plog = &in->plog;
 	/* --numa: the policy every pass (and the tasks it forks, or hyperfine's) allocates under. */
 	ret = cb_numa_apply(o->numa, ctx->cpu, &numa_saved, in->reason, sizeof(in->reason));
 	if (ret) {
@@ -548,6 +588,8 @@ restore_numa:
 	}
 free_results:
 	ctx->res = NULL;
+	ctx->plog = NULL;
+	cb_page_log_unmap(&in->plog);
 	if (numa_pages != MAP_FAILED)
 		munmap(numa_pages, sizeof(*numa_pages));
 	if (shared != MAP_FAILED)
@@ -579,7 +621,7 @@ int cb_instance_close(struct cb_instance *in, struct cb_summary_row *row)
 		return CB_ERROR;
 	}
 	status = in->status;
-	cb_row_finish(row, in->nspp, in->p50, in->p99);
+	cb_row_finish(row, in->nspp, in->p50, in->p99, in->fp50);
 	row->status = status;
 	snprintf(row->reason, sizeof(row->reason), "%s", in->reason);
 	if (status != CB_OK) {
@@ -595,6 +637,8 @@ int cb_instance_close(struct cb_instance *in, struct cb_summary_row *row)
 	free(in->nspp);
 	free(in->p50);
 	free(in->p99);
+	free(in->fp50);
+	free(in->fault_hist);
 	free(in);
 	return status;
 }
@@ -611,8 +655,8 @@ int cb_instance_run(const struct cb_scenario *s, const struct cb_opts *o, const 
 
 void cb_summary_header(FILE *f)
 {
-	fprintf(f, "%-18s %-14s %5s %-5s %2s %17s %7s %7s %6s %6s %6s %7s %6s %6s %6s %6s\n", "scenario", "backing",
-		"size", "st", "n", "ns/page med ± sd", "p50 ns", "p99 ns", "copy", "reuse", "nofalt", "spurpmd",
+	fprintf(f, "%-18s %-14s %5s %-5s %2s %17s %7s %7s %7s %6s %6s %6s %7s %6s %6s %6s %6s\n", "scenario", "backing",
+		"size", "st", "n", "ns/page med ± sd", "p50 ns", "flt p50", "p99 ns", "copy", "reuse", "nofalt", "spurpmd",
 		"flt/pg", "alc/pg", "lfl/fl", "ipi/fl");
 }
 
@@ -626,7 +670,7 @@ static void cb_fmt_ratio(char *buf, size_t len, double v)
 
 void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 {
-	char nspp[32], fpp[16], app[16], tpf[16], ipf[16], spur[48];
+	char nspp[32], fp50[24], fpp[16], app[16], tpf[16], ipf[16], spur[48];
 
 	if (r->status != CB_OK && !r->n) {
 		fprintf(f, "%-18s %-14s %5s %-5s  %s\n", r->scenario, r->backing, r->size_h, cb_status_name(r->status),
@@ -646,12 +690,16 @@ void cb_summary_print(FILE *f, const struct cb_summary_row *r)
 	else
 		snprintf(spur, sizeof(spur), "%llu-%llu", (unsigned long long)r->spurious_min,
 			 (unsigned long long)r->spurious_max);
+	if (isnan(r->fault_p50))
+		snprintf(fp50, sizeof(fp50), "-");
+	else
+		snprintf(fp50, sizeof(fp50), "%.0f", r->fault_p50);
 	cb_fmt_ratio(fpp, sizeof(fpp), r->faults_per_page);
 	cb_fmt_ratio(app, sizeof(app), r->allocs_per_page);
 	cb_fmt_ratio(tpf, sizeof(tpf), r->tlb_per_fault);
 	cb_fmt_ratio(ipf, sizeof(ipf), r->ipi_per_fault);
-	fprintf(f, "%-18s %-14s %5s %-5s %2d %17s %7.0f %7.0f %6llu %6llu %6llu %7s %6s %6s %6s %6s%s\n", r->scenario,
-		r->backing, r->size_h, cb_status_name(r->status), r->n, nspp, r->p50, r->p99,
+	fprintf(f, "%-18s %-14s %5s %-5s %2d %17s %7.0f %7s %7.0f %6llu %6llu %6llu %7s %6s %6s %6s %6s%s\n", r->scenario,
+		r->backing, r->size_h, cb_status_name(r->status), r->n, nspp, r->p50, fp50, r->p99,
 		(unsigned long long)r->copy, (unsigned long long)r->reuse, (unsigned long long)r->nofault, spur, fpp,
 		app, tpf, ipf, r->cow_varied ? "  (outcomes varied between repetitions)" : "");
 	if (r->folio_copy)

@@ -24,6 +24,7 @@ struct cb_summary_row {
 	uint64_t spurious_min, spurious_max; /* faults.spurious_pmd over the repetitions */
 	uint64_t folio_copy, folio_copy_folios; /* last repetition: pages copied with their whole folio */
 	double p50, p99;            /* medians over repetitions */
+	double fault_p50;           /* median of fault_latency_ns.p50 where reported; NaN: nowhere */
 	uint64_t copy, reuse, nofault, first_touch; /* last repetition */
 	bool cow_varied;            /* outcome counts differed between repetitions */
 	double faults_per_page, allocs_per_page; /* NaN when unsupported */

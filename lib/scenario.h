@@ -19,6 +19,7 @@
 struct cb_ctx;
 struct cb_opts;
 struct cb_hyperfine;
+struct cb_page_log;
 
 /* What a scenario needs from the machine; unmet needs make the instance `skip` with the reason. */
 #define CB_NEED_PRIV (1u << 0)       /* PFNs, kpageflags, tracepoints: root / CAP_SYS_ADMIN */
@@ -90,6 +91,8 @@ struct cb_pass_result {
 	uint64_t loop_ns;           /* wall time of the measured loop */
 	struct cb_hist hist;        /* per-op latency, timing pass only */
 	bool per_op_timed;          /* timing pass: a per-page write loop was timed per op */
+	bool op_ns_logged;          /* timing pass: each op's latency is in ctx->plog->op_ns */
+	bool faults_logged;         /* counting pass: each page's faults are in ctx->plog->faults */
 	/* Timing/untimed pass: the outcome from pagemap around the loop (outside the clock), with
 	 * no fault counts: copy = PFN changed, reuse = PFN kept (a reuse or no fault at all). */
 	bool pfn_classified;
@@ -157,6 +160,8 @@ struct cb_ctx {
 	const size_t *order;
 	int expect_mapcount;        /* CB_EXPECT_SWAPPED: every page a swap entry (swap backings) */
 	struct cb_pass_result *res; /* shared with forked children */
+	/* Per-page latencies and faults, shared too (lib/faultlat.h); NULL: not logged. */
+	const struct cb_page_log *plog;
 	/* private to lib: child synchronisation */
 	int sync_down[2], sync_up[2];
 	size_t align;               /* region alignment a scenario needs beyond its backing's, or 0 */

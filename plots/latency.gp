@@ -1,12 +1,15 @@
-# Latency per write of one instance as a CDF, one line per kernel.
-# Input (TSV written by cowbench plot): one block per kernel, blocks apart by two empty lines; each
-# block's first line "TITLE<TAB>KERNEL" (the title only in the first block), then rows
-# "LATENCY_NS<TAB>PERCENT_AT_OR_BELOW" ("-" for a kernel without figures).
+# Latency per write as a CDF: of one instance, one line per kernel (latency-*.tsv); or of the
+# writes that faulted, one line per folio size and kernel (faultlat-*.tsv).
+# Input (TSV written by cowbench plot): one block per line, blocks apart by two empty lines; each
+# block's first line "TITLE<TAB>LABEL" (the title only in the first block), then rows
+# "LATENCY_NS<TAB>PERCENT_AT_OR_BELOW" ("-" for a line without figures). An optional third cell in
+# the first block's first line: lines per colour (the kernels of one folio size), told apart by dash.
 # Usage: gnuplot -e "in='latency-X.tsv'; out='latency-X.svg'; term='svg'" plots/latency.gp
 set datafile separator "\t"
 set datafile missing "-"
 ttl = ''
-stats in index 0 every ::0::0 using (ttl = strcol(1), 0) nooutput
+per = 1
+stats in index 0 every ::0::0 using (ttl = strcol(1), per = (valid(3) && column(3) >= 1 ? int(column(3)) : 1), 0) nooutput
 stats in using 1 nooutput
 nk = STATS_blocks
 if (term eq 'svg') {
@@ -25,4 +28,4 @@ set ytics 10
 set grid xtics mxtics ytics
 set key bottom right
 # The values are in ns: scale to seconds so that the SI prefixes on the axis are right.
-plot for [k = 0:nk - 1] in index k using ($1 * 1e-9):2 with lines lw 2 lc (k + 1) title columnheader(2)
+plot for [k = 0:nk - 1] in index k using ($1 * 1e-9):2 with lines lw 2 lc (k / per + 1) dt int(k % per) + 1 title columnheader(2)

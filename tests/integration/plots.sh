@@ -113,8 +113,25 @@ fi
 rc=$?
 if [ "$rc" = 0 ]; then ok real_run_exit; else fail real_run_exit "exit $rc: $(cat "$TMP/stderr")"; fi
 # bars: fault_anon cow_child cow_reuse fork zap_munmap; folio: 4M (real) and 8M (plot_b); latency:
-# 5 real instances and 10 of plot_b; outcomes: cow_child cow_reuse.
-check_plots real_every_kind "$TMP/realplots" 24
+# 5 real instances and 10 of plot_b; outcomes: cow_child cow_reuse; and a fault-latency CDF per
+# scenario whose THP instance reported its faulting writes (fault_anon, cow_reuse: withheld in a
+# repetition where the timing pass took another fault count than the counting pass).
+faultlat=$(jq -rs '[.[] | select(.status == "ok" and .fault_latency_hist != null) | "faultlat-\(.scenario)_\(.size_h)"] | unique | .[]' "$TMP/real/results.jsonl")
+check_plots real_every_kind "$TMP/realplots" $((24 + $(echo "$faultlat" | grep -c .)))
+# Each such plot has the THP line, and only the instances where some writes faulted (not base).
+bad=""
+for f in $faultlat; do
+	t=$TMP/realplots/$f.tsv
+	grep -q $'\tthp' "$t" 2>/dev/null || bad="$bad $f:no-thp-line"
+	! grep -q $'\tbase' "$t" 2>/dev/null || bad="$bad $f:base-line"
+done
+if [ -z "$faultlat" ]; then
+	skip real_faultlat "no repetition reported a fault latency: $(jq -r '.fault_latency_withheld // empty' "$TMP/real/results.jsonl" | sort | uniq -c | head -3 | tr '\n' ';')"
+elif [ -z "$bad" ]; then
+	ok real_faultlat
+else
+	fail real_faultlat "$bad"
+fi
 if grep -q '6.19.0-rc1' "$TMP/realplots/bars-cow_reuse.svg" && grep -q "$(uname -r)" "$TMP/realplots/bars-cow_reuse.svg"; then
 	ok real_legends
 else
