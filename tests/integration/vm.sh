@@ -50,11 +50,13 @@ check_complete() {
 }
 
 # outcome NAME DIR SCENARIO BACKING JQ: the filter holds for that instance's record.
+# A disturbed repetition (retried by the suite: a guest's kcompactd ran 7.8 ms of a 55 ms loop
+# under load) is no outcome: every undisturbed record must hold, and there must be one.
 outcome() {
 	local name=$1 dir=$2 sc=$3 bk=$4 filter=$5 got
 	got=$(jq -c --arg s "$sc" --arg b "$bk" 'select(.scenario == $s and .backing == $b) |
 		{status, reason, cow}' "$dir/results.jsonl")
-	if [ -n "$got" ] && [ "$(jq -r "$filter" <<<"$got" 2>/dev/null)" = true ]; then
+	if [ -n "$got" ] && [ "$(jq -rs "map(select(.status != \"disturbed\")) | length > 0 and all($filter)" <<<"$got" 2>/dev/null)" = true ]; then
 		ok "$name"
 	else
 		fail "$name" "$sc/$bk: expected $filter, got ${got:-no record}"
