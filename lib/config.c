@@ -185,6 +185,58 @@ static int cb_config_run(struct cb_config *cfg, char *val, int line, char *why, 
 	return 0;
 }
 
+/* `all`: every backing this kernel offers that the scenario has. A comma list (`base,thp,
+ * mthp_64K`): those of its names the scenario has, so one suite-wide list serves every scenario;
+ * a size this kernel lacks stays, and its instance skips saying so. One name: it, or an error. */
+int cb_config_backings(const char *spec, const struct cb_scenario *s, char (*names)[32], int max, char *err,
+		       size_t errlen)
+{
+	char list[64][32];
+	int k = 0, n = 0;
+
+	if (strcmp(spec, "all") == 0) {
+		k = cb_backing_all(list, 64);
+	} else if (!strchr(spec, ',')) {
+		if (!cb_backing_name_ok(spec)) {
+			snprintf(err, errlen, "unknown backing '%s' (want base, thp, thp_pte, thp_single_pte,"
+				 " mthp_<size>, sys, a comma list of them, or all)", spec);
+			return -1;
+		}
+		if (!cb_scenario_has_backing(s, spec)) {
+			snprintf(err, errlen, "%s has no backing '%s' (it has: %s)", s->name, spec, s->backings);
+			return -1;
+		}
+		snprintf(names[0], 32, "%s", spec);
+		return 1;
+	} else {
+		for (const char *p = spec; *p && k < 64; p += *p == ',') {
+			size_t len = strcspn(p, ",");
+
+			if (!len || len >= sizeof(list[0])) {
+				snprintf(err, errlen, "backing list '%s': an empty or overlong name", spec);
+				return -1;
+			}
+			memcpy(list[k], p, len);
+			list[k][len] = 0;
+			p += len;
+			if (!cb_backing_name_ok(list[k]) || !strcmp(list[k], "all")) {
+				snprintf(err, errlen, "backing list '%s': unknown backing '%s'", spec, list[k]);
+				return -1;
+			}
+			for (int j = 0; j < k; j++)
+				if (!strcmp(list[j], list[k])) {
+					snprintf(err, errlen, "backing list '%s': '%s' twice", spec, list[k]);
+					return -1;
+				}
+			k++;
+		}
+	}
+	for (int j = 0; j < k && n < max; j++)
+		if (cb_scenario_has_backing(s, list[j]))
+			memcpy(names[n++], list[j], 32);
+	return n;
+}
+
 /* Run lines keep only what they set; the suite defaults fill the rest once all keys are read,
  * so a key's position in the file does not matter. `--backing all` becomes one run line per
  * backing this kernel offers and the scenario supports. */
@@ -209,7 +261,7 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 		struct cb_opts o = cfg->defaults;
 		const struct cb_scenario *s = cb_scenario_find(run->scenario);
 		char names[64][32];
-		int nnames = 1;
+		int nnames;
 
 		if (run->opts.set & CB_OPT_BACKING)
 			memcpy(o.backing, run->opts.backing, sizeof(o.backing));
@@ -246,23 +298,10 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 			snprintf(err, errlen, "%s:%d: %s", name, run->line, why);
 			goto fail;
 		}
-		if (strcmp(o.backing, "all") == 0) {
-			int k = cb_backing_all(names, 64);
-
-			nnames = 0;
-			for (int j = 0; j < k; j++)
-				if (cb_scenario_has_backing(s, names[j]))
-					memcpy(names[nnames++], names[j], sizeof(names[0]));
-		} else if (!cb_backing_name_ok(o.backing)) {
-			snprintf(err, errlen, "%s:%d: unknown backing '%s' (want base, thp, thp_pte, thp_single_pte,"
-				 " mthp_<size>, sys or all)", name, run->line, o.backing);
+		nnames = cb_config_backings(o.backing, s, names, 64, why, sizeof(why));
+		if (nnames < 0) {
+			snprintf(err, errlen, "%s:%d: %s", name, run->line, why);
 			goto fail;
-		} else if (!cb_scenario_has_backing(s, o.backing)) {
-			snprintf(err, errlen, "%s:%d: %s has no backing '%s' (it has: %s)", name, run->line,
-				 s->name, o.backing, s->backings);
-			goto fail;
-		} else {
-			memcpy(names[0], o.backing, sizeof(names[0]));
 		}
 		for (int j = 0; j < nnames; j++) {
 			struct cb_config_run *more = realloc(done, sizeof(*done) * (size_t)(ndone + 1));
@@ -275,7 +314,7 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 			done[ndone] = *run;
 			done[ndone].opts = o;
 			/* Same-size NUL-terminated arrays; snprintf here trips aarch64 gcc 12's format-truncation. */
-			memcpy(done[ndone].opts.backing, names[j], sizeof(o.backing));
+			memcpy(done[ndone].opts.backing, names[j], sizeof(names[j]));
 			ndone++;
 		}
 	}

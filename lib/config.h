@@ -47,5 +47,10 @@ int cb_config_parse_text(const char *name, const char *text, struct cb_config *c
 int cb_config_parse_mem(const char *name, const char *text, size_t len, struct cb_config *cfg, char *err,
 			size_t errlen);
 void cb_config_free(struct cb_config *cfg);
+struct cb_scenario;
+/* The backings a run line's --backing names for scenario s (all, a comma list, or one name):
+ * their count (0: none the scenario has), or -1 with err set. */
+int cb_config_backings(const char *spec, const struct cb_scenario *s, char (*names)[32], int max, char *err,
+		       size_t errlen);
 
 #endif

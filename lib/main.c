@@ -237,7 +237,7 @@ static int cmd_run(int argc, char **argv)
 	int used, status = CB_OK, nb = 1;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: cowbench run SCENARIO [--backing B|all] [--size S] [--repeat N|auto] [--warmup N] [--cpu N]"
+		printf("usage: cowbench run SCENARIO [--backing B|B,B...|all] [--size S] [--repeat N|auto] [--warmup N] [--cpu N]"
 		       " [--out FILE]\n"
 		       "  --repeat auto (or any of the three below): repeat until the 95%% CI half-width of the\n"
 		       "  mean ns_per_page is at most --target-ci (default 1%%) of the mean, or --max-repeat N\n"
@@ -260,13 +260,13 @@ static int cmd_run(int argc, char **argv)
 		return usage_error("run: %s", err);
 	if (used != argc - 1)
 		return usage_error("run: unexpected argument '%s'", argv[1 + used]);
-	if (strcmp(o.backing, "all") == 0) {
-		nb = cb_backing_all(names, 64);
-	} else if (!cb_backing_name_ok(o.backing) || !cb_scenario_has_backing(s, o.backing)) {
-		snprintf(err, sizeof(err), "%s has no backing '%s' (it has: %s)", s->name, o.backing, s->backings);
+	nb = cb_config_backings(o.backing, s, names, 64, err, sizeof(err));
+	if (nb < 0)
 		return usage_error("run: %s", err);
-	} else {
-		snprintf(names[0], sizeof(names[0]), "%s", o.backing);
+	if (nb == 0) {
+		snprintf(err, sizeof(err), "%s has none of the backings '%s' (it has: %s)", s->name, o.backing,
+			 s->backings);
+		return usage_error("run: %s", err);
 	}
 	if ((used = machine_lock(&w)))
 		return used;
@@ -283,7 +283,7 @@ static int cmd_run(int argc, char **argv)
 
 		if (!cb_scenario_has_backing(s, names[i]))
 			continue;
-		memcpy(o.backing, names[i], sizeof(o.backing));
+		memcpy(o.backing, names[i], sizeof(names[i]));
 		snprintf(line, sizeof(line), "[%d/%d] %s/%s", i + 1, nb, s->name, o.backing);
 		cb_lock_progress(line);
 		st = cb_instance_run(s, &o, NULL, out, &row);

@@ -32,7 +32,7 @@
 		    CB_OPT_EVENTS | CB_OPT_SIBLINGS | CB_OPT_SWAP | CB_OPT_AUTO | CB_OPT_THREADS | CB_OPT_PROCESSES)
 
 struct cb_opts {
-	char backing[32];
+	char backing[160];
 	size_t size;                /* bytes, a multiple of the page size */
 	int repeat;                 /* >= 1; with repeat_auto the most it may run (max_repeat) */
 	int repeat_auto;            /* repeat = auto: until the mean's 95 % CI is within target_ci */
