@@ -303,6 +303,12 @@ static int cb_config_finish(struct cb_config *cfg, const char *name, char *err, 
 			snprintf(err, errlen, "%s:%d: %s", name, run->line, why);
 			goto fail;
 		}
+		/* A line that would run nothing is a mistake, not a choice. */
+		if (nnames == 0) {
+			snprintf(err, errlen, "%s:%d: %s has none of the backings '%s' (it has: %s)", name, run->line,
+				 s->name, o.backing, s->backings);
+			goto fail;
+		}
 		for (int j = 0; j < nnames; j++) {
 			struct cb_config_run *more = realloc(done, sizeof(*done) * (size_t)(ndone + 1));
 

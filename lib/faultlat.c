@@ -58,6 +58,24 @@ bool cb_fault_latency(const struct cb_pass_result *t, const struct cb_pass_resul
 		      struct cb_hist *faulted, char *why, size_t len)
 {
 	cb_hist_init(faulted);
+	/* A read loop over swapped pages knows its faulting ops itself, from the folios the pages came
+	 * back in (cb_measure_fault_ops): no counting pass is needed to join. */
+	if (t && (t->fault_hist_read || t->fault_hist_why[0])) {
+		if (!t->fault_hist_read) {
+			snprintf(why, len, "%s", t->fault_hist_why);
+			return false;
+		}
+		if (!t->fault_hist.count) {
+			snprintf(why, len, "no op faulted");
+			return false;
+		}
+		if (t->fault_hist.count >= t->pages) {
+			snprintf(why, len, "every op faulted: latency_ns is the faults' distribution");
+			return false;
+		}
+		*faulted = t->fault_hist;
+		return true;
+	}
 	if (!t || !t->per_op_timed) {
 		snprintf(why, len, "no per-page write loop timed per op (one op per pass: latency_ns is its time)");
 		return false;

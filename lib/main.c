@@ -278,7 +278,7 @@ static int cmd_run(int argc, char **argv)
 	cb_summary_header(stderr);
 	for (int i = 0; i < nb; i++) {
 		struct cb_summary_row row;
-		char line[128];
+		char line[256];
 		int st;
 
 		if (!cb_scenario_has_backing(s, names[i]))

@@ -576,23 +576,6 @@ json_object *cb_record_build(const struct cb_record_in *in)
 	}
 	cb_put(r, "latency_ns", cb_latency(&in->timing->hist));
 	cb_put(r, "latency_hist", cb_latency_hist(&in->timing->hist));
-	/* A read loop over swapped pages: the latencies of its faulting ops, the swap-ins. */
-	if (in->timing->fault_hist_read) {
-		json_object *o = cb_latency(&in->timing->fault_hist);
-
-		if (!o) {
-			o = json_object_new_object();
-			cb_put(o, "withheld", json_object_new_string("no read faulted"));
-		}
-		cb_put(o, "faults", cb_u64(in->timing->fault_hist.count));
-		cb_put(r, "swapin_fault_latency_ns", o);
-		cb_put(r, "swapin_fault_latency_hist", cb_latency_hist(&in->timing->fault_hist));
-	} else if (in->timing->fault_hist_why[0]) {
-		json_object *o = json_object_new_object();
-
-		cb_put(o, "withheld", json_object_new_string(in->timing->fault_hist_why));
-		cb_put(r, "swapin_fault_latency_ns", o);
-	}
 	if (in->fault_hist) {
 		cb_put(r, "fault_latency_ns", cb_fault_latency_json(in->fault_hist));
 		cb_put(r, "fault_latency_hist", cb_latency_hist(in->fault_hist));

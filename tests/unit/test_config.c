@@ -216,7 +216,8 @@ CB_TEST(config_backing_not_offered)
 		     "suite.conf:3: test_scn has no backing 'thp' (it has: base)");
 	/* "bas" is a prefix of "base", not a backing. */
 	CB_CHECK_STR(parse_err("run = test_scn --backing bas\n"),
-		     "suite.conf:1: unknown backing 'bas' (want base, thp, thp_pte, thp_single_pte, mthp_<size>, sys or all)");
+		     "suite.conf:1: unknown backing 'bas' (want base, thp, thp_pte, thp_single_pte, mthp_<size>, sys, a comma "
+		     "list of them, or all)");
 	/* "all": every backing of this kernel the scenario supports, here only base. */
 	CB_CHECK(cb_config_parse_text("s", "run = test_scn --backing all --size 8M\n", &cfg, err, sizeof(err)) == 0);
 	CB_CHECK(cfg.nruns == 1 && strcmp(cfg.runs[0].opts.backing, "base") == 0 &&
@@ -226,6 +227,27 @@ CB_TEST(config_backing_not_offered)
 	CB_CHECK(cb_config_parse_text("s", "backing = thp\nrun = test_scn --backing base\n", &cfg, err,
 				      sizeof(err)) == 0);
 	cb_config_free(&cfg);
+}
+
+/* A comma list keeps, in its order, those of its names the scenario has: one suite-wide list
+ * serves every scenario. Each name must be a backing; none twice. */
+CB_TEST(config_backing_list)
+{
+	CB_CHECK(cb_config_parse_text("s", "backing = thp,base,mthp_64K\nrun = test_scn\n", &cfg, err, sizeof(err)) ==
+		 0);
+	CB_CHECK(cfg.nruns == 1 && strcmp(cfg.runs[0].opts.backing, "base") == 0);
+	cb_config_free(&cfg);
+	/* A line that would run nothing is an error. */
+	CB_CHECK_STR(parse_err("run = test_scn\nrun = test_scn --backing thp,mthp_16K\n"),
+		     "suite.conf:2: test_scn has none of the backings 'thp,mthp_16K' (it has: base)");
+	CB_CHECK_STR(parse_err("run = test_scn --backing base,bogus\n"),
+		     "suite.conf:1: backing list 'base,bogus': unknown backing 'bogus'");
+	CB_CHECK_STR(parse_err("run = test_scn --backing base,,thp\n"),
+		     "suite.conf:1: backing list 'base,,thp': an empty or overlong name");
+	CB_CHECK_STR(parse_err("run = test_scn --backing base,all\n"),
+		     "suite.conf:1: backing list 'base,all': unknown backing 'all'");
+	CB_CHECK_STR(parse_err("run = test_scn --backing base,thp,base\n"),
+		     "suite.conf:1: backing list 'base,thp,base': 'base' twice");
 }
 
 CB_TEST(config_line_too_long)
@@ -251,7 +273,7 @@ CB_TEST(config_parse_file)
 	fclose(f);
 	CB_CHECK(cb_config_parse_file(path, &cfg, err, sizeof(err)) == -1);
 	snprintf(err + 256, 256, "%s:3: unknown backing 'nope' (want base, thp, thp_pte, thp_single_pte,"
-		 " mthp_<size>, sys or all)", path);
+		 " mthp_<size>, sys, a comma list of them, or all)", path);
 	CB_CHECK_STR(err, err + 256);
 	CB_CHECK(truncate(path, 0) == 0);
 	CB_CHECK(cb_config_parse_file(path, &cfg, err, sizeof(err)) == -1);
