@@ -129,9 +129,10 @@ check-kernel: all
 check-aa: all
 	@for i in $$(seq $(or $(N),10)); do bash tests/integration/aa.sh; done
 
-# make check N times (default 20) in fresh clones; STRESS=1 under stress-ng --cpu 1 --vm 1.
+# make check N times (default 20) in fresh clones; STRESS=1 under stress-ng --cpu 1 --vm 1;
+# BESIDE=I: another cowbench suite in a loop beside run I.
 repeat:
-	@tests/repeat.sh $(or $(N),20) $(if $(STRESS),--stress)
+	@tests/repeat.sh $(or $(N),20) $(if $(STRESS),--stress) $(if $(BESIDE),--beside $(BESIDE))
 
 # What compare finds of effects multiplied into the committed real A/A pair (tests/power/): one
 # table, labelled native or TCG. No root, no lock: it runs compare on files.
