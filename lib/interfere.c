@@ -111,6 +111,9 @@ static bool cb_kwork_comm(const char *comm)
 
 	if (!strcmp(comm, "khugepaged"))
 		return true;
+	/* DAMON's monitor (kdamond.N): its access checks hold page references. */
+	if (!strncmp(comm, "kdamond.", 8) && isdigit((unsigned char)comm[8]))
+		return true;
 	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++) {
 		size_t n = strlen(prefix[i]);
 
@@ -229,6 +232,24 @@ bool cb_kwork_excessive(const struct cb_kwork *d, uint64_t loop_ns, char *why, s
 	}
 	if (any && off < len)
 		snprintf(why + off, len - off, " around the %.1f ms loop", (double)loop_ns / 1e6);
+	return any;
+}
+
+bool cb_kwork_ran(const struct cb_kwork *d, char *why, size_t len)
+{
+	size_t off = 0;
+	bool any = false;
+
+	for (int i = 0; d->read && i < d->n; i++) {
+		if (!d->t[i].ok || !d->t[i].ns)
+			continue;
+		if (off < len)
+			off += (size_t)snprintf(why + off, len - off, "%s%s %.3f ms", any ? ", " : "ran during the counting loop: ",
+						d->t[i].comm, (double)d->t[i].ns / 1e6);
+		any = true;
+	}
+	if (any && off < len)
+		snprintf(why + off, len - off, " (it may hold page references: a reuse can become a copy)");
 	return any;
 }
 

@@ -245,7 +245,7 @@ struct cb_instance *cb_instance_open(const struct cb_scenario *s, const struct c
 
 	memset(row, 0, sizeof(*row));
 	snprintf(row->scenario, sizeof(row->scenario), "%s", s->name);
-	snprintf(row->backing, sizeof(row->backing), "%s", o->backing);
+	snprintf(row->backing, sizeof(row->backing), "%.31s", o->backing);
 	cb_size_format(o->size, row->size_h, sizeof(row->size_h));
 	row->faults_per_page = row->allocs_per_page = row->tlb_per_fault = row->ipi_per_fault = NAN;
 	row->fault_p50 = NAN;
