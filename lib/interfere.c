@@ -241,7 +241,10 @@ bool cb_kwork_ran(const struct cb_kwork *d, char *why, size_t len)
 	bool any = false;
 
 	for (int i = 0; d->read && i < d->n; i++) {
-		if (!d->t[i].ok || !d->t[i].ns)
+		/* khugepaged is woken by the measured process itself (its first THP-eligible VMA
+		 * registers the mm), and its scan holds no page reference; a collapse it makes moves
+		 * the pages, which the counting pass sees (cow.moved). */
+		if (!d->t[i].ok || !d->t[i].ns || !strcmp(d->t[i].comm, "khugepaged"))
 			continue;
 		if (off < len)
 			off += (size_t)snprintf(why + off, len - off, "%s%s %.3f ms", any ? ", " : "ran during the counting loop: ",

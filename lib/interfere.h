@@ -51,8 +51,9 @@ void cb_kwork_delta(const struct cb_kwork *a, const struct cb_kwork *b, struct c
  * snapshots around the loop: fills why with every such thread and its ms ("background kernel work: khugepaged ran
  * 3.2 ms around the 16.4 ms loop"; the snapshots bracket a little more than the loop). */
 bool cb_kwork_excessive(const struct cb_kwork *d, uint64_t loop_ns, char *why, size_t len);
-/* Whether any of the threads ran at all. kcompactd isolating pages, khugepaged collapsing, kswapd
- * reclaiming and DAMON's access checks (kdamond) each hold references to pages they look at: one
+/* Whether kcompactd, kswapd or kdamond ran at all (khugepaged is left out: see the function).
+ * kcompactd isolating pages, kswapd reclaiming and DAMON's access checks (kdamond) each hold
+ * references to pages they look at: one
  * held while the measured write faults turns a reuse into a copy (seen here: cow_reuse/thp_pte
  * copied 1-2 of 16384 pages in 3 of 190 repetitions, each time with kcompactd or kdamond having
  * run for microseconds during the counting loop, never otherwise). The counting pass of a
