@@ -121,7 +121,7 @@ check:
 	@tests/run.sh
 
 # Opt-in, not part of check: builds Debian's linux-source-6.12 twice (unpatched, and with a
-# one-line COW change) and compares them in QEMU; see README.md ("Your own kernel builds").
+# one-line COW change) and compares them in QEMU; see docs/vms.md ("Your own kernel builds").
 check-kernel: all
 	@tests/kernel/check.sh
 

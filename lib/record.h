@@ -1,5 +1,5 @@
 /* The result record: one JSON object per scenario instance and repetition (JSON Lines),
- * schema 1, documented in README.md. */
+ * schema 1, documented in docs/records.md. */
 #ifndef CB_RECORD_H
 #define CB_RECORD_H
 

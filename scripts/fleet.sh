@@ -24,7 +24,7 @@ usage: ./run.sh fleet INVENTORY [--config FILE] [--kernel KERNEL]... [--limit HO
               `kernels:`), change nothing
 Host variables: cowbench_dir, cowbench_sync (source|binary), cowbench_config, kernels (installed
 kernels to boot in turn with grub-reboot), cowbench_grub_cfg, cowbench_reboot_timeout; see
-README.md ("Fleets").
+docs/fleets.md.
 TXT
 }
 die2() { echo "fleet: $*" >&2; exit 2; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots a kernel in QEMU, runs a cowbench config inside it and brings the result set back to
 # results/<guest release>/<run id>/, so kernels compare without rebooting the host.
-# Called by `./run.sh vm`; see usage() and README.md ("Other kernels in a VM").
+# Called by `./run.sh vm`; see usage() and docs/vms.md ("Other kernels in a VM").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${COWBENCH_CACHE:-$root/cache}
@@ -50,7 +50,7 @@ usage: ./run.sh vm --kernel KERNEL | --kernel-tree DIR [more of either ...] [--m
               kswapd) onto the others. init and the suite then run on the others (the measured
               CPU is the highest of them); tlb_* siblings are pinned onto CPUS and stay there.
               Recorded in env.json (vm.isolation) and the guest's cmdline. For tlb_* --siblings
-              under TCG: see README ("Other kernels in a VM").
+              under TCG: see docs/vms.md ("Machine shapes this host lacks").
   --rounds N  with two kernels A and B: boot A, B, A, B, ... (N rounds, N >= 2), one run per
               boot, into OUT/round<r>-A/ and OUT/round<r>-B/ (OUT: --out, default
               results/rounds-<UTC time>; it must hold no rounds yet), the boot order in

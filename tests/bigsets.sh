@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Large result sets for timing compare (README, "Records/inputs contract"):
+# Large result sets for timing compare (docs/records.md, "Result sets are untrusted input"):
 #   tests/bigsets.sh OUT INSTANCES REPS   -> OUT/a and OUT/b, INSTANCES instances × REPS records
 # each, made from golden a's first record (scenario gen_<i>, ns_per_page varied per rep).
-# The README's figures: 4000 5 (4,000 instances) and 40000 10 (a 200 MB file).
+# The figures in docs/records.md: 4000 5 (4,000 instances) and 40000 10 (a 200 MB file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$1 n=$2 reps=$3

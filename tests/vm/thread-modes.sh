@@ -2,7 +2,7 @@
 # Measures how often a TCG guest wedges per thread mode: runs tests/configs/vm-tiny.conf N times
 # (default 20) under --tcg-threads multi and single, alternating so both see the same host load,
 # with the watchdog off (a stuck run waits for --timeout) so a hang is counted, not retried.
-# Prints one line per run and a summary; the README's figures come from it.
+# Prints one line per run and a summary; the figures in docs/vms.md come from it.
 # usage: tests/vm/thread-modes.sh [N] [KERNEL] [TIMEOUT_S] [CONFIG] [more ./run.sh vm arguments]
 #   e.g. tests/vm/thread-modes.sh 10 debian:6.12 240 tests/configs/vm-shapes.conf --cpus 4 --numa-nodes 2
 set -uo pipefail
