@@ -15,6 +15,7 @@
 #define CB_KWORK_MAX 8
 #define CB_KWORK_DISTURB_NS 1000000ull   /* a thread's CPU time over a loop that disturbs it, */
 #define CB_KWORK_DISTURB_SHARE 100       /* when it is also at least 1/100 of the loop */
+#define CB_KWORK_DISTURB_SHARE_DAMON 10  /* 1/10 for kdamond, which runs every sampling interval */
 
 struct cb_kwork {
 	bool read;                  /* looked for (n may be 0: none of them runs here) */
@@ -53,11 +54,12 @@ void cb_kwork_delta(const struct cb_kwork *a, const struct cb_kwork *b, struct c
 bool cb_kwork_excessive(const struct cb_kwork *d, uint64_t loop_ns, char *why, size_t len);
 /* Whether kcompactd, kswapd or kdamond ran at all (khugepaged is left out: see the function).
  * kcompactd isolating pages, kswapd reclaiming and DAMON's access checks (kdamond) each hold
- * references to pages they look at: one
- * held while the measured write faults turns a reuse into a copy (seen here: cow_reuse/thp_pte
- * copied 1-2 of 16384 pages in 3 of 190 repetitions, each time with kcompactd or kdamond having
- * run for microseconds during the counting loop, never otherwise). The counting pass of a
- * deterministic scenario is disturbed by any such run: its outcomes are compared exactly. */
+ * references to pages they look at: one held while the measured write faults turns a reuse into a
+ * copy (seen here: cow_reuse/thp_pte copied 1-2 of 16384 pages in 3 of 190 repetitions, each time
+ * with kcompactd or kdamond having run for microseconds during the counting loop, never
+ * otherwise). The runner disturbs a deterministic scenario's repetition whose passes disagree
+ * while one of them ran; a run alone is no cause (in a TCG guest kcompactd's periodic checks land
+ * in most loops). */
 bool cb_kwork_ran(const struct cb_kwork *d, char *why, size_t len);
 /* Parses a kernel thread's CPU time: schedstat text ("<run ns> <wait ns> <slices>") or, where
  * that is NULL, stat text (utime + stime in ticks of tick_hz). Returns 0 or -EINVAL. */

@@ -78,9 +78,6 @@ static void cb_measure_interfere(struct cb_ctx *ctx, const struct cb_interfere *
 	ctx->res->interfere_read = true;
 	if (cb_interfere_excessive(&ctx->res->interfere, loop_ns, why, sizeof(why)))
 		cb_ctx_disturbed(ctx, "%s", why);
-	else if (ctx->pass == CB_PASS_COUNTING && ctx->scn && ctx->scn->deterministic &&
-		 cb_kwork_ran(&ctx->res->interfere.kwork, why, sizeof(why)))
-		cb_ctx_disturbed(ctx, "%s", why);
 }
 
 static void cb_measure_interfere_begin(struct cb_interfere *a)

@@ -375,7 +375,7 @@ static json_object *cb_cow_pfn(const struct cb_cow_counts *c)
 static void cb_record_pfn_outcomes(json_object *r, const struct cb_record_in *in)
 {
 	const struct cb_pass_result *t = in->timing, *c = in->counting;
-	bool agree = true;
+	bool agree;
 
 	if (!t->pfn_classified)
 		return;
@@ -384,6 +384,16 @@ static void cb_record_pfn_outcomes(json_object *r, const struct cb_record_in *in
 		cb_put(r, "cow_untimed_pass", cb_cow_pfn(&t->untimed_cow_pfn));
 	if (!c || !c->classified)
 		return;
+	agree = cb_record_passes_agree(t, c);
+	cb_put(r, "cow_passes_agree", json_object_new_boolean(agree));
+}
+
+bool cb_record_passes_agree(const struct cb_pass_result *t, const struct cb_pass_result *c)
+{
+	bool agree = true;
+
+	if (!t || !c || !t->pfn_classified || !c->classified)
+		return true;
 	for (int k = 0; k < 2; k++) {
 		const struct cb_cow_counts *p = k ? &t->untimed_cow_pfn : &t->cow_pfn;
 
@@ -392,7 +402,7 @@ static void cb_record_pfn_outcomes(json_object *r, const struct cb_record_in *in
 		agree &= p->copy == c->cow.copy + c->cow.folio_copy && p->reuse == c->cow.reuse + c->cow.nofault &&
 			 p->fresh == c->cow.fresh && p->swapin == c->cow.swapin && p->lost == c->cow.lost;
 	}
-	cb_put(r, "cow_passes_agree", json_object_new_boolean(agree));
+	return agree;
 }
 
 bool cb_record_ns_timed(const struct cb_backing *bk)

@@ -47,6 +47,9 @@ const char *cb_status_name(int status);
  * includes one timer read per page (ns_per_page_timer_ns).
  */
 bool cb_record_ns_timed(const struct cb_backing *bk);
+/* Whether the timing and untimed passes' PFN outcomes match the counting pass's classification
+ * (true where either side was not classified: nothing to disagree). */
+bool cb_record_passes_agree(const struct cb_pass_result *t, const struct cb_pass_result *c);
 /* A repetition's ns_per_page from the loop the instance takes it from (t: the timing pass's result
  * with the untimed pass's filled in). */
 double cb_record_ns_per_page(const struct cb_pass_result *t, bool ns_timed);

@@ -390,6 +390,21 @@ static int cb_instance_reps(struct cb_instance *in, struct cb_pass_result *share
 		} else if (status == CB_DISTURBED) {
 			snprintf(dreason, sizeof(dreason), "counting pass: %s", counting->reason);
 		}
+		/* In a deterministic scenario the three passes decide alike. Where they did not, and a
+		 * thread that holds page references (kcompactd, kswapd, kdamond) ran during the
+		 * counting or timing loop, that thread is the likelier cause than the kernel under
+		 * test: a reference held while a write faults turns its reuse into a copy. */
+		if (status == CB_OK && in->s->deterministic && !cb_record_passes_agree(timing, counting)) {
+			char ran[200];
+
+			if (cb_kwork_ran(&counting->interfere.kwork, ran, sizeof(ran)) ||
+			    cb_kwork_ran(&timing->interfere.kwork, ran, sizeof(ran))) {
+				status = CB_DISTURBED;
+				snprintf(dreason, sizeof(dreason),
+					 "the passes' outcomes differ (counting: copy %llu, reuse %llu) while %s",
+					 (unsigned long long)counting->cow.copy, (unsigned long long)counting->cow.reuse, ran);
+			}
+		}
 		if (uses_swap && (status == CB_OK || status == CB_DISTURBED || status == CB_FAIL)) {
 			char why[300];
 
