@@ -17,6 +17,18 @@ is_root() { [ "$(id -u)" = 0 ]; }
 # Every cowbench a test starts waits for the machine lock while another cowbench measures (never
 # failing or skipping because of it), bounded: a test never hangs on it for longer.
 export COWBENCH_WAIT_TIMEOUT=${COWBENCH_WAIT_TIMEOUT:-1800}
+# own_machine: for a test that reads machine-wide state between its own cowbench runs (the
+# settings journal, THP sysfs), which another cowbench on the machine changes while it measures
+# (a suite started beside make check replayed the stale journal that restore.sh had left for its
+# own next run). The test takes the machine lock for the rest of its run, waiting its turn like any
+# cowbench, and its own runs use a private lock: what it reads is its runs' alone. No-op unless
+# root; 1 when the wait timed out.
+own_machine() {
+	is_root || return 0
+	exec {OWN_MACHINE_FD}>>"${COWBENCH_LOCK:-/run/cowbench.lock}" || return 1
+	flock -w "$COWBENCH_WAIT_TIMEOUT" "$OWN_MACHINE_FD" || return 1
+	export COWBENCH_LOCK=$TMP/own.lock
+}
 # holds PID: waits until cowbench PID holds the machine lock (a suite started in the background
 # waits for another cowbench first); 1 when PID ended without it.
 holds() {

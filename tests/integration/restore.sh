@@ -8,6 +8,7 @@ if ! is_root || [ ! -w $THP/defrag ]; then
 	exit 0
 fi
 JOURNAL=/run/cowbench/journal
+own_machine || { fail own_machine "the machine lock was not free within $COWBENCH_WAIT_TIMEOUT s"; exit 0; }
 selected() { sed -n 's/.*\[\(.*\)\].*/\1/p' "$1"; }
 
 # A setting that differs from the current one, on two files: the global defrag and one mTHP size.

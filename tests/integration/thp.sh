@@ -15,6 +15,8 @@ PMD_H=$((PMD / 1024 / 1024))M
 kver=$(uname -r | awk -F. '{ printf "%d%03d", $1, $2 }')
 
 thp_state() { cat $THP/enabled $THP/defrag $THP/hugepages-*/enabled 2>/dev/null | md5sum; }
+# The settings and the journal are read between runs: no other cowbench may change them meanwhile.
+own_machine || { fail own_machine "the machine lock was not free within $COWBENCH_WAIT_TIMEOUT s"; exit 0; }
 before=$(thp_state)
 
 # run NAME SCENARIO BACKING: one repetition, records in $TMP/NAME.jsonl; settings must be back.
