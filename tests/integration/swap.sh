@@ -9,6 +9,9 @@ if ! is_root; then
 	skip all "needs root (swap set-up, pagemap PFNs)"
 	exit 0
 fi
+# The machine's swap, zram and cgroups are read before and after: no other cowbench may change
+# them meanwhile.
+own_machine || { fail own_machine "the machine lock was not free within $COWBENCH_WAIT_TIMEOUT s"; exit 0; }
 
 # Swap devices, every zram device's size, the memory cgroups below this process's own.
 machine_state() {
